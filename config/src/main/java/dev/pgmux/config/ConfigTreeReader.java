@@ -1,0 +1,124 @@
+package dev.pgmux.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Turns the YAML tree into configuration records. It checks shape only (known keys, types,
+ * formats); the rules between values are {@link ConfigValidator}'s. Key names here are the
+ * documented ones, in the order the documentation lists them.
+ */
+final class ConfigTreeReader {
+
+    static final List<String> TOP_KEYS = List.of("listen", "tls", "limits", "default_tenant", "tenants");
+    static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port");
+    static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
+    static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
+    static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
+            "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query", "users");
+    static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database");
+    static final List<String> USER_KEYS = List.of("name", "password");
+
+    /** What the top of the file holds, before the rules between values are checked. */
+    record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                 List<TenantConfig> tenants) {
+    }
+
+    private ConfigTreeReader() {
+    }
+
+    static Parts read(MappingReader root) {
+        root.rejectUnknownKeys(TOP_KEYS);
+        return new Parts(
+                listen(root.mapping("listen")),
+                tls(root.mapping("tls")),
+                limits(root.mapping("limits")),
+                root.optionalString("default_tenant").filter(id -> !id.isEmpty()),
+                tenants(root));
+    }
+
+    private static ListenConfig listen(MappingReader m) {
+        m.rejectUnknownKeys(LISTEN_KEYS);
+        return new ListenConfig(
+                m.string("host", ListenConfig.DEFAULT_HOST),
+                m.integer("transaction_port", ListenConfig.DEFAULT_TRANSACTION_PORT),
+                m.integer("session_port", ListenConfig.DEFAULT_SESSION_PORT),
+                m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT));
+    }
+
+    private static TlsConfig tls(MappingReader m) {
+        m.rejectUnknownKeys(TLS_KEYS);
+        return new TlsConfig(
+                tlsMode(m),
+                m.optionalPath("cert_file"),
+                m.optionalPath("key_file"),
+                m.bool("self_signed", false));
+    }
+
+    private static TlsMode tlsMode(MappingReader m) {
+        Optional<String> text = m.optionalString("mode");
+        if (text.isEmpty()) {
+            return TlsMode.DISABLED;
+        }
+        for (TlsMode mode : TlsMode.values()) {
+            if (mode.configName().equals(text.get().trim().toLowerCase(Locale.ROOT))) {
+                return mode;
+            }
+        }
+        // Reported here, read as disabled so that reading goes on.
+        m.report("mode", "must be one of disabled, allowed, required, got \"" + text.get() + "\"");
+        return TlsMode.DISABLED;
+    }
+
+    private static LimitsConfig limits(MappingReader m) {
+        m.rejectUnknownKeys(LIMITS_KEYS);
+        return new LimitsConfig(
+                m.size("max_frame_size", LimitsConfig.DEFAULT_MAX_FRAME_SIZE, LimitsConfig.MAX_FRAME_SIZE_LIMIT),
+                m.size("max_startup_packet_size", LimitsConfig.DEFAULT_MAX_STARTUP_PACKET_SIZE,
+                        LimitsConfig.MAX_STARTUP_PACKET_SIZE_LIMIT),
+                m.duration("login_timeout", LimitsConfig.DEFAULT_LOGIN_TIMEOUT));
+    }
+
+    private static List<TenantConfig> tenants(MappingReader root) {
+        List<TenantConfig> tenants = new ArrayList<>();
+        for (MappingReader m : root.mappings("tenants")) {
+            tenants.add(tenant(m));
+        }
+        return tenants;
+    }
+
+    private static TenantConfig tenant(MappingReader m) {
+        m.rejectUnknownKeys(TENANT_KEYS);
+        return new TenantConfig(
+                m.requiredString("id"),
+                upstream(m.mapping("upstream")),
+                m.integer("pool_size", TenantConfig.DEFAULT_POOL_SIZE),
+                m.integer("min_idle", TenantConfig.DEFAULT_MIN_IDLE),
+                m.integer("max_clients", TenantConfig.DEFAULT_MAX_CLIENTS),
+                m.duration("checkout_timeout", TenantConfig.DEFAULT_CHECKOUT_TIMEOUT),
+                m.duration("connect_timeout", TenantConfig.DEFAULT_CONNECT_TIMEOUT),
+                m.duration("idle_timeout", TenantConfig.DEFAULT_IDLE_TIMEOUT),
+                m.duration("max_lifetime", TenantConfig.DEFAULT_MAX_LIFETIME),
+                m.string("server_reset_query", TenantConfig.DEFAULT_SERVER_RESET_QUERY),
+                users(m));
+    }
+
+    private static UpstreamConfig upstream(MappingReader m) {
+        m.rejectUnknownKeys(UPSTREAM_KEYS);
+        return new UpstreamConfig(
+                m.requiredString("host"),
+                m.integer("port", UpstreamConfig.DEFAULT_PORT),
+                m.string("database", UpstreamConfig.DEFAULT_DATABASE));
+    }
+
+    private static List<UserConfig> users(MappingReader tenant) {
+        List<UserConfig> users = new ArrayList<>();
+        for (MappingReader m : tenant.mappings("users")) {
+            m.rejectUnknownKeys(USER_KEYS);
+            users.add(new UserConfig(m.requiredString("name"), m.requiredString("password")));
+        }
+        return users;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.pgmux.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The rules a configuration must follow, checked on the records whatever built them. Each
+ * broken rule is reported under the path of the YAML key that would fix it.
+ */
+final class ConfigValidator {
+
+    /** No dot: clients write {@code user.tenant} and pgmux splits at the last dot. */
+    private static final Pattern TENANT_ID = Pattern.compile("[A-Za-z0-9_-]+");
+
+    private ConfigValidator() {
+    }
+
+    static void validate(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                         List<TenantConfig> tenants, Problems problems) {
+        listen(listen, problems);
+        tls(tls, problems);
+        limits(limits, problems);
+        tenants(tenants, problems);
+        defaultTenant.ifPresent(id -> {
+            if (tenants.stream().noneMatch(t -> t.id().equals(id))) {
+                problems.add("default_tenant", "no tenant with id \"" + id + "\"");
+            }
+        });
+    }
+
+    private static void listen(ListenConfig listen, Problems problems) {
+        notEmpty("listen.host", listen.host(), problems);
+        port("listen.transaction_port", listen.transactionPort(), 0, problems);
+        port("listen.session_port", listen.sessionPort(), 0, problems);
+        port("listen.admin_port", listen.adminPort(), 0, problems);
+        distinct("listen.session_port", listen.sessionPort(), "listen.transaction_port", listen.transactionPort(), problems);
+        distinct("listen.admin_port", listen.adminPort(), "listen.transaction_port", listen.transactionPort(), problems);
+        distinct("listen.admin_port", listen.adminPort(), "listen.session_port", listen.sessionPort(), problems);
+    }
+
+    private static void distinct(String path, int port, String otherPath, int otherPort, Problems problems) {
+        // Port 0 means "any free port": several listeners may ask for it.
+        if (port != 0 && port == otherPort) {
+            problems.add(path, "must differ from " + otherPath + ", both are " + port);
+        }
+    }
+
+    private static void tls(TlsConfig tls, Problems problems) {
+        if (tls.selfSigned() && (tls.certFile().isPresent() || tls.keyFile().isPresent())) {
+            problems.add("tls.self_signed", "cannot be combined with tls.cert_file and tls.key_file (use one or the other)");
+        } else if (tls.enabled() && !tls.selfSigned()) {
+            String mode = tls.mode().configName();
+            if (tls.certFile().isEmpty()) {
+                problems.add("tls.cert_file", "required when tls.mode is " + mode + " (or set tls.self_signed: true)");
+            }
+            if (tls.keyFile().isEmpty()) {
+                problems.add("tls.key_file", "required when tls.mode is " + mode + " (or set tls.self_signed: true)");
+            }
+        }
+        if (tls.certFile().isPresent() && tls.keyFile().isEmpty()) {
+            problems.add("tls.key_file", "required when tls.cert_file is set");
+        }
+        if (tls.keyFile().isPresent() && tls.certFile().isEmpty()) {
+            problems.add("tls.cert_file", "required when tls.key_file is set");
+        }
+        tls.certFile().ifPresent(file -> readableFile("tls.cert_file", file, problems));
+        tls.keyFile().ifPresent(file -> readableFile("tls.key_file", file, problems));
+    }
+
+    private static void readableFile(String path, Path file, Problems problems) {
+        if (!Files.exists(file)) {
+            problems.add(path, "file not found: " + file);
+        } else if (!Files.isRegularFile(file)) {
+            problems.add(path, "not a regular file: " + file);
+        } else if (!Files.isReadable(file)) {
+            problems.add(path, "file is not readable: " + file);
+        }
+    }
+
+    private static void limits(LimitsConfig limits, Problems problems) {
+        size("limits.max_frame_size", limits.maxFrameSize(), LimitsConfig.MAX_FRAME_SIZE_LIMIT, problems);
+        size("limits.max_startup_packet_size", limits.maxStartupPacketSize(),
+                LimitsConfig.MAX_STARTUP_PACKET_SIZE_LIMIT, problems);
+        positive("limits.login_timeout", limits.loginTimeout(), problems);
+    }
+
+    private static void size(String path, int bytes, int max, Problems problems) {
+        if (bytes < LimitsConfig.MIN_SIZE) {
+            problems.add(path, "must be at least " + LimitsConfig.MIN_SIZE + ", got " + Sizes.format(bytes));
+        } else if (bytes > max) {
+            problems.add(path, "must be at most " + Sizes.format(max) + ", got " + Sizes.format(bytes));
+        }
+    }
+
+    private static void tenants(List<TenantConfig> tenants, Problems problems) {
+        if (tenants.isEmpty()) {
+            problems.add("tenants", "at least one tenant is required");
+        }
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < tenants.size(); i++) {
+            TenantConfig tenant = tenants.get(i);
+            String path = "tenants[" + i + "]";
+            if (tenant.id().isEmpty()) {
+                problems.add(path + ".id", "must not be empty");
+            } else if (!TENANT_ID.matcher(tenant.id()).matches()) {
+                problems.add(path + ".id", "must use only letters, digits, _ and - ([A-Za-z0-9_-]+), got \"" + tenant.id() + "\"");
+            } else if (!ids.add(tenant.id())) {
+                problems.add(path + ".id", "duplicate tenant id \"" + tenant.id() + "\"");
+            }
+            upstream(path + ".upstream", tenant.upstream(), problems);
+            pool(path, tenant, problems);
+            users(path + ".users", tenant.users(), problems);
+        }
+    }
+
+    private static void upstream(String path, UpstreamConfig upstream, Problems problems) {
+        notEmpty(path + ".host", upstream.host(), problems);
+        port(path + ".port", upstream.port(), 1, problems);
+        notEmpty(path + ".database", upstream.database(), problems);
+    }
+
+    private static void pool(String path, TenantConfig tenant, Problems problems) {
+        greaterThanZero(path + ".pool_size", tenant.poolSize(), problems);
+        if (tenant.minIdle() < 0) {
+            problems.add(path + ".min_idle", "must be >= 0, got " + tenant.minIdle());
+        } else if (tenant.poolSize() > 0 && tenant.minIdle() > tenant.poolSize()) {
+            problems.add(path + ".min_idle", "must be <= pool_size (" + tenant.poolSize() + "), got " + tenant.minIdle());
+        }
+        greaterThanZero(path + ".max_clients", tenant.maxClients(), problems);
+        positive(path + ".checkout_timeout", tenant.checkoutTimeout(), problems);
+        positive(path + ".connect_timeout", tenant.connectTimeout(), problems);
+        notNegative(path + ".idle_timeout", tenant.idleTimeout(), problems);
+        notNegative(path + ".max_lifetime", tenant.maxLifetime(), problems);
+    }
+
+    private static void users(String path, List<UserConfig> users, Problems problems) {
+        if (users.isEmpty()) {
+            problems.add(path, "at least one user is required");
+        }
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < users.size(); i++) {
+            UserConfig user = users.get(i);
+            String userPath = path + "[" + i + "]";
+            if (user.name().isEmpty()) {
+                problems.add(userPath + ".name", "must not be empty");
+            } else if (!names.add(user.name())) {
+                problems.add(userPath + ".name", "duplicate user name \"" + user.name() + "\"");
+            }
+            // Says only that it is empty: a password is never echoed.
+            notEmpty(userPath + ".password", user.password(), problems);
+        }
+    }
+
+    private static void port(String path, int port, int min, Problems problems) {
+        if (port < min || port > 65535) {
+            problems.add(path, "must be a port number " + min + "..65535, got " + port);
+        }
+    }
+
+    private static void greaterThanZero(String path, int value, Problems problems) {
+        if (value <= 0) {
+            problems.add(path, "must be > 0, got " + value);
+        }
+    }
+
+    private static void positive(String path, Duration duration, Problems problems) {
+        if (duration.isNegative() || duration.isZero()) {
+            problems.add(path, "must be > 0, got " + Durations.format(duration));
+        }
+    }
+
+    private static void notNegative(String path, Duration duration, Problems problems) {
+        if (duration.isNegative()) {
+            problems.add(path, "must be >= 0 (0 = never), got " + Durations.format(duration));
+        }
+    }
+
+    private static void notEmpty(String path, String value, Problems problems) {
+        if (value.isEmpty()) {
+            problems.add(path, "must not be empty");
+        }
+    }
+}

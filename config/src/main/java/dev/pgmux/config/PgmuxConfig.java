@@ -1,0 +1,88 @@
+package dev.pgmux.config;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole configuration of a pgmux process. Every instance is valid: the constructor checks
+ * all rules and throws a {@link ConfigException} listing each broken one, whether the values
+ * came from a file ({@link ConfigLoader}), a URL ({@link UpstreamUrl}) or code.
+ *
+ * @param listen        where pgmux listens
+ * @param tls           TLS towards clients
+ * @param limits        message sizes and login time
+ * @param defaultTenant the tenant that serves user names without a {@code .tenant} suffix
+ * @param tenants       at least one, with unique ids
+ */
+public record PgmuxConfig(
+        ListenConfig listen,
+        TlsConfig tls,
+        LimitsConfig limits,
+        Optional<String> defaultTenant,
+        List<TenantConfig> tenants) {
+
+    public PgmuxConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(defaultTenant, "defaultTenant");
+        tenants = List.copyOf(tenants);
+        Problems problems = new Problems();
+        ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, problems);
+        problems.throwIfAny("invalid configuration");
+    }
+
+    /** Default listeners, no TLS, default limits, no default tenant. */
+    public static PgmuxConfig of(List<TenantConfig> tenants) {
+        return new PgmuxConfig(ListenConfig.defaults(), TlsConfig.disabled(), LimitsConfig.defaults(),
+                Optional.empty(), tenants);
+    }
+
+    public static PgmuxConfig of(TenantConfig... tenants) {
+        return of(List.of(tenants));
+    }
+
+    /** Like {@link #of(List)} but every listener on a free port chosen by the operating system. */
+    public static PgmuxConfig ephemeral(List<TenantConfig> tenants) {
+        return of(tenants).withListen(ListenConfig.ephemeral());
+    }
+
+    public static PgmuxConfig ephemeral(TenantConfig... tenants) {
+        return ephemeral(List.of(tenants));
+    }
+
+    /** The tenant with this exact id. */
+    public Optional<TenantConfig> tenant(String id) {
+        for (TenantConfig tenant : tenants) {
+            if (tenant.id().equals(id)) {
+                return Optional.of(tenant);
+            }
+        }
+        return Optional.empty();
+    }
+
+    public PgmuxConfig withListen(ListenConfig listen) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+    }
+
+    public PgmuxConfig withTls(TlsConfig tls) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+    }
+
+    public PgmuxConfig withLimits(LimitsConfig limits) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+    }
+
+    public PgmuxConfig withDefaultTenant(String tenantId) {
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants);
+    }
+
+    public PgmuxConfig withoutDefaultTenant() {
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants);
+    }
+
+    public PgmuxConfig withTenants(List<TenantConfig> tenants) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+    }
+}

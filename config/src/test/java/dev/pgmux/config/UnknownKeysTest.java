@@ -1,0 +1,69 @@
+package dev.pgmux.config;
+
+import static dev.pgmux.config.Yamls.MINIMAL;
+import static dev.pgmux.config.Yamls.problems;
+import static dev.pgmux.config.Yamls.tenantWith;
+import static dev.pgmux.config.Yamls.topWith;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** A misspelt key must never be silently ignored, at any level. */
+class UnknownKeysTest {
+
+    @Test
+    void atTheTop() {
+        assertThat(problems(topWith("listn: {host: 0.0.0.0}"))).containsExactly(
+                "listn: unknown key (known keys: listen, tls, limits, default_tenant, tenants)");
+    }
+
+    @Test
+    void inListen() {
+        assertThat(problems(topWith("listen: {port: 5432}"))).containsExactly(
+                "listen.port: unknown key (known keys: host, transaction_port, session_port, admin_port)");
+    }
+
+    @Test
+    void inTls() {
+        assertThat(problems(topWith("tls: {certificate: x.pem}"))).containsExactly(
+                "tls.certificate: unknown key (known keys: mode, cert_file, key_file, self_signed)");
+    }
+
+    @Test
+    void inLimits() {
+        assertThat(problems(topWith("limits: {max_message_size: 1MB}"))).containsExactly(
+                "limits.max_message_size: unknown key (known keys: max_frame_size, max_startup_packet_size, login_timeout)");
+    }
+
+    @Test
+    void inATenant() {
+        assertThat(problems(tenantWith("pool_sise: 5"))).containsExactly(
+                "tenants[0].pool_sise: unknown key (known keys: id, upstream, pool_size, min_idle, max_clients, "
+                        + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, users)");
+    }
+
+    @Test
+    void inAnUpstream() {
+        assertThat(problems(MINIMAL.replace("host: db", "host: db\n      dbname: app"))).containsExactly(
+                "tenants[0].upstream.dbname: unknown key (known keys: host, port, database)");
+    }
+
+    @Test
+    void inAUser() {
+        assertThat(problems(MINIMAL.replace("password: pw", "password: pw\n        role: admin"))).containsExactly(
+                "tenants[0].users[0].role: unknown key (known keys: name, password)");
+    }
+
+    @Test
+    void keysThatAreNotStrings() {
+        assertThat(problems(topWith("1: one"))).containsExactly(
+                "1: unknown key (known keys: listen, tls, limits, default_tenant, tenants)");
+    }
+
+    @Test
+    void valuesUnderUnknownKeysAreNotSubstituted() {
+        // Only the unknown key is reported, not the variable it mentions.
+        assertThat(problems(topWith("extra: ${NOT_SET}"))).containsExactly(
+                "extra: unknown key (known keys: listen, tls, limits, default_tenant, tenants)");
+    }
+}

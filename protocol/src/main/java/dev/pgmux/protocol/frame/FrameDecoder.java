@@ -1,0 +1,101 @@
+package dev.pgmux.protocol.frame;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.List;
+
+/**
+ * Splits a byte stream into whole protocol messages without copying them.
+ *
+ * <p>Each message is handed on as a retained slice of the input that covers the whole message:
+ * in the {@link State#STARTUP} phase an untagged {@code int32 length + payload}; afterwards
+ * {@code tag + int32 length + payload}. Nothing is allocated for a message before its length
+ * has been checked against the configured maximum; a bad length raises a
+ * {@link ProtocolException} and the decoder stops reading for good.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+
+    /** Which framing the next bytes use. */
+    public enum State { STARTUP, MESSAGES, FAILED }
+
+    private final int maxFrameSize;
+    private final int maxStartupSize;
+    private State state;
+
+    public FrameDecoder(State initial, int maxFrameSize, int maxStartupSize) {
+        this.state = initial;
+        this.maxFrameSize = maxFrameSize;
+        this.maxStartupSize = maxStartupSize;
+    }
+
+    /** Called once the startup phase is over (after StartupMessage); the rest are tagged messages. */
+    public void startupDone() {
+        if (state == State.STARTUP) {
+            state = State.MESSAGES;
+        }
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Bytes received but not yet framed (a client that sends data right after SSLRequest is suspicious). */
+    public int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        // Loop ourselves so one call frames every whole message of a read: ByteToMessageDecoder
+        // would otherwise call back once per message.
+        for (;;) {
+            switch (state) {
+                case STARTUP -> {
+                    if (in.readableBytes() < 4) {
+                        return;
+                    }
+                    int length = in.getInt(in.readerIndex());
+                    if (length < 8 || length > maxStartupSize) {
+                        fail(in, "invalid length of startup packet: " + length);
+                    }
+                    if (in.readableBytes() < length) {
+                        return;
+                    }
+                    out.add(in.readRetainedSlice(length));
+                    // The handler decides whether more startup packets follow (SSLRequest, CancelRequest):
+                    // stop here so it can switch state before the next bytes are framed.
+                    return;
+                }
+                case MESSAGES -> {
+                    if (in.readableBytes() < 5) {
+                        return;
+                    }
+                    int length = in.getInt(in.readerIndex() + 1);
+                    if (length < 4) {
+                        fail(in, "invalid message length: " + length);
+                    }
+                    if (length > maxFrameSize) {
+                        fail(in, "message of " + length + " bytes exceeds the maximum of " + maxFrameSize
+                                + " bytes (limits.max_frame_size)");
+                    }
+                    if (in.readableBytes() < length + 1) {
+                        return;
+                    }
+                    out.add(in.readRetainedSlice(length + 1));
+                }
+                case FAILED -> {
+                    in.skipBytes(in.readableBytes());
+                    return;
+                }
+            }
+        }
+    }
+
+    private void fail(ByteBuf in, String message) {
+        state = State.FAILED;
+        in.skipBytes(in.readableBytes());
+        throw new ProtocolException(message);
+    }
+}

@@ -1,0 +1,165 @@
+package dev.pgmux.protocol.message.frontend;
+
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.frame.ProtocolException;
+import io.netty.buffer.ByteBuf;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Decodes the frontend messages pgmux reads and encodes the ones it sends upstream. */
+public final class FrontendCodec {
+    private FrontendCodec() {}
+
+    public static final byte PASSWORD_TAG = 'p';
+
+    /**
+     * Decodes an untagged startup-phase packet (length included): StartupMessage, SSLRequest,
+     * GSSENCRequest or CancelRequest.
+     */
+    public static FrontendMessage decodeStartup(ByteBuf packet) {
+        ByteBuf in = packet.duplicate();
+        in.skipBytes(4);
+        int code = in.readInt();
+        switch (code) {
+            case SslRequest.CODE -> {
+                Frames.requireConsumed(in, "SSLRequest");
+                return SslRequest.INSTANCE;
+            }
+            case GssEncRequest.CODE -> {
+                Frames.requireConsumed(in, "GSSENCRequest");
+                return GssEncRequest.INSTANCE;
+            }
+            case CancelRequest.CODE -> {
+                Frames.requireReadable(in, 8, "CancelRequest");
+                CancelRequest cancel = new CancelRequest(in.readInt(), in.readInt());
+                return cancel;
+            }
+            default -> {
+                if (code >>> 16 != 3) {
+                    throw new ProtocolException(dev.pgmux.protocol.SqlState.FEATURE_NOT_SUPPORTED,
+                            "unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xFFFF)
+                                    + ": server supports 3.0 to 3.0");
+                }
+                Map<String, String> parameters = new LinkedHashMap<>();
+                while (in.isReadable()) {
+                    String name = Frames.readCString(in);
+                    if (name.isEmpty()) {
+                        break;
+                    }
+                    if (!in.isReadable()) {
+                        throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
+                    }
+                    parameters.put(name, Frames.readCString(in));
+                }
+                Frames.requireConsumed(in, "startup packet");
+                return new StartupMessage(code, parameters);
+            }
+        }
+    }
+
+    public static PasswordMessage decodePassword(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, PASSWORD_TAG, "password");
+        String password = Frames.readCString(in);
+        Frames.requireConsumed(in, "password");
+        return new PasswordMessage(password);
+    }
+
+    public static SaslInitialResponse decodeSaslInitialResponse(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, PASSWORD_TAG, "SASLInitialResponse");
+        String mechanism = Frames.readCString(in);
+        Frames.requireReadable(in, 4, "SASLInitialResponse");
+        int length = in.readInt();
+        byte[] data = null;
+        if (length >= 0) {
+            Frames.requireReadable(in, length, "SASLInitialResponse");
+            data = new byte[length];
+            in.readBytes(data);
+        }
+        Frames.requireConsumed(in, "SASLInitialResponse");
+        return new SaslInitialResponse(mechanism, data);
+    }
+
+    public static SaslResponse decodeSaslResponse(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, PASSWORD_TAG, "SASLResponse");
+        byte[] data = new byte[in.readableBytes()];
+        in.readBytes(data);
+        return new SaslResponse(data);
+    }
+
+    public static Query decodeQuery(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Query.TAG, "Query");
+        String sql = Frames.readCString(in);
+        Frames.requireConsumed(in, "Query");
+        return new Query(sql);
+    }
+
+    private static ByteBuf checkedPayload(ByteBuf frame, byte tag, String name) {
+        if (Frames.tag(frame) != tag) {
+            throw new ProtocolException("expected " + name + " message ('" + (char) tag + "'), got '"
+                    + (char) Frames.tag(frame) + "'");
+        }
+        return Frames.payload(frame);
+    }
+
+    /** Encodes a message pgmux sends to a server (or, for CancelRequest, to a new server connection). */
+    public static void encode(FrontendMessage message, ByteBuf out) {
+        switch (message) {
+            case StartupMessage m -> {
+                int start = out.writerIndex();
+                out.writeInt(0);
+                out.writeInt(m.protocolVersion());
+                m.parameters().forEach((k, v) -> {
+                    Frames.writeCString(out, k);
+                    Frames.writeCString(out, v);
+                });
+                out.writeByte(0);
+                out.setInt(start, out.writerIndex() - start);
+            }
+            case SslRequest m -> out.writeInt(8).writeInt(SslRequest.CODE);
+            case GssEncRequest m -> out.writeInt(8).writeInt(GssEncRequest.CODE);
+            case CancelRequest m -> out.writeInt(16).writeInt(CancelRequest.CODE).writeInt(m.processId()).writeInt(m.secretKey());
+            case PasswordMessage m -> {
+                int at = Frames.beginMessage(out, PASSWORD_TAG);
+                Frames.writeCString(out, m.password());
+                Frames.endMessage(out, at);
+            }
+            case SaslInitialResponse m -> {
+                int at = Frames.beginMessage(out, PASSWORD_TAG);
+                Frames.writeCString(out, m.mechanism());
+                if (m.data() == null) {
+                    out.writeInt(-1);
+                } else {
+                    out.writeInt(m.data().length).writeBytes(m.data());
+                }
+                Frames.endMessage(out, at);
+            }
+            case SaslResponse m -> {
+                int at = Frames.beginMessage(out, PASSWORD_TAG);
+                out.writeBytes(m.data());
+                Frames.endMessage(out, at);
+            }
+            case Query m -> {
+                int at = Frames.beginMessage(out, Query.TAG);
+                Frames.writeCString(out, m.sql());
+                Frames.endMessage(out, at);
+            }
+            case Sync m -> out.writeByte(Sync.TAG).writeInt(4);
+            case Flush m -> out.writeByte(Flush.TAG).writeInt(4);
+            case Terminate m -> out.writeByte(Terminate.TAG).writeInt(4);
+        }
+    }
+
+
+    /** Encodes into a new buffer from the allocator: for messages written on their own. */
+    public static ByteBuf encode(FrontendMessage message, io.netty.buffer.ByteBufAllocator allocator) {
+        ByteBuf out = allocator.buffer(64);
+        try {
+            encode(message, out);
+            return out;
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package dev.pgmux.protocol.message.frontend;
+
+/**
+ * Messages a client sends that pgmux reads. Everything else a client sends passes through as a raw frame.
+ * Names follow the "Message Formats" section of the PostgreSQL protocol chapter.
+ */
+public sealed interface FrontendMessage
+        permits StartupMessage, SslRequest, GssEncRequest, CancelRequest,
+                PasswordMessage, SaslInitialResponse, SaslResponse,
+                Query, Sync, Flush, Terminate {
+}

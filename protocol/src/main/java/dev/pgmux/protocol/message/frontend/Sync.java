@@ -1,0 +1,7 @@
+package dev.pgmux.protocol.message.frontend;
+
+/** Sync ('S'). */
+public enum Sync implements FrontendMessage {
+    INSTANCE;
+    public static final byte TAG = 'S';
+}

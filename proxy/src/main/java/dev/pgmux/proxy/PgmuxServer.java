@@ -1,0 +1,125 @@
+package dev.pgmux.proxy;
+
+import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.proxy.admin.AdminHttpServer;
+import dev.pgmux.proxy.cancel.CancelRegistry;
+import dev.pgmux.proxy.client.ClientChannelInitializer;
+import dev.pgmux.proxy.pool.PoolRegistry;
+import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.server.ServerConnector;
+import dev.pgmux.proxy.tenant.TenantRegistry;
+import dev.pgmux.proxy.tls.ClientTls;
+import dev.pgmux.proxy.net.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** One pgmux process: its event loops, listeners and runtime services. Start with {@link #start}. */
+public final class PgmuxServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
+
+    private final PgmuxConfig config;
+    private final Transport transport = Transport.best();
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final ProxyRuntime runtime;
+    private final List<Channel> listeners = new ArrayList<>();
+    private volatile boolean ready;
+    private Channel sessionListener;
+    private Channel adminListener;
+
+    private PgmuxServer(PgmuxConfig config, int workerThreads) {
+        this.config = config;
+        this.acceptors = transport.newGroup(1, "pgmux-accept");
+        this.workers = transport.newGroup(workerThreads, "pgmux-io");
+        SecureRandom random = new SecureRandom();
+        byte[] mockKey = new byte[32];
+        random.nextBytes(mockKey);
+        ServerConnector connector = new ServerConnector(transport, config.limits().maxFrameSize());
+        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
+                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey);
+    }
+
+    /** Starts pgmux with one I/O thread per core. */
+    public static PgmuxServer start(PgmuxConfig config) {
+        return start(config, Runtime.getRuntime().availableProcessors());
+    }
+
+    public static PgmuxServer start(PgmuxConfig config, int workerThreads) {
+        PgmuxServer server = new PgmuxServer(config, workerThreads);
+        try {
+            server.bind();
+            return server;
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    private void bind() {
+        String host = config.listen().host();
+        sessionListener = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ClientChannelInitializer(runtime))
+                .bind(host, config.listen().sessionPort()).syncUninterruptibly().channel();
+        listeners.add(sessionListener);
+        adminListener = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
+                .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
+        listeners.add(adminListener);
+        ready = true;
+        log.info("pgmux listening on {}: session mode on port {}, admin HTTP on port {} ({} transport, {} tenant(s))",
+                host, sessionPort(), adminPort(), transport.name().toLowerCase(), config.tenants().size());
+    }
+
+    public int sessionPort() {
+        return ((InetSocketAddress) sessionListener.localAddress()).getPort();
+    }
+
+    public int adminPort() {
+        return ((InetSocketAddress) adminListener.localAddress()).getPort();
+    }
+
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    private String poolsText() {
+        StringBuilder out = new StringBuilder();
+        for (ServerPool pool : runtime.pools().all()) {
+            ServerPool.Stats stats = pool.stats();
+            out.append(pool.key()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
+                    .append(" idle=").append(stats.idle()).append(" active=").append(stats.active())
+                    .append(" waiting=").append(stats.waiting()).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Stops listening, closes pools and connections, and stops the event loops. */
+    @Override
+    public void close() {
+        ready = false;
+        listeners.forEach(channel -> channel.close().awaitUninterruptibly());
+        runtime.pools().close();
+        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        log.info("pgmux stopped");
+    }
+}

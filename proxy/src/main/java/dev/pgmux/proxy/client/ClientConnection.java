@@ -1,0 +1,128 @@
+package dev.pgmux.proxy.client;
+
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.BackendKeyData;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.proxy.ProxyRuntime;
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.tenant.Tenant;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+
+import java.util.Map;
+
+/**
+ * What pgmux knows about one client connection: who it is (tenant, user, database), the session settings
+ * it asked for at startup, its cancel key, and the server it is attached to, if any.
+ */
+public final class ClientConnection {
+    private final Channel channel;
+    private final ProxyRuntime runtime;
+    private Tenant tenant;
+    private Tenant.User user;
+    private String database;
+    private Map<String, String> sessionParameters = Map.of();
+    private BackendKeyData cancelKey;
+    private volatile ServerConnection server;
+    private boolean released;
+
+    ClientConnection(Channel channel, ProxyRuntime runtime) {
+        this.channel = channel;
+        this.runtime = runtime;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    public Tenant tenant() {
+        return tenant;
+    }
+
+    /** Counted against the tenant's max_clients from here until {@link #released()}. */
+    void tenant(Tenant tenant) {
+        this.tenant = tenant;
+    }
+
+    public Tenant.User user() {
+        return user;
+    }
+
+    void user(Tenant.User user) {
+        this.user = user;
+    }
+
+    public String database() {
+        return database;
+    }
+
+    void database(String database) {
+        this.database = database;
+    }
+
+    /** Startup parameters (and options) to apply on any server this client uses. */
+    public Map<String, String> sessionParameters() {
+        return sessionParameters;
+    }
+
+    void sessionParameters(Map<String, String> parameters) {
+        this.sessionParameters = Map.copyOf(parameters);
+    }
+
+    public BackendKeyData cancelKey() {
+        return cancelKey;
+    }
+
+    void cancelKey(BackendKeyData key) {
+        this.cancelKey = key;
+    }
+
+    /** The server this client is attached to, or null. Read from other threads by cancel requests. */
+    public ServerConnection server() {
+        return server;
+    }
+
+    void server(ServerConnection server) {
+        this.server = server;
+    }
+
+    /** Forwards a cancel to the server this client is using now; does nothing when it has none. */
+    void cancel() {
+        ServerConnection current = server;
+        if (current != null && current.backendKey() != null) {
+            runtime.connector().cancel(current.channel().eventLoop(), current.target(),
+                    current.backendKey().processId(), current.backendKey().secretKey());
+        }
+    }
+
+    /** Sends a FATAL error and closes the connection once it is written. */
+    void fatal(String sqlState, String message) {
+        if (channel.isActive()) {
+            channel.writeAndFlush(BackendCodec.encode(ErrorResponse.fatal(sqlState, message), channel.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Gives back what the client held outside its channel (tenant slot, cancel key); idempotent. */
+    void released() {
+        if (released) {
+            return;
+        }
+        released = true;
+        if (cancelKey != null) {
+            runtime.cancels().unregister(cancelKey);
+        }
+        if (tenant != null) {
+            tenant.removeClient();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "client[" + channel.remoteAddress() + (user == null ? "" : " " + user.name() + "." + tenant.id()) + "]";
+    }
+}

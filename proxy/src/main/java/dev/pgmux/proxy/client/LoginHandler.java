@@ -1,0 +1,291 @@
+package dev.pgmux.proxy.client;
+
+import dev.pgmux.config.TlsMode;
+import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.auth.ScramException;
+import dev.pgmux.protocol.auth.ScramServerSession;
+import dev.pgmux.protocol.frame.FrameDecoder;
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.frame.ProtocolException;
+import dev.pgmux.protocol.message.backend.Authentication;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.BackendMessage;
+import dev.pgmux.protocol.message.backend.NegotiateProtocolVersion;
+import dev.pgmux.protocol.message.frontend.CancelRequest;
+import dev.pgmux.protocol.message.frontend.FrontendCodec;
+import dev.pgmux.protocol.message.frontend.FrontendMessage;
+import dev.pgmux.protocol.message.frontend.GssEncRequest;
+import dev.pgmux.protocol.message.frontend.SaslInitialResponse;
+import dev.pgmux.protocol.message.frontend.SslRequest;
+import dev.pgmux.protocol.message.frontend.StartupMessage;
+import dev.pgmux.protocol.message.frontend.Terminate;
+import dev.pgmux.proxy.ProxyRuntime;
+import dev.pgmux.proxy.tenant.Tenant;
+import dev.pgmux.proxy.tenant.TenantRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A client from its first byte until it is authenticated:
+ *
+ * <pre>
+ *   [SSLRequest -> 'S' + TLS handshake | 'N'] [GSSENCRequest -> 'N']
+ *   StartupMessage -> (NegotiateProtocolVersion) -> tenant resolved, max_clients checked
+ *   -> AuthenticationSASL -> SASLInitialResponse -> AuthenticationSASLContinue
+ *   -> SASLResponse -> AuthenticationSASLFinal + AuthenticationOk -> hand over to the pooling mode
+ *   CancelRequest (on its own connection) -> forwarded to the matching client's server, then closed
+ * </pre>
+ *
+ * The whole phase is bounded by limits.login_timeout. Failed logins never open a server connection.
+ */
+public final class LoginHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(LoginHandler.class);
+
+    private enum State { STARTUP, SASL_INITIAL, SASL_CONTINUE, DONE }
+
+    /** Startup parameters that are pgmux's business, not session settings to copy to a server. */
+    private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
+
+    private final ProxyRuntime runtime;
+    private final FrameDecoder decoder;
+    private ClientConnection client;
+    private State state = State.STARTUP;
+    private ScramServerSession scram;
+    private String startupUser;
+    private ScheduledFuture<?> timeout;
+
+    public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder) {
+        this.runtime = runtime;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        client = new ClientConnection(ctx.channel(), runtime);
+        long nanos = runtime.config().limits().loginTimeout().toNanos();
+        timeout = ctx.executor().schedule(() -> {
+            log.debug("{}: login timeout", client);
+            client.fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
+            ctx.close();
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        if (state == State.DONE) {
+            frame.release(); // refused or cancelled: the connection is closing
+            return;
+        }
+        try {
+            switch (state) {
+                case STARTUP -> startupPacket(ctx, FrontendCodec.decodeStartup(frame));
+                case SASL_INITIAL -> {
+                    if (isTerminate(frame)) {
+                        ctx.close();
+                    } else {
+                        saslInitial(ctx, FrontendCodec.decodeSaslInitialResponse(frame));
+                    }
+                }
+                case SASL_CONTINUE -> {
+                    if (isTerminate(frame)) {
+                        ctx.close();
+                    } else {
+                        saslFinal(ctx, FrontendCodec.decodeSaslResponse(frame).data());
+                    }
+                }
+                case DONE -> throw new IllegalStateException("handled above");
+            }
+        } catch (ProtocolException e) {
+            fail(e.sqlState(), e.getMessage());
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static boolean isTerminate(ByteBuf frame) {
+        return Frames.tag(frame) == Terminate.TAG;
+    }
+
+    private void startupPacket(ChannelHandlerContext ctx, FrontendMessage message) {
+        switch (message) {
+            case SslRequest request -> sslRequest(ctx);
+            case GssEncRequest request -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            case CancelRequest cancel -> {
+                ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
+                if (target != null) {
+                    target.cancel();
+                }
+                cancelTimeout();
+                state = State.DONE;
+                ctx.close();
+            }
+            case StartupMessage startup -> startup(ctx, startup);
+            default -> throw new ProtocolException("unexpected startup packet");
+        }
+    }
+
+    private void sslRequest(ChannelHandlerContext ctx) {
+        boolean tlsOn = runtime.clientTls() != null && ctx.pipeline().get(SslHandler.class) == null;
+        if (!tlsOn) {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            return;
+        }
+        if (decoder.bufferedBytes() > 0) {
+            // Plaintext sent after SSLRequest would be read as if it came over TLS (CVE-2021-23214).
+            throw new ProtocolException("received unencrypted data after SSL request");
+        }
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+        ctx.pipeline().addFirst("tls", runtime.clientTls().newHandler(ctx.alloc()));
+    }
+
+    private void startup(ChannelHandlerContext ctx, StartupMessage startup) {
+        decoder.startupDone();
+        if (startup.minorVersion() > 0 || startup.parameters().keySet().stream().anyMatch(k -> k.startsWith("_pq_."))) {
+            List<String> unsupported = startup.parameters().keySet().stream().filter(k -> k.startsWith("_pq_.")).toList();
+            ctx.write(BackendCodec.encode(new NegotiateProtocolVersion(0, unsupported), ctx.alloc()));
+        }
+        if (runtime.config().tls().mode() == TlsMode.REQUIRED && ctx.pipeline().get(SslHandler.class) == null) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "SSL connection is required: connect with sslmode=require");
+        }
+        if (startup.parameters().containsKey("replication")
+                && !"false".equalsIgnoreCase(startup.parameters().get("replication"))) {
+            throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
+        }
+        startupUser = startup.user();
+        if (startupUser == null || startupUser.isEmpty()) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "no PostgreSQL user name specified in startup packet");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        startup.parameters().forEach((name, value) -> {
+            if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {
+                settings.put(name, value);
+            }
+        });
+        String options = startup.parameters().get("options");
+        if (options != null) {
+            settings.putAll(StartupOptions.parse(options));
+        }
+        client.sessionParameters(settings);
+
+        switch (runtime.tenants().resolve(startupUser)) {
+            case TenantRegistry.Resolution.NotFound notFound ->
+                    throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "Tenant or user not found");
+            case TenantRegistry.Resolution.Found found -> {
+                Tenant tenant = found.tenant();
+                if (!tenant.tryAddClient()) {
+                    throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
+                }
+                client.tenant(tenant);
+                Tenant.User user = tenant.user(found.userName());
+                client.user(user);
+                client.database(database(startup, tenant));
+                scram = user == null
+                        ? ScramServerSession.mock(startupUser, runtime.mockScramKey(), runtime.random())
+                        : ScramServerSession.forSecret(user.secret(), runtime.random());
+            }
+        }
+        send(ctx, new Authentication.Sasl(ScramServerSession.mechanisms()));
+        ctx.flush();
+        state = State.SASL_INITIAL;
+    }
+
+    /** libpq defaults the database to the user name, which here carries the tenant suffix: use the tenant's then. */
+    private String database(StartupMessage startup, Tenant tenant) {
+        String database = startup.parameters().get("database");
+        if (database == null || database.isEmpty() || database.equals(startupUser)) {
+            return tenant.config().upstream().database();
+        }
+        return database;
+    }
+
+    private void saslInitial(ChannelHandlerContext ctx, SaslInitialResponse response) {
+        if (response.data() == null) {
+            throw new ProtocolException("malformed SCRAM message (empty client-first-message)");
+        }
+        try {
+            String serverFirst = scram.handleClientFirst(response.mechanism(), response.data());
+            send(ctx, new Authentication.SaslContinue(serverFirst.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            ctx.flush();
+            state = State.SASL_CONTINUE;
+        } catch (ScramException e) {
+            scramFailed(e);
+        }
+    }
+
+    private void saslFinal(ChannelHandlerContext ctx, byte[] clientFinal) {
+        byte[] serverFinal;
+        try {
+            serverFinal = scram.handleClientFinal(clientFinal);
+        } catch (ScramException e) {
+            scramFailed(e);
+            return;
+        }
+        cancelTimeout();
+        state = State.DONE;
+        send(ctx, new Authentication.SaslFinal(serverFinal));
+        send(ctx, Authentication.Ok.INSTANCE);
+        ctx.flush();
+        client.cancelKey(runtime.cancels().register(client));
+        log.debug("{} authenticated", client);
+        ctx.pipeline().replace(this, "session", new SessionModeHandler(client));
+    }
+
+    private void scramFailed(ScramException e) {
+        if (e.kind() == ScramException.Kind.INVALID_PROOF) {
+            throw new ProtocolException(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + startupUser + "\"");
+        }
+        throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, e.getMessage());
+    }
+
+    private void send(ChannelHandlerContext ctx, BackendMessage message) {
+        ctx.write(BackendCodec.encode(message, ctx.alloc()), ctx.voidPromise());
+    }
+
+    private void fail(String sqlState, String message) {
+        cancelTimeout();
+        state = State.DONE;
+        log.debug("{}: login refused: {} {}", client, sqlState, message);
+        client.fatal(sqlState, message);
+        client.channel().config().setAutoRead(false);
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimeout();
+        client.released();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof ProtocolException e && state != State.DONE) {
+            fail(e.sqlState(), e.getMessage());
+        } else {
+            log.debug("{}: closing after error during login: {}", client, root.toString());
+            cancelTimeout();
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package dev.pgmux.proxy.client;
+
+import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.frame.ProtocolException;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.protocol.message.backend.ParameterStatus;
+import dev.pgmux.protocol.message.backend.ReadyForQuery;
+import dev.pgmux.protocol.message.frontend.Terminate;
+import dev.pgmux.proxy.pool.CheckoutException;
+import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerListener;
+import dev.pgmux.proxy.server.ServerQuery;
+import dev.pgmux.proxy.server.UpstreamException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.Map;
+
+/**
+ * Session mode: the client holds one server from login to logout and every message passes through
+ * untouched, as whole frames, flushed once per read batch.
+ *
+ * <pre>
+ *   CHECKOUT: reads paused, wait for a server from the pool (FIFO, checkout_timeout)
+ *   SETUP:    apply the client's startup settings the server lacks, then send ParameterStatus,
+ *             pgmux's BackendKeyData and ReadyForQuery
+ *   RELAY:    client frames -> server, server frames -> client
+ *   CLOSED:   the server goes back to the pool after server_reset_query if the client left it idle
+ *             with no protocol exchange open; otherwise it is closed
+ * </pre>
+ */
+final class SessionModeHandler extends ChannelInboundHandlerAdapter implements ServerListener {
+    private static final Logger log = LoggerFactory.getLogger(SessionModeHandler.class);
+
+    private enum State { CHECKOUT, SETUP, RELAY, CLOSED }
+
+    private final ClientConnection client;
+    private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private ServerPool pool;
+    private ServerConnection server;
+    private State state = State.CHECKOUT;
+    /** Queries and Syncs sent whose ReadyForQuery has not come back yet. */
+    private int awaitingReady;
+    /** Extended-protocol messages sent since the last Sync: the server is mid-sequence. */
+    private boolean unsynced;
+    private boolean fatalForwarded;
+
+    SessionModeHandler(ClientConnection client) {
+        this.client = client;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        ctx.channel().config().setAutoRead(false);
+        pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
+        pool.acquire(ctx.channel().eventLoop()).addListener(this::checkedOut);
+    }
+
+    private void checkedOut(Future<? super ServerConnection> future) {
+        if (!future.isSuccess()) {
+            Throwable cause = future.cause();
+            state = State.CLOSED;
+            switch (cause) {
+                case CheckoutException e -> client.fatal(SqlState.TOO_MANY_CONNECTIONS, e.getMessage());
+                case UpstreamException e when e.serverError() != null ->
+                        client.fatal(e.serverError().code(), e.serverError().message());
+                default -> client.fatal(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
+            }
+            return;
+        }
+        ServerConnection acquired = (ServerConnection) future.getNow();
+        if (state == State.CLOSED || !ctx.channel().isActive()) {
+            pool.release(acquired);
+            return;
+        }
+        server = acquired;
+        client.server(acquired);
+        state = State.SETUP;
+        String setup = SessionSettings.toSql(client.sessionParameters(), acquired);
+        if (setup == null) {
+            welcome();
+        } else {
+            ServerQuery.run(acquired, setup, ctx.channel().eventLoop()).addListener(this::settingsApplied);
+        }
+    }
+
+    private void settingsApplied(Future<? super ErrorResponse> future) {
+        if (state == State.CLOSED) {
+            return; // the client left meanwhile; channelInactive dealt with the server
+        }
+        if (!future.isSuccess()) {
+            serverLost(future.cause());
+            return;
+        }
+        ErrorResponse error = (ErrorResponse) future.getNow();
+        if (error != null) {
+            // As Postgres would have refused these startup settings: FATAL, and the server stays clean.
+            client.fatal(error.code(), error.message());
+            state = State.CLOSED;
+            releaseServer();
+            return;
+        }
+        welcome();
+    }
+
+    private void welcome() {
+        server.attach(this);
+        for (Map.Entry<String, String> parameter : server.parameters().entrySet()) {
+            ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
+        }
+        ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
+        ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+        state = State.RELAY;
+        while (!early.isEmpty()) {
+            forwardToServer(early.poll());
+        }
+        server.flush();
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        switch (state) {
+            case RELAY -> forwardToServer(frame);
+            case CHECKOUT, SETUP -> early.add(frame); // bounded: reads are paused until RELAY
+            case CLOSED -> frame.release();
+        }
+    }
+
+    private void forwardToServer(ByteBuf frame) {
+        byte tag = Frames.tag(frame);
+        switch (tag) {
+            case Terminate.TAG -> {
+                frame.release();
+                ctx.close();
+                return;
+            }
+            case 'Q', 'F' -> awaitingReady++;
+            case 'S' -> {
+                awaitingReady++;
+                unsynced = false;
+            }
+            case 'P', 'B', 'D', 'E', 'C', 'H' -> unsynced = true;
+            default -> { /* CopyData, CopyDone, CopyFail: part of a Query already counted */ }
+        }
+        server.write(frame);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.RELAY) {
+            server.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // The client cannot take more: stop reading from its server until it can.
+        if (server != null && state == State.RELAY) {
+            server.setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public void onServerFrame(ServerConnection from, ByteBuf frame) {
+        if (from != server || state != State.RELAY) {
+            frame.release();
+            return;
+        }
+        byte tag = Frames.tag(frame);
+        if (tag == ReadyForQuery.TAG) {
+            awaitingReady = Math.max(0, awaitingReady - 1);
+        } else if (tag == ErrorResponse.TAG && !fatalForwarded) {
+            fatalForwarded = ((ErrorResponse) BackendCodec.decode(frame)).isFatal();
+        }
+        ctx.write(frame, ctx.voidPromise());
+    }
+
+    @Override
+    public void onServerReadComplete(ServerConnection from) {
+        ctx.flush();
+    }
+
+    @Override
+    public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
+        if (state == State.RELAY) {
+            ctx.channel().config().setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void onServerClosed(ServerConnection from, Throwable cause) {
+        if (from == server) {
+            serverLost(cause);
+        }
+    }
+
+    private void serverLost(Throwable cause) {
+        log.info("{}: upstream connection lost: {}", client, cause.getMessage());
+        ServerConnection lost = server;
+        server = null;
+        client.server(null);
+        if (lost != null) {
+            pool.discard(lost);
+        }
+        state = State.CLOSED;
+        if (fatalForwarded) {
+            ctx.flush();
+            ctx.close();
+        } else {
+            client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State before = state;
+        state = State.CLOSED;
+        early.forEach(ReferenceCountUtil::release);
+        early.clear();
+        if (before == State.RELAY || before == State.SETUP) {
+            releaseServer();
+        }
+        client.released();
+        ctx.fireChannelInactive();
+    }
+
+    /** Gives the server back clean, or closes it if the client left anything open on it. */
+    private void releaseServer() {
+        ServerConnection held = server;
+        if (held == null) {
+            return;
+        }
+        server = null;
+        client.server(null);
+        held.attach(null);
+        boolean clean = awaitingReady == 0 && !unsynced && held.transactionStatus() == ReadyForQuery.IDLE.status();
+        if (!clean || !held.isActive()) {
+            log.debug("{}: closing {} left mid-transaction or mid-protocol", client, held);
+            pool.discard(held);
+            return;
+        }
+        String reset = client.tenant().config().serverResetQuery();
+        if (reset.isBlank()) {
+            pool.release(held);
+            return;
+        }
+        ServerQuery.run(held, reset, held.channel().eventLoop()).addListener(f -> {
+            if (f.isSuccess() && f.getNow() == null && held.transactionStatus() == ReadyForQuery.IDLE.status()) {
+                pool.release(held);
+            } else {
+                pool.discard(held);
+            }
+        });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof ProtocolException e) {
+            client.fatal(e.sqlState(), e.getMessage());
+        } else {
+            log.debug("{}: closing after error: {}", client, root.toString());
+            ctx.close();
+        }
+    }
+}

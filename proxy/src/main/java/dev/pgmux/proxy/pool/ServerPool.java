@@ -1,0 +1,315 @@
+package dev.pgmux.proxy.pool;
+
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerConnector;
+import dev.pgmux.proxy.server.ServerTarget;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The servers of one (tenant, database, user), at most {@code maxSize}. Clients that find no idle server
+ * wait in FIFO order up to the checkout timeout; nothing ever blocks a thread. An idle server on the
+ * caller's own event loop is preferred, so client and server usually share a thread.
+ *
+ * <p>Accounting has one path in and one path out: {@code open} grows when a connect starts and shrinks
+ * when that connect fails or when the server's channel closes, whatever closed it.
+ */
+public final class ServerPool {
+    private static final Logger log = LoggerFactory.getLogger(ServerPool.class);
+
+    /** How a pool is sized and timed; taken from the tenant's configuration. */
+    public record Settings(int maxSize, int minIdle, Duration checkoutTimeout, Duration idleTimeout, Duration maxLifetime) {}
+
+    private final ServerTarget target;
+    private final ServerConnector connector;
+    private final EventLoopGroup loops;
+    private volatile Settings settings;
+
+    // Guarded by this.
+    private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private int open;
+    private int connecting;
+    private int active;
+    private boolean closed;
+
+    public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops) {
+        this.target = target;
+        this.settings = settings;
+        this.connector = connector;
+        this.loops = loops;
+    }
+
+    public PoolKey key() {
+        return target.key();
+    }
+
+    public ServerTarget target() {
+        return target;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    private static final class Waiter {
+        final Promise<ServerConnection> promise;
+        final EventLoop loop;
+        ScheduledFuture<?> timeout;
+
+        Waiter(Promise<ServerConnection> promise, EventLoop loop) {
+            this.promise = promise;
+            this.loop = loop;
+        }
+    }
+
+    /** Gets a server for a client whose channel runs on {@code loop}; the future completes on that loop. */
+    public Future<ServerConnection> acquire(EventLoop loop) {
+        Promise<ServerConnection> promise = loop.newPromise();
+        ServerConnection ready;
+        boolean connect = false;
+        synchronized (this) {
+            if (closed) {
+                return promise.setFailure(new CheckoutException("pool " + target.key() + " is closed"));
+            }
+            ready = takeIdle(loop);
+            if (ready == null) {
+                Waiter waiter = new Waiter(promise, loop);
+                waiters.addLast(waiter);
+                Duration timeout = settings.checkoutTimeout();
+                waiter.timeout = loop.schedule(() -> timedOut(waiter, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+                connect = reserveConnect();
+            } else {
+                active++;
+            }
+        }
+        if (ready != null) {
+            promise.setSuccess(ready);
+        } else if (connect) {
+            startConnect(loop);
+        }
+        return promise;
+    }
+
+    /** Returns a server after use. The caller has made sure it is idle, reset and not mid-protocol. */
+    public void release(ServerConnection server) {
+        long now = System.nanoTime();
+        Duration maxLifetime = settings.maxLifetime();
+        boolean expired = !maxLifetime.isZero() && server.ageNanos(now) > maxLifetime.toNanos();
+        boolean poolClosed;
+        synchronized (this) {
+            poolClosed = closed;
+        }
+        if (poolClosed || expired || !server.isActive()) {
+            discard(server);
+            return;
+        }
+        server.attach(null);
+        synchronized (this) {
+            active--;
+        }
+        server.markIdle();
+        handOff(server);
+    }
+
+    /** Closes a server that must not be reused (broken, mid-transaction, expired). */
+    public void discard(ServerConnection server) {
+        server.attach(null);
+        synchronized (this) {
+            active--;
+        }
+        server.close();
+    }
+
+    private void handOff(ServerConnection server) {
+        for (;;) {
+            Waiter waiter;
+            synchronized (this) {
+                waiter = waiters.pollFirst();
+                if (waiter == null) {
+                    idle.addFirst(server);
+                    return;
+                }
+                active++;
+            }
+            waiter.timeout.cancel(false);
+            if (waiter.promise.trySuccess(server)) {
+                return;
+            }
+            synchronized (this) {
+                active--;
+            }
+        }
+    }
+
+    private ServerConnection takeIdle(EventLoop loop) {
+        ServerConnection fallback = null;
+        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
+            ServerConnection server = it.next();
+            if (!server.isActive()) {
+                continue; // its close callback removes it
+            }
+            if (server.channel().eventLoop() == loop) {
+                it.remove();
+                return server;
+            }
+            if (fallback == null) {
+                fallback = server;
+            }
+        }
+        if (fallback != null) {
+            idle.remove(fallback);
+        }
+        return fallback;
+    }
+
+    /** Under the lock: whether another connect should start for the waiters. */
+    private boolean reserveConnect() {
+        if (!closed && open < settings.maxSize() && connecting < waiters.size()) {
+            open++;
+            connecting++;
+            return true;
+        }
+        return false;
+    }
+
+    private void startConnect(EventLoop loop) {
+        connector.connect(loop, target).addListener((Future<ServerConnection> f) -> {
+            if (f.isSuccess()) {
+                ServerConnection server = f.getNow();
+                server.onClose(this::closed);
+                synchronized (this) {
+                    connecting--;
+                }
+                if (!server.isActive()) {
+                    return; // closed already; the close callback did the accounting
+                }
+                handOff(server);
+            } else {
+                connectFailed(f.cause());
+            }
+        });
+    }
+
+    private void connectFailed(Throwable cause) {
+        Waiter failed;
+        EventLoop retryLoop = null;
+        synchronized (this) {
+            open--;
+            connecting--;
+            failed = waiters.pollFirst();
+            // Every waiter gets its own attempt and, if the upstream is down, its own fast error.
+            if (reserveConnect()) {
+                retryLoop = waiters.peekFirst().loop;
+            }
+        }
+        log.warn("pool {}: cannot open a server connection: {}", target.key(), cause.getMessage());
+        if (failed != null) {
+            failed.timeout.cancel(false);
+            failed.promise.tryFailure(cause);
+        }
+        if (retryLoop != null) {
+            startConnect(retryLoop);
+        }
+    }
+
+    private void closed(ServerConnection server) {
+        EventLoop connectLoop = null;
+        synchronized (this) {
+            idle.remove(server);
+            open--;
+            if (reserveConnect()) {
+                connectLoop = waiters.peekFirst().loop;
+            }
+        }
+        if (connectLoop != null) {
+            startConnect(connectLoop);
+        }
+    }
+
+    private void timedOut(Waiter waiter, Duration timeout) {
+        boolean removed;
+        synchronized (this) {
+            removed = waiters.remove(waiter);
+        }
+        if (removed) {
+            waiter.promise.tryFailure(new CheckoutException("unable to check out a connection from the pool after "
+                    + timeout.toMillis() + "ms (pool_size " + settings.maxSize() + " for " + target.key()
+                    + "; raise pool_size or checkout_timeout)"));
+        }
+    }
+
+    /**
+     * Housekeeping, run periodically: closes servers idle longer than the idle timeout (keeping min_idle)
+     * or older than their maximum lifetime, and opens servers up to min_idle.
+     */
+    public void maintain() {
+        long now = System.nanoTime();
+        Settings s = settings;
+        List<ServerConnection> toClose = new ArrayList<>();
+        int toOpen;
+        synchronized (this) {
+            int keep = idle.size();
+            for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
+                ServerConnection server = it.next();
+                boolean idleTooLong = !s.idleTimeout().isZero() && now - server.idleSinceNanos() > s.idleTimeout().toNanos()
+                        && keep > s.minIdle();
+                boolean tooOld = !s.maxLifetime().isZero() && server.ageNanos(now) > s.maxLifetime().toNanos();
+                if (idleTooLong || tooOld) {
+                    it.remove();
+                    toClose.add(server);
+                    keep--;
+                }
+            }
+            toOpen = closed ? 0 : Math.max(0, Math.min(s.minIdle() - idle.size() - connecting, s.maxSize() - open));
+            open += toOpen;
+            connecting += toOpen;
+        }
+        toClose.forEach(ServerConnection::close);
+        for (int i = 0; i < toOpen; i++) {
+            startConnect(loops.next());
+        }
+    }
+
+    /** Applies new sizes and timeouts (on reload); excess idle servers close at the next maintenance. */
+    public void update(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Stops handing out servers, fails the waiters and closes the idle servers; busy ones close on release. */
+    public void close() {
+        List<ServerConnection> toClose;
+        List<Waiter> toFail;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayList<>(idle);
+            idle.clear();
+            toFail = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        toClose.forEach(ServerConnection::close);
+        for (Waiter waiter : toFail) {
+            waiter.timeout.cancel(false);
+            waiter.promise.tryFailure(new CheckoutException("pool " + target.key() + " is closed"));
+        }
+    }
+
+    /** A consistent snapshot of the counters, for metrics, the admin console and tests. */
+    public synchronized Stats stats() {
+        return new Stats(open, connecting, idle.size(), active, waiters.size());
+    }
+
+    public record Stats(int open, int connecting, int idle, int active, int waiting) {}
+}

@@ -1,0 +1,63 @@
+package dev.pgmux.proxy.server;
+
+import dev.pgmux.protocol.frame.FrameDecoder;
+import dev.pgmux.proxy.net.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import java.security.SecureRandom;
+
+/** Opens and logs in server connections, on the event loop of whoever asked (no thread hop later). */
+public final class ServerConnector {
+    private final Transport transport;
+    private final int maxFrameSize;
+    private final SecureRandom random = new SecureRandom();
+
+    public ServerConnector(Transport transport, int maxFrameSize) {
+        this.transport = transport;
+        this.maxFrameSize = maxFrameSize;
+    }
+
+    /** Connects and logs in; the future completes once the server sent its first ReadyForQuery. */
+    public Future<ServerConnection> connect(EventLoop loop, ServerTarget target) {
+        Promise<ServerConnection> ready = loop.newPromise();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.channel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, target.connectTimeout().toMillis()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ServerConnection connection = new ServerConnection(ch, target);
+                        ch.pipeline().addLast("frames", new FrameDecoder(FrameDecoder.State.MESSAGES, maxFrameSize, 0));
+                        ch.pipeline().addLast("server", new ServerHandler(connection, ready, random));
+                    }
+                });
+        ChannelFuture connected = bootstrap.connect(target.host(), target.port());
+        connected.addListener(f -> {
+            if (!f.isSuccess()) {
+                ready.tryFailure(new UpstreamException("could not connect to upstream " + target.host() + ":" + target.port()
+                        + ": " + f.cause().getMessage(), f.cause()));
+            }
+        });
+        return ready;
+    }
+
+    /** Sends a CancelRequest for the given server key to the server's address, on a connection of its own. */
+    public void cancel(EventLoop loop, ServerTarget target, int processId, int secretKey) {
+        new Bootstrap()
+                .group(loop)
+                .channel(transport.channel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, target.connectTimeout().toMillis()))
+                .handler(new CancelSender(processId, secretKey))
+                .connect(target.host(), target.port());
+    }
+}

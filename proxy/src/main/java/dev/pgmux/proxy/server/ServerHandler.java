@@ -1,0 +1,239 @@
+package dev.pgmux.proxy.server;
+
+import dev.pgmux.protocol.auth.Md5Password;
+import dev.pgmux.protocol.auth.ScramClientSession;
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.frame.ProtocolException;
+import dev.pgmux.protocol.message.backend.Authentication;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.BackendKeyData;
+import dev.pgmux.protocol.message.backend.BackendMessage;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.protocol.message.backend.ParameterStatus;
+import dev.pgmux.protocol.message.backend.ReadyForQuery;
+import dev.pgmux.protocol.message.frontend.FrontendCodec;
+import dev.pgmux.protocol.message.frontend.FrontendMessage;
+import dev.pgmux.protocol.message.frontend.PasswordMessage;
+import dev.pgmux.protocol.message.frontend.SaslInitialResponse;
+import dev.pgmux.protocol.message.frontend.SaslResponse;
+import dev.pgmux.protocol.message.frontend.StartupMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The inbound side of a server connection: first the upstream login (startup, whatever authentication
+ * the server asks for, parameters, BackendKeyData, ReadyForQuery), then every message goes to the attached
+ * {@link ServerListener}, after pgmux has noted the transaction status and reported parameters.
+ */
+final class ServerHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ServerHandler.class);
+
+    private enum Phase { LOGIN, READY }
+
+    private final ServerConnection connection;
+    private final Promise<ServerConnection> ready;
+    private final SecureRandom random;
+    private Phase phase = Phase.LOGIN;
+    private ScramClientSession scram;
+    private ScheduledFuture<?> loginTimeout;
+    private Throwable failure;
+
+    ServerHandler(ServerConnection connection, Promise<ServerConnection> ready, SecureRandom random) {
+        this.connection = connection;
+        this.ready = ready;
+        this.random = random;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ServerTarget target = connection.target();
+        loginTimeout = ctx.executor().schedule(() -> failLogin(ctx, new UpstreamException(
+                "login to upstream " + target.host() + ":" + target.port() + " timed out after "
+                        + target.connectTimeout().toMillis() + "ms", null)),
+                target.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("user", target.user());
+        parameters.put("database", target.database());
+        send(ctx, new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters));
+        ctx.flush();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        byte tag = Frames.tag(frame);
+        // Note what the server tells about itself whoever is attached: it decides reuse and reset.
+        if (tag == ReadyForQuery.TAG && frame.readableBytes() == 6) {
+            connection.transactionStatus(frame.getByte(frame.readerIndex() + 5));
+        } else if (tag == ParameterStatus.TAG) {
+            ParameterStatus status = (ParameterStatus) BackendCodec.decode(frame);
+            connection.parameterReported(status.name(), status.value());
+        }
+        if (phase == Phase.LOGIN) {
+            try {
+                login(ctx, frame);
+            } catch (Exception e) {
+                failLogin(ctx, e instanceof UpstreamException u ? u : new UpstreamException("upstream login failed: " + e.getMessage(), e));
+            } finally {
+                frame.release();
+            }
+            return;
+        }
+        ServerListener listener = connection.listener();
+        if (listener == null) {
+            unexpectedWhileIdle(ctx, frame);
+        } else if (listener.eventLoop().inEventLoop()) {
+            listener.onServerFrame(connection, frame);
+        } else {
+            listener.eventLoop().execute(() -> listener.onServerFrame(connection, frame));
+        }
+    }
+
+    private void login(ChannelHandlerContext ctx, ByteBuf frame) throws Exception {
+        BackendMessage message = BackendCodec.decode(frame);
+        ServerTarget target = connection.target();
+        switch (message) {
+            case Authentication.Ok ok -> { }
+            case Authentication.CleartextPassword p -> send(ctx, new PasswordMessage(target.password()));
+            case Authentication.Md5Password p ->
+                    send(ctx, new PasswordMessage(Md5Password.encode(target.user(), target.password(), p.salt())));
+            case Authentication.Sasl sasl -> {
+                if (!ScramClientSession.supports(sasl.mechanisms())) {
+                    throw new UpstreamException("upstream offers no supported SASL mechanism: " + sasl.mechanisms(), null);
+                }
+                scram = new ScramClientSession(target.password(), random);
+                send(ctx, new SaslInitialResponse(scram.mechanism(), scram.clientFirstMessage()));
+            }
+            case Authentication.SaslContinue c -> send(ctx, new SaslResponse(requireScram().handleServerFirst(c.data())));
+            case Authentication.SaslFinal f -> requireScram().verifyServerFinal(f.data());
+            case Authentication.Unsupported u ->
+                    throw new UpstreamException("upstream asks for an unsupported authentication method (code " + u.code() + ")", null);
+            case BackendKeyData key -> connection.backendKey(key);
+            case ErrorResponse error -> throw new UpstreamException(error);
+            case ReadyForQuery status -> {
+                phase = Phase.READY;
+                cancelLoginTimeout();
+                ready.trySuccess(connection);
+                return;
+            }
+            case null, default -> {
+                // ParameterStatus (already noted), NoticeResponse, NegotiateProtocolVersion: nothing to do.
+            }
+        }
+        ctx.flush();
+    }
+
+    private ScramClientSession requireScram() {
+        if (scram == null) {
+            throw new ProtocolException("upstream sent a SASL continuation without starting SASL");
+        }
+        return scram;
+    }
+
+    private void unexpectedWhileIdle(ChannelHandlerContext ctx, ByteBuf frame) {
+        try {
+            BackendMessage message = BackendCodec.decode(frame);
+            switch (message) {
+                case ParameterStatus status -> { }
+                case ErrorResponse error -> {
+                    log.info("{} closed by the server while idle: {} {}", connection, error.code(), error.message());
+                    ctx.close();
+                }
+                case null, default -> {
+                    if (Frames.tag(frame) != 'N') {
+                        log.warn("{} sent an unexpected '{}' message while idle; closing it", connection, (char) Frames.tag(frame));
+                        ctx.close();
+                    }
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(frame);
+        }
+    }
+
+    private void send(ChannelHandlerContext ctx, FrontendMessage message) {
+        ctx.write(FrontendCodec.encode(message, ctx.alloc()), ctx.voidPromise());
+    }
+
+    private void failLogin(ChannelHandlerContext ctx, Exception cause) {
+        cancelLoginTimeout();
+        if (ready.tryFailure(cause)) {
+            log.debug("login to {} failed: {}", connection.target(), cause.getMessage());
+        }
+        ctx.close();
+    }
+
+    private void cancelLoginTimeout() {
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+            loginTimeout = null;
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ServerListener listener = connection.listener();
+        if (phase == Phase.READY && listener != null) {
+            if (listener.eventLoop().inEventLoop()) {
+                listener.onServerReadComplete(connection);
+            } else {
+                listener.eventLoop().execute(() -> listener.onServerReadComplete(connection));
+            }
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ServerListener listener = connection.listener();
+        boolean writable = ctx.channel().isWritable();
+        if (listener != null) {
+            if (listener.eventLoop().inEventLoop()) {
+                listener.onServerWritabilityChanged(connection, writable);
+            } else {
+                listener.eventLoop().execute(() -> listener.onServerWritabilityChanged(connection, writable));
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelLoginTimeout();
+        Throwable cause = failure != null ? failure : new UpstreamException("server closed the connection unexpectedly", null);
+        ready.tryFailure(cause instanceof UpstreamException ? cause
+                : new UpstreamException("upstream login failed: " + cause.getMessage(), cause));
+        connection.closed();
+        ServerListener listener = connection.listener();
+        if (listener != null) {
+            connection.attach(null);
+            if (listener.eventLoop().inEventLoop()) {
+                listener.onServerClosed(connection, cause);
+            } else {
+                listener.eventLoop().execute(() -> listener.onServerClosed(connection, cause));
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+        log.debug("{} failed: {}", connection, cause.toString());
+        ctx.close();
+    }
+}
