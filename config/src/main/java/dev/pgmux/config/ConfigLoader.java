@@ -53,7 +53,9 @@ public final class ConfigLoader {
         ConfigTreeReader.Parts parts = ConfigTreeReader.read(MappingReader.root(document, problems, env));
         ConfigValidator.validate(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
                 problems);
+        problems.sortBySection(ConfigTreeReader.TOP_KEYS);
         problems.throwIfAny(summary);
+        // Valid by now; the constructor checks the same rules again, as it does for configs built in code.
         return new PgmuxConfig(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants());
     }
 

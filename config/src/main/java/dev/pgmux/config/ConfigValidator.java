@@ -26,12 +26,12 @@ final class ConfigValidator {
         listen(listen, problems);
         tls(tls, problems);
         limits(limits, problems);
-        tenants(tenants, problems);
         defaultTenant.ifPresent(id -> {
             if (tenants.stream().noneMatch(t -> t.id().equals(id))) {
                 problems.add("default_tenant", "no tenant with id \"" + id + "\"");
             }
         });
+        tenants(tenants, problems);
     }
 
     private static void listen(ListenConfig listen, Problems problems) {

@@ -151,13 +151,14 @@ class ValidationTest {
                     users: []
                 """;
 
-        assertThat(problems(yaml)).containsExactlyInAnyOrder(
+        // In file order, section by section; shape problems before rule problems within a place.
+        assertThat(problems(yaml)).containsExactly(
                 "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port)",
                 "listen.admin_port: must be a port number 0..65535, got 70000",
                 "tls.mode: must be one of disabled, allowed, required, got \"sometimes\"",
                 "default_tenant: no tenant with id \"nobody\"",
-                "tenants[0].pool_size: must be > 0, got 0",
                 "tenants[0].checkout_timeout: not a duration: \"5 parsecs\" (use e.g. 500ms, 30s, 10m, 1h)",
+                "tenants[0].pool_size: must be > 0, got 0",
                 "tenants[1].id: duplicate tenant id \"a\"",
                 "tenants[1].upstream.port: must be a port number 1..65535, got 99999",
                 "tenants[1].users: at least one user is required");

@@ -1,6 +1,6 @@
 package dev.pgmux.config;
 
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
@@ -45,9 +45,6 @@ final class Yamls {
     }
 
     static List<String> problems(String yaml, Map<String, String> env) {
-        return assertThatExceptionOfType(ConfigException.class)
-                .isThrownBy(() -> ConfigLoader.parse(yaml, env))
-                .actual()
-                .problems();
+        return assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, env)).problems();
     }
 }

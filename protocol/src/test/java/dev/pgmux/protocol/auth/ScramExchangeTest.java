@@ -94,6 +94,16 @@ class ScramExchangeTest {
     }
 
     @Test
+    void doomedSessionRejectsEvenTheRightPassword() {
+        // What makes a mock fail is the doomed flag, not only its unknowable keys.
+        ScramServerSession doomed = new ScramServerSession(SECRET, true, RANDOM, null);
+        assertThatThrownBy(() -> login(new ScramClientSession("correct horse", RANDOM), doomed))
+                .isInstanceOfSatisfying(ScramException.class,
+                        e -> assertThat(e.kind()).isEqualTo(ScramException.Kind.INVALID_PROOF));
+        assertThatThrownBy(doomed::clientKey).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void mockSessionLooksLikeARealOne() throws Exception {
         byte[] mockKey = "a mock key of thirty-two bytes!!".getBytes(StandardCharsets.US_ASCII);
         String mockFirst = ScramServerSession.mock("ghost", mockKey, RANDOM)

@@ -84,7 +84,7 @@ class ScramSecretTest {
     @ValueSource(strings = {
             "",
             "pencil",
-            "md5a3556571e93b0d20722ba62be61e8c2d",
+            "md553f48b7c4b76a86ce72276c5755f217d",
             "SCRAM-SHA-1$4096:W22ZaJ0SNY7soEsUEjb6gQ==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             "SCRAM-SHA-256$",
             "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==",
@@ -109,7 +109,7 @@ class ScramSecretTest {
                 .satisfies(e -> {
                     assertThat(e.getMessage()).doesNotContain("W22ZaJ0SNY7soEsUEjb6gQ");
                     assertThat(e.getMessage()).doesNotContain("AAAAAAAAAAAAAAAA");
-                    if (!verifier.isEmpty()) {
+                    if (verifier.length() > "SCRAM-SHA-256$".length()) {
                         assertThat(e.getMessage()).doesNotContain(verifier);
                     }
                 });

@@ -101,9 +101,14 @@ public final class ClientConnection {
 
     /** Sends a FATAL error and closes the connection once it is written. */
     void fatal(String sqlState, String message) {
+        fatal(ErrorResponse.fatal(sqlState, message));
+    }
+
+    void fatal(ErrorResponse error) {
         if (channel.isActive()) {
-            channel.writeAndFlush(BackendCodec.encode(ErrorResponse.fatal(sqlState, message), channel.alloc()))
-                    .addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(BackendCodec.encode(error, channel.alloc())).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
         }
     }
 

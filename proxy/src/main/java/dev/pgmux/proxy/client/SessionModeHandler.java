@@ -73,7 +73,8 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
             Throwable cause = future.cause();
             state = State.CLOSED;
             switch (cause) {
-                case CheckoutException e -> client.fatal(SqlState.TOO_MANY_CONNECTIONS, e.getMessage());
+                case CheckoutException e when e.timedOut() -> client.fatal(ClientErrors.checkoutTimeout(e, "Session"));
+                case CheckoutException e -> client.fatal(SqlState.CANNOT_CONNECT_NOW, e.getMessage());
                 case UpstreamException e when e.serverError() != null ->
                         client.fatal(e.serverError().code(), e.serverError().message());
                 default -> client.fatal(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());

@@ -82,7 +82,7 @@ public final class ServerPool {
         boolean connect = false;
         synchronized (this) {
             if (closed) {
-                return promise.setFailure(new CheckoutException("pool " + target.key() + " is closed"));
+                return promise.setFailure(CheckoutException.closed(target.key()));
             }
             ready = takeIdle(loop);
             if (ready == null) {
@@ -245,9 +245,7 @@ public final class ServerPool {
             removed = waiters.remove(waiter);
         }
         if (removed) {
-            waiter.promise.tryFailure(new CheckoutException("unable to check out a connection from the pool after "
-                    + timeout.toMillis() + "ms (pool_size " + settings.maxSize() + " for " + target.key()
-                    + "; raise pool_size or checkout_timeout)"));
+            waiter.promise.tryFailure(CheckoutException.timedOut(timeout.toMillis()));
         }
     }
 
@@ -302,7 +300,7 @@ public final class ServerPool {
         toClose.forEach(ServerConnection::close);
         for (Waiter waiter : toFail) {
             waiter.timeout.cancel(false);
-            waiter.promise.tryFailure(new CheckoutException("pool " + target.key() + " is closed"));
+            waiter.promise.tryFailure(CheckoutException.closed(target.key()));
         }
     }
 

@@ -1,0 +1,95 @@
+package dev.pgmux.proxy.testing;
+
+import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.config.TenantConfig;
+import dev.pgmux.config.UpstreamConfig;
+import dev.pgmux.config.UserConfig;
+import dev.pgmux.proxy.PgmuxServer;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+
+/**
+ * A pgmux started in-process on free ports in front of {@link TestPostgres}, with one tenant
+ * {@value #TENANT} whose users are the fixture's roles (same names and passwords; the trust role logs in
+ * to pgmux with {@value #TRUST_PASSWORD}).
+ */
+public final class PgmuxHarness implements AutoCloseable {
+    public static final String TENANT = "acme";
+    public static final String TRUST_PASSWORD = "trust_pass";
+
+    private final PgmuxServer server;
+
+    private PgmuxHarness(PgmuxServer server) {
+        this.server = server;
+    }
+
+    /** The tenant every test starts from: all fixture roles, pool size 5, defaults elsewhere. */
+    public static TenantConfig defaultTenant() {
+        TestPostgres pg = TestPostgres.get();
+        return TenantConfig.of(TENANT, UpstreamConfig.of(pg.host(), pg.port()), List.of(
+                        user(TestPostgres.SCRAM), user(TestPostgres.MD5), user(TestPostgres.PLAIN),
+                        new UserConfig(TestPostgres.TRUST.name(), TRUST_PASSWORD)))
+                .withPoolSize(5);
+    }
+
+    public static PgmuxHarness start() {
+        return start(UnaryOperator.identity());
+    }
+
+    public static PgmuxHarness start(UnaryOperator<TenantConfig> tenant) {
+        return start(PgmuxConfig.ephemeral(tenant.apply(defaultTenant())));
+    }
+
+    public static PgmuxHarness start(PgmuxConfig config) {
+        return new PgmuxHarness(PgmuxServer.start(config));
+    }
+
+    private static UserConfig user(TestRole role) {
+        return new UserConfig(role.name(), role.password());
+    }
+
+    public PgmuxServer server() {
+        return server;
+    }
+
+    public int sessionPort() {
+        return server.sessionPort();
+    }
+
+    public String sessionJdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + sessionPort() + "/" + database;
+    }
+
+    /** The user name a client gives to reach this role through the tenant: {@code role.acme}. */
+    public static String tenantUser(TestRole role) {
+        return role.name() + "." + TENANT;
+    }
+
+    public static String password(TestRole role) {
+        return role == TestPostgres.TRUST ? TRUST_PASSWORD : role.password();
+    }
+
+    /** A pgjdbc connection through the session port to database postgres. */
+    public Connection connect(TestRole role) throws SQLException {
+        return connect(role, new Properties());
+    }
+
+    public Connection connect(TestRole role, Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", tenantUser(role));
+        props.setProperty("password", password(role));
+        props.setProperty("sslmode", "disable");
+        props.putAll(extra);
+        return DriverManager.getConnection(sessionJdbcUrl("postgres"), props);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

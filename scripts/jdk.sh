@@ -1,0 +1,37 @@
+# Sourced by the other scripts: exports JAVA_HOME pointing at a JDK 21 or newer.
+# Keeps a JAVA_HOME that is already new enough; otherwise takes the newest JDK under /usr/lib/jvm.
+
+java_major() {
+  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
+}
+
+pick_jdk() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] && [ "$(java_major "$JAVA_HOME/bin/java")" -ge 21 ] 2>/dev/null; then
+    return 0
+  fi
+  if command -v javac >/dev/null 2>&1; then
+    local home
+    home=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    if [ "$(java_major "$home/bin/java")" -ge 21 ] 2>/dev/null; then
+      export JAVA_HOME="$home"
+      return 0
+    fi
+  fi
+  local best="" best_major=0 candidate major
+  for candidate in /usr/lib/jvm/*/ /opt/java/*/ /opt/jdk*/; do
+    [ -x "${candidate}bin/javac" ] || continue
+    major=$(java_major "${candidate}bin/java")
+    if [ "${major:-0}" -gt "$best_major" ] 2>/dev/null; then
+      best="${candidate%/}" best_major=$major
+    fi
+  done
+  if [ "$best_major" -ge 21 ]; then
+    export JAVA_HOME="$best"
+    return 0
+  fi
+  echo "pgmux needs a JDK 21 or newer: set JAVA_HOME to one (found none under /usr/lib/jvm)." >&2
+  return 1
+}
+
+pick_jdk || exit 1
+export PATH="$JAVA_HOME/bin:$PATH"
