@@ -67,10 +67,6 @@ final class Problems {
         return Integer.compare(a.size(), b.size());
     }
 
-    boolean isEmpty() {
-        return problems.isEmpty();
-    }
-
     List<String> lines() {
         return problems.stream().map(Problem::line).toList();
     }

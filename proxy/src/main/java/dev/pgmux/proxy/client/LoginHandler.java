@@ -76,8 +76,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         long nanos = runtime.config().limits().loginTimeout().toNanos();
         timeout = ctx.executor().schedule(() -> {
             log.debug("{}: login timeout", client);
+            state = State.DONE;
             client.fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
-            ctx.close();
         }, nanos, TimeUnit.NANOSECONDS);
     }
 

@@ -48,6 +48,7 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ServerPool pool;
+    private Future<ServerConnection> checkout;
     private ServerConnection server;
     private State state = State.CHECKOUT;
     /** Queries and Syncs sent whose ReadyForQuery has not come back yet. */
@@ -65,10 +66,14 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         this.ctx = ctx;
         ctx.channel().config().setAutoRead(false);
         pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
-        pool.acquire(ctx.channel().eventLoop()).addListener(this::checkedOut);
+        checkout = pool.acquire(ctx.channel().eventLoop());
+        checkout.addListener(this::checkedOut);
     }
 
     private void checkedOut(Future<? super ServerConnection> future) {
+        if (future.isCancelled()) {
+            return; // the client left while waiting
+        }
         if (!future.isSuccess()) {
             Throwable cause = future.cause();
             state = State.CLOSED;
@@ -239,7 +244,9 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         state = State.CLOSED;
         early.forEach(ReferenceCountUtil::release);
         early.clear();
-        if (before == State.RELAY || before == State.SETUP) {
+        if (before == State.CHECKOUT) {
+            checkout.cancel(false); // the pool then serves the next waiter
+        } else if (before == State.RELAY || before == State.SETUP) {
             releaseServer();
         }
         client.released();

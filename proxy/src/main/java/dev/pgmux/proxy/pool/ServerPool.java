@@ -90,6 +90,11 @@ public final class ServerPool {
                 waiters.addLast(waiter);
                 Duration timeout = settings.checkoutTimeout();
                 waiter.timeout = loop.schedule(() -> timedOut(waiter, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+                promise.addListener(f -> {
+                    if (f.isCancelled()) {
+                        abandoned(waiter);
+                    }
+                });
                 connect = reserveConnect();
             } else {
                 active++;
@@ -236,6 +241,14 @@ public final class ServerPool {
         }
         if (connectLoop != null) {
             startConnect(connectLoop);
+        }
+    }
+
+    /** The client left while waiting: forget it, so it neither gets a server nor counts as demand. */
+    private void abandoned(Waiter waiter) {
+        waiter.timeout.cancel(false);
+        synchronized (this) {
+            waiters.remove(waiter);
         }
     }
 
