@@ -17,7 +17,8 @@ final class ConfigTreeReader {
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
-            "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query", "users");
+            "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
+            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users");
     static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database");
     static final List<String> USER_KEYS = List.of("name", "password");
 
@@ -102,7 +103,30 @@ final class ConfigTreeReader {
                 m.duration("idle_timeout", TenantConfig.DEFAULT_IDLE_TIMEOUT),
                 m.duration("max_lifetime", TenantConfig.DEFAULT_MAX_LIFETIME),
                 m.string("server_reset_query", TenantConfig.DEFAULT_SERVER_RESET_QUERY),
-                users(m));
+                users(m),
+                preparedStatements(m));
+    }
+
+    private static PreparedStatementsConfig preparedStatements(MappingReader tenant) {
+        return new PreparedStatementsConfig(
+                preparedStatementMode(tenant),
+                tenant.integer("max_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_SERVER),
+                tenant.integer("max_client_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_CLIENT));
+    }
+
+    private static PreparedStatementMode preparedStatementMode(MappingReader tenant) {
+        Optional<String> text = tenant.optionalString("prepared_statements");
+        if (text.isEmpty()) {
+            return PreparedStatementsConfig.DEFAULT_MODE;
+        }
+        for (PreparedStatementMode mode : PreparedStatementMode.values()) {
+            if (mode.configName().equals(text.get().trim().toLowerCase(Locale.ROOT))) {
+                return mode;
+            }
+        }
+        // Reported here, read as the default so that reading goes on.
+        tenant.report("prepared_statements", "must be one of rewrite, strip, passthrough, got \"" + text.get() + "\"");
+        return PreparedStatementsConfig.DEFAULT_MODE;
     }
 
     private static UpstreamConfig upstream(MappingReader m) {

@@ -115,6 +115,7 @@ final class ConfigValidator {
             }
             upstream(path + ".upstream", tenant.upstream(), problems);
             pool(path, tenant, problems);
+            preparedStatements(path, tenant.preparedStatements(), problems);
             users(path + ".users", tenant.users(), problems);
         }
     }
@@ -137,6 +138,11 @@ final class ConfigValidator {
         positive(path + ".connect_timeout", tenant.connectTimeout(), problems);
         notNegative(path + ".idle_timeout", tenant.idleTimeout(), problems);
         notNegative(path + ".max_lifetime", tenant.maxLifetime(), problems);
+    }
+
+    private static void preparedStatements(String path, PreparedStatementsConfig prepared, Problems problems) {
+        greaterThanZero(path + ".max_prepared_statements", prepared.maxPerServer(), problems);
+        greaterThanZero(path + ".max_client_prepared_statements", prepared.maxPerClient(), problems);
     }
 
     private static void users(String path, List<UserConfig> users, Problems problems) {

@@ -9,17 +9,18 @@ import java.util.Optional;
  * One tenant: an upstream Postgres, the users allowed in, and how its pools behave. Pools are
  * kept per (tenant, database, user); the sizes below apply to each such pool.
  *
- * @param id               what clients put after the last dot of their user name
- * @param upstream         the Postgres server behind this tenant
- * @param poolSize         most server connections per pool
- * @param minIdle          idle server connections kept open per pool
- * @param maxClients       most client connections for the whole tenant
- * @param checkoutTimeout  how long a client waits for a server before it gets an error
- * @param connectTimeout   connecting and authenticating to the upstream
- * @param idleTimeout      servers idle longer than this are closed; zero means never
- * @param maxLifetime      servers older than this are closed when returned; zero means never
- * @param serverResetQuery run on a server before another client gets it; empty means none
- * @param users            who may log in
+ * @param id                 what clients put after the last dot of their user name
+ * @param upstream           the Postgres server behind this tenant
+ * @param poolSize           most server connections per pool
+ * @param minIdle            idle server connections kept open per pool
+ * @param maxClients         most client connections for the whole tenant
+ * @param checkoutTimeout    how long a client waits for a server before it gets an error
+ * @param connectTimeout     connecting and authenticating to the upstream
+ * @param idleTimeout        servers idle longer than this are closed; zero means never
+ * @param maxLifetime        servers older than this are closed when returned; zero means never
+ * @param serverResetQuery   run on a server before another client gets it; empty means none
+ * @param users              who may log in
+ * @param preparedStatements how named prepared statements are handled in transaction mode
  */
 public record TenantConfig(
         String id,
@@ -32,7 +33,8 @@ public record TenantConfig(
         Duration idleTimeout,
         Duration maxLifetime,
         String serverResetQuery,
-        List<UserConfig> users) {
+        List<UserConfig> users,
+        PreparedStatementsConfig preparedStatements) {
 
     public static final int DEFAULT_POOL_SIZE = 20;
     public static final int DEFAULT_MIN_IDLE = 0;
@@ -52,13 +54,14 @@ public record TenantConfig(
         Objects.requireNonNull(maxLifetime, "maxLifetime");
         Objects.requireNonNull(serverResetQuery, "serverResetQuery");
         users = List.copyOf(users);
+        Objects.requireNonNull(preparedStatements, "preparedStatements");
     }
 
-    /** A tenant with every pool setting at its default. */
+    /** A tenant with every pool and prepared statement setting at its default. */
     public static TenantConfig of(String id, UpstreamConfig upstream, List<UserConfig> users) {
         return new TenantConfig(id, upstream, DEFAULT_POOL_SIZE, DEFAULT_MIN_IDLE, DEFAULT_MAX_CLIENTS,
                 DEFAULT_CHECKOUT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME,
-                DEFAULT_SERVER_RESET_QUERY, users);
+                DEFAULT_SERVER_RESET_QUERY, users, PreparedStatementsConfig.defaults());
     }
 
     public static TenantConfig of(String id, UpstreamConfig upstream, UserConfig... users) {
@@ -77,51 +80,56 @@ public record TenantConfig(
 
     public TenantConfig withUpstream(UpstreamConfig upstream) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withPoolSize(int poolSize) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withMinIdle(int minIdle) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withMaxClients(int maxClients) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withCheckoutTimeout(Duration checkoutTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withConnectTimeout(Duration connectTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withIdleTimeout(Duration idleTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withMaxLifetime(Duration maxLifetime) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withServerResetQuery(String serverResetQuery) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 
     public TenantConfig withUsers(List<UserConfig> users) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+    }
+
+    public TenantConfig withPreparedStatements(PreparedStatementsConfig preparedStatements) {
+        return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
     }
 }

@@ -42,6 +42,8 @@ class FullExampleTest {
         assertThat(first.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(first.maxLifetime()).isEqualTo(Duration.ofHours(2));
         assertThat(first.serverResetQuery()).isEqualTo("RESET ALL");
+        assertThat(first.preparedStatements())
+                .isEqualTo(new PreparedStatementsConfig(PreparedStatementMode.STRIP, 200, 5000));
         assertThat(first.users()).containsExactly(
                 new UserConfig("app", "app-secret"), new UserConfig("reporting", "reporting-dev"));
 
@@ -51,6 +53,8 @@ class FullExampleTest {
         assertThat(second.idleTimeout()).isZero();
         assertThat(second.maxLifetime()).isZero();
         assertThat(second.serverResetQuery()).isEmpty();
+        assertThat(second.preparedStatements()).isEqualTo(new PreparedStatementsConfig(PreparedStatementMode.PASSTHROUGH,
+                PreparedStatementsConfig.DEFAULT_MAX_PER_SERVER, PreparedStatementsConfig.DEFAULT_MAX_PER_CLIENT));
         assertThat(second.user("postgres")).contains(new UserConfig("postgres", "0123"));
     }
 }

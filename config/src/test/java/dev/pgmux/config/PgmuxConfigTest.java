@@ -40,11 +40,16 @@ class PgmuxConfigTest {
         TenantConfig tenant = TENANT.withPoolSize(3).withMinIdle(1).withMaxClients(7)
                 .withCheckoutTimeout(Duration.ofMillis(200)).withConnectTimeout(Duration.ofSeconds(1))
                 .withIdleTimeout(Duration.ZERO).withMaxLifetime(Duration.ofMinutes(30))
-                .withServerResetQuery("").withUpstream(new UpstreamConfig("h", 6000, "d"));
+                .withServerResetQuery("").withUpstream(new UpstreamConfig("h", 6000, "d"))
+                .withPreparedStatements(new PreparedStatementsConfig(PreparedStatementMode.STRIP, 10, 20));
 
         assertThat(tenant).isEqualTo(new TenantConfig("acme", new UpstreamConfig("h", 6000, "d"), 3, 1, 7,
                 Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(30), "",
-                List.of(new UserConfig("app", "pw"))));
+                List.of(new UserConfig("app", "pw")), new PreparedStatementsConfig(PreparedStatementMode.STRIP, 10, 20)));
+        assertThat(tenant.withPoolSize(4).preparedStatements()).isEqualTo(tenant.preparedStatements());
+        assertThat(PreparedStatementsConfig.defaults().withMode(PreparedStatementMode.PASSTHROUGH).withMaxPerServer(1)
+                .withMaxPerClient(2))
+                .isEqualTo(new PreparedStatementsConfig(PreparedStatementMode.PASSTHROUGH, 1, 2));
         assertThat(LimitsConfig.defaults().withMaxFrameSize(1024).withMaxStartupPacketSize(512)
                 .withLoginTimeout(Duration.ofSeconds(1)))
                 .isEqualTo(new LimitsConfig(1024, 512, Duration.ofSeconds(1)));
@@ -69,6 +74,12 @@ class PgmuxConfigTest {
         assertThatExceptionOfType(ConfigException.class)
                 .isThrownBy(() -> PgmuxConfig.of(TENANT).withLimits(LimitsConfig.defaults().withMaxFrameSize(Integer.MAX_VALUE)))
                 .withMessageContaining("limits.max_frame_size: must be at most 1GB, got 2147483647");
+        assertThatExceptionOfType(ConfigException.class)
+                .isThrownBy(() -> PgmuxConfig.of(TENANT.withPreparedStatements(
+                        new PreparedStatementsConfig(PreparedStatementMode.REWRITE, 0, -1))))
+                .satisfies(e -> assertThat(e.problems()).containsExactly(
+                        "tenants[0].max_prepared_statements: must be > 0, got 0",
+                        "tenants[0].max_client_prepared_statements: must be > 0, got -1"));
         assertThatExceptionOfType(ConfigException.class)
                 .isThrownBy(() -> PgmuxConfig.of(List.of()))
                 .withMessageContaining("tenants: at least one tenant is required");

@@ -39,7 +39,15 @@ class UnknownKeysTest {
     void inATenant() {
         assertThat(problems(tenantWith("pool_sise: 5"))).containsExactly(
                 "tenants[0].pool_sise: unknown key (known keys: id, upstream, pool_size, min_idle, max_clients, "
-                        + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, users)");
+                        + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, "
+                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users)");
+    }
+
+    @Test
+    void misspeltPreparedStatementKeysAreNamedWithTheKnownOnes() {
+        assertThat(problems(tenantWith("prepared_statement: strip"))).singleElement().asString()
+                .startsWith("tenants[0].prepared_statement: unknown key (known keys: ")
+                .contains("prepared_statements, max_prepared_statements, max_client_prepared_statements");
     }
 
     @Test

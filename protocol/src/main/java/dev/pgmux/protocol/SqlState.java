@@ -12,6 +12,9 @@ public final class SqlState {
     public static final String INVALID_AUTHORIZATION_SPECIFICATION = "28000";
     public static final String INVALID_PASSWORD = "28P01";
     public static final String TOO_MANY_CONNECTIONS = "53300";
+    public static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
+    public static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
+    public static final String INVALID_SQL_STATEMENT_NAME = "26000";
     public static final String QUERY_CANCELED = "57014";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String CANNOT_CONNECT_NOW = "57P03";

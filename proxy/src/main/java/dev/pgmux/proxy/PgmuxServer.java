@@ -4,6 +4,9 @@ import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.admin.AdminHttpServer;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientChannelInitializer;
+import dev.pgmux.proxy.client.PoolingMode;
+import dev.pgmux.proxy.prepared.StatementCache;
+import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.server.ServerConnector;
@@ -35,6 +38,7 @@ public final class PgmuxServer implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private Channel sessionListener;
+    private Channel transactionListener;
     private Channel adminListener;
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
@@ -46,7 +50,8 @@ public final class PgmuxServer implements AutoCloseable {
         random.nextBytes(mockKey);
         ServerConnector connector = new ServerConnector(transport, config.limits().maxFrameSize());
         this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
-                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey);
+                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
+                new StatementCache(SessionChanges::mayChange));
     }
 
     /** Starts pgmux with one I/O thread per core. */
@@ -67,16 +72,8 @@ public final class PgmuxServer implements AutoCloseable {
 
     private void bind() {
         String host = config.listen().host();
-        sessionListener = new ServerBootstrap()
-                .group(acceptors, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new ClientChannelInitializer(runtime))
-                .bind(host, config.listen().sessionPort()).syncUninterruptibly().channel();
-        listeners.add(sessionListener);
+        transactionListener = listen(host, config.listen().transactionPort(), PoolingMode.TRANSACTION);
+        sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
         adminListener = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
@@ -85,8 +82,27 @@ public final class PgmuxServer implements AutoCloseable {
                 .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
         listeners.add(adminListener);
         ready = true;
-        log.info("pgmux listening on {}: session mode on port {}, admin HTTP on port {} ({} transport, {} tenant(s))",
-                host, sessionPort(), adminPort(), transport.name().toLowerCase(), config.tenants().size());
+        log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
+                        + "({} transport, {} tenant(s))", host, transactionPort(), sessionPort(), adminPort(),
+                transport.name().toLowerCase(), config.tenants().size());
+    }
+
+    private Channel listen(String host, int port, PoolingMode mode) {
+        Channel channel = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ClientChannelInitializer(runtime, mode))
+                .bind(host, port).syncUninterruptibly().channel();
+        listeners.add(channel);
+        return channel;
+    }
+
+    public int transactionPort() {
+        return ((InetSocketAddress) transactionListener.localAddress()).getPort();
     }
 
     public int sessionPort() {

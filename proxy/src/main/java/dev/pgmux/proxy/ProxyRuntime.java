@@ -4,6 +4,7 @@ import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.pool.PoolRegistry;
+import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import io.netty.handler.ssl.SslContext;
@@ -15,8 +16,10 @@ import java.security.SecureRandom;
  * connector and the TLS context for clients (null when TLS is disabled).
  *
  * @param mockScramKey process-wide secret from which unknown users' mock SCRAM salts are derived
+ * @param statements   the process-wide interning of prepared statement definitions (transaction mode)
  */
 public record ProxyRuntime(PgmuxConfig config, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
-                           SslContext clientTls, SecureRandom random, byte[] mockScramKey) {
+                           SslContext clientTls, SecureRandom random, byte[] mockScramKey,
+                           StatementCache statements) {
 }

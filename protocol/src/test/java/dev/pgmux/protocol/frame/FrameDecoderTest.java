@@ -31,8 +31,8 @@ class FrameDecoderTest {
     private static final byte[] QUERY = wire().tag('Q').int32(13).cstring("SELECT 1").build();
     // 'S' | int32 4   (Sync: no payload)
     private static final byte[] SYNC = wire().tag('S').int32(4).build();
-    // 'D' | int32 15 | int16 1 column | int32 3 bytes | "abc"   (DataRow, passed through untyped)
-    private static final byte[] DATA_ROW = wire().tag('D').int32(15).int8(0).int8(1).int32(3).text("abc").build();
+    // 'D' | int32 13 | int16 1 column | int32 3 bytes | "abc"   (DataRow, passed through untyped)
+    private static final byte[] DATA_ROW = wire().tag('D').int32(13).int8(0).int8(1).int32(3).text("abc").build();
 
     private final FrameDecoder decoder = new FrameDecoder(FrameDecoder.State.MESSAGES, MAX_FRAME, 10_000);
     private final EmbeddedChannel channel = new EmbeddedChannel(decoder);

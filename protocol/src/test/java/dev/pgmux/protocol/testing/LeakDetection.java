@@ -111,9 +111,16 @@ public final class LeakDetection {
 
     private static final class RecordingFactory extends ResourceLeakDetectorFactory {
         @Override
-        public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
+        public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval) {
             DETECTORS.add(resource.getName());
             return new RecordingDetector<>(resource, samplingInterval);
+        }
+
+        /** Netty's abstract method; {@code maxActive} is ignored by Netty itself. */
+        @Override
+        @Deprecated
+        public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
+            return newResourceLeakDetector(resource, samplingInterval);
         }
     }
 

@@ -8,9 +8,11 @@ import io.netty.channel.ChannelInitializer;
 /** The pipeline of a client connection: framing (startup phase first), then the login. */
 public final class ClientChannelInitializer extends ChannelInitializer<Channel> {
     private final ProxyRuntime runtime;
+    private final PoolingMode mode;
 
-    public ClientChannelInitializer(ProxyRuntime runtime) {
+    public ClientChannelInitializer(ProxyRuntime runtime, PoolingMode mode) {
         this.runtime = runtime;
+        this.mode = mode;
     }
 
     @Override
@@ -18,6 +20,6 @@ public final class ClientChannelInitializer extends ChannelInitializer<Channel> 
         var limits = runtime.config().limits();
         FrameDecoder decoder = new FrameDecoder(FrameDecoder.State.STARTUP, limits.maxFrameSize(), limits.maxStartupPacketSize());
         channel.pipeline().addLast("frames", decoder);
-        channel.pipeline().addLast("login", new LoginHandler(runtime, decoder));
+        channel.pipeline().addLast("login", new LoginHandler(runtime, decoder, mode));
     }
 }

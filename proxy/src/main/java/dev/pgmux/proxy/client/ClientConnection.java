@@ -35,7 +35,7 @@ public final class ClientConnection {
         return channel;
     }
 
-    ProxyRuntime runtime() {
+    public ProxyRuntime runtime() {
         return runtime;
     }
 
@@ -100,11 +100,11 @@ public final class ClientConnection {
     }
 
     /** Sends a FATAL error and closes the connection once it is written. */
-    void fatal(String sqlState, String message) {
+    public void fatal(String sqlState, String message) {
         fatal(ErrorResponse.fatal(sqlState, message));
     }
 
-    void fatal(ErrorResponse error) {
+    public void fatal(ErrorResponse error) {
         if (channel.isActive()) {
             channel.writeAndFlush(BackendCodec.encode(error, channel.alloc())).addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -113,7 +113,7 @@ public final class ClientConnection {
     }
 
     /** Gives back what the client held outside its channel (tenant slot, cancel key); idempotent. */
-    void released() {
+    public void released() {
         if (released) {
             return;
         }

@@ -6,10 +6,10 @@ import dev.pgmux.protocol.message.backend.Notice;
 import dev.pgmux.proxy.pool.CheckoutException;
 
 /** Errors pgmux itself reports to clients, worded as users already know them from other poolers. */
-final class ClientErrors {
+public final class ClientErrors {
     private ClientErrors() {}
 
-    static ErrorResponse checkoutTimeout(CheckoutException e, String mode) {
+    public static ErrorResponse checkoutTimeout(CheckoutException e, String mode) {
         return new ErrorResponse(Notice.of("FATAL", SqlState.TOO_MANY_CONNECTIONS, e.getMessage() + " in " + mode + " mode")
                 .with(Notice.HINT, "All pool_size servers stayed busy for checkout_timeout. Look for slow queries or "
                         + "idle sessions holding servers, or raise pool_size or checkout_timeout."));

@@ -22,6 +22,7 @@ import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.ProxyRuntime;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
+import dev.pgmux.proxy.transaction.TransactionModeHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -59,15 +60,17 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyRuntime runtime;
     private final FrameDecoder decoder;
+    private final PoolingMode mode;
     private ClientConnection client;
     private State state = State.STARTUP;
     private ScramServerSession scram;
     private String startupUser;
     private ScheduledFuture<?> timeout;
 
-    public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder) {
+    public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder, PoolingMode mode) {
         this.runtime = runtime;
         this.decoder = decoder;
+        this.mode = mode;
     }
 
     @Override
@@ -241,7 +244,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.flush();
         client.cancelKey(runtime.cancels().register(client));
         log.debug("{} authenticated", client);
-        ctx.pipeline().replace(this, "session", new SessionModeHandler(client));
+        ctx.pipeline().replace(this, "pooling", switch (mode) {
+            case SESSION -> new SessionModeHandler(client);
+            case TRANSACTION -> new TransactionModeHandler(client);
+        });
     }
 
     private void scramFailed(ScramException e) {

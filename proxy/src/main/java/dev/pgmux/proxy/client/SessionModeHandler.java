@@ -94,7 +94,7 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         server = acquired;
         client.server(acquired);
         state = State.SETUP;
-        String setup = SessionSettings.toSql(client.sessionParameters(), acquired);
+        String setup = acquired.session().differences(client.sessionParameters());
         if (setup == null) {
             welcome();
         } else {
@@ -111,7 +111,9 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
             return;
         }
         ErrorResponse error = (ErrorResponse) future.getNow();
-        if (error != null) {
+        if (error == null) {
+            server.session().applied(client.sessionParameters());
+        } else {
             // As Postgres would have refused these startup settings: FATAL, and the server stays clean.
             client.fatal(error.code(), error.message());
             state = State.CLOSED;
@@ -275,6 +277,7 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         }
         ServerQuery.run(held, reset, held.channel().eventLoop()).addListener(f -> {
             if (f.isSuccess() && f.getNow() == null && held.transactionStatus() == ReadyForQuery.IDLE.status()) {
+                held.session().settingsReset();
                 pool.release(held);
             } else {
                 pool.discard(held);

@@ -7,7 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.util.concurrent.Future;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -24,7 +23,7 @@ public final class ServerConnection {
     private final Channel channel;
     private final ServerTarget target;
     private final long createdNanos = System.nanoTime();
-    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private final ServerSession session = new ServerSession();
     private volatile BackendKeyData backendKey;
     private volatile byte transactionStatus = ReadyForQuery.IDLE.status();
     private volatile ServerListener listener;
@@ -53,16 +52,17 @@ public final class ServerConnection {
     }
 
     /** The parameters the server reported (server_version, TimeZone, ...), as last reported. */
-    public synchronized Map<String, String> parameters() {
-        return Map.copyOf(parameters);
+    public Map<String, String> parameters() {
+        return session.reportedParameters();
     }
 
-    public synchronized String parameter(String name) {
-        return parameters.get(name);
+    /** What pgmux knows of this server's settings and prepared statements. */
+    public ServerSession session() {
+        return session;
     }
 
-    synchronized void parameterReported(String name, String value) {
-        parameters.put(name, value);
+    void parameterReported(String name, String value) {
+        session.reported(name, value);
     }
 
     public BackendKeyData backendKey() {

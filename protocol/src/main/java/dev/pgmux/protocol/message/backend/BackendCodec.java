@@ -32,8 +32,8 @@ public final class BackendCodec {
                 // Protocol 3.2 keys may be longer; pgmux speaks 3.0 upstream, so 4 bytes it is.
                 yield new BackendKeyData(in.readInt(), in.readInt());
             }
-            case ErrorResponse.TAG -> new ErrorResponse(decodeNotice(in));
-            case NoticeResponse.TAG -> new NoticeResponse(decodeNotice(in));
+            case ErrorResponse.TAG -> new ErrorResponse(decodeNotice(in, "ErrorResponse"));
+            case NoticeResponse.TAG -> new NoticeResponse(decodeNotice(in, "NoticeResponse"));
             case NegotiateProtocolVersion.TAG -> {
                 Frames.requireReadable(in, 8, "NegotiateProtocolVersion");
                 int minor = in.readInt();
@@ -44,6 +44,10 @@ public final class BackendCodec {
                 }
                 yield new NegotiateProtocolVersion(minor, options);
             }
+            case ParseComplete.TAG -> ParseComplete.INSTANCE;
+            case BindComplete.TAG -> BindComplete.INSTANCE;
+            case CloseComplete.TAG -> CloseComplete.INSTANCE;
+            case CommandComplete.TAG -> new CommandComplete(Frames.readCString(in));
             default -> null;
         };
         if (message != null && tag != BackendKeyData.TAG) {
@@ -90,10 +94,10 @@ public final class BackendCodec {
         return data;
     }
 
-    private static Notice decodeNotice(ByteBuf in) {
+    private static Notice decodeNotice(ByteBuf in, String message) {
         Map<Byte, String> fields = new LinkedHashMap<>();
         for (;;) {
-            Frames.requireReadable(in, 1, "ErrorResponse");
+            Frames.requireReadable(in, 1, message);
             byte field = in.readByte();
             if (field == 0) {
                 return new Notice(fields);
@@ -115,6 +119,14 @@ public final class BackendCodec {
             case ReadyForQuery m -> out.writeByte(ReadyForQuery.TAG).writeInt(5).writeByte(m.status());
             case ErrorResponse m -> encodeNotice(ErrorResponse.TAG, m.notice(), out);
             case NoticeResponse m -> encodeNotice(NoticeResponse.TAG, m.notice(), out);
+            case ParseComplete m -> out.writeByte(ParseComplete.TAG).writeInt(4);
+            case BindComplete m -> out.writeByte(BindComplete.TAG).writeInt(4);
+            case CloseComplete m -> out.writeByte(CloseComplete.TAG).writeInt(4);
+            case CommandComplete m -> {
+                int at = Frames.beginMessage(out, CommandComplete.TAG);
+                Frames.writeCString(out, m.tag());
+                Frames.endMessage(out, at);
+            }
             case NegotiateProtocolVersion m -> {
                 int at = Frames.beginMessage(out, NegotiateProtocolVersion.TAG);
                 out.writeInt(m.newestMinorVersion());
@@ -126,6 +138,9 @@ public final class BackendCodec {
     }
 
     private static void encodeAuthentication(Authentication message, ByteBuf out) {
+        if (message instanceof Authentication.Unsupported u) {
+            throw new IllegalArgumentException("cannot send authentication code " + u.code());
+        }
         int at = Frames.beginMessage(out, Authentication.TAG);
         switch (message) {
             case Authentication.Ok m -> out.writeInt(Authentication.OK);
@@ -138,7 +153,7 @@ public final class BackendCodec {
             }
             case Authentication.SaslContinue m -> out.writeInt(Authentication.SASL_CONTINUE).writeBytes(m.data());
             case Authentication.SaslFinal m -> out.writeInt(Authentication.SASL_FINAL).writeBytes(m.data());
-            case Authentication.Unsupported m -> throw new IllegalArgumentException("cannot send authentication code " + m.code());
+            case Authentication.Unsupported m -> throw new IllegalStateException("checked above");
         }
         Frames.endMessage(out, at);
     }

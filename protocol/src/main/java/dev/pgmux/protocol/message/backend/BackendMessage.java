@@ -6,5 +6,6 @@ package dev.pgmux.protocol.message.backend;
  */
 public sealed interface BackendMessage
         permits Authentication, ParameterStatus, BackendKeyData, ReadyForQuery,
-                ErrorResponse, NoticeResponse, NegotiateProtocolVersion {
+                ErrorResponse, NoticeResponse, NegotiateProtocolVersion,
+                ParseComplete, BindComplete, CloseComplete, CommandComplete {
 }

@@ -42,17 +42,18 @@ public final class FrontendCodec {
                                     + ": server supports 3.0 to 3.0");
                 }
                 Map<String, String> parameters = new LinkedHashMap<>();
+                boolean terminated = false;
                 while (in.isReadable()) {
                     String name = Frames.readCString(in);
                     if (name.isEmpty()) {
+                        terminated = true;
                         break;
-                    }
-                    if (!in.isReadable()) {
-                        throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
                     }
                     parameters.put(name, Frames.readCString(in));
                 }
-                Frames.requireConsumed(in, "startup packet");
+                if (!terminated || in.isReadable()) {
+                    throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
+                }
                 return new StartupMessage(code, parameters);
             }
         }
@@ -70,6 +71,9 @@ public final class FrontendCodec {
         String mechanism = Frames.readCString(in);
         Frames.requireReadable(in, 4, "SASLInitialResponse");
         int length = in.readInt();
+        if (length < -1) {
+            throw new ProtocolException("invalid SASLInitialResponse message: negative length " + length);
+        }
         byte[] data = null;
         if (length >= 0) {
             Frames.requireReadable(in, length, "SASLInitialResponse");
@@ -92,6 +96,85 @@ public final class FrontendCodec {
         String sql = Frames.readCString(in);
         Frames.requireConsumed(in, "Query");
         return new Query(sql);
+    }
+
+    public static Parse decodeParse(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Parse.TAG, "Parse");
+        String name = Frames.readCString(in);
+        String query = Frames.readCString(in);
+        Frames.requireReadable(in, 2, "Parse");
+        int count = in.readUnsignedShort();
+        Frames.requireReadable(in, 4 * count, "Parse");
+        int[] types = new int[count];
+        for (int i = 0; i < count; i++) {
+            types[i] = in.readInt();
+        }
+        Frames.requireConsumed(in, "Parse");
+        return new Parse(name, query, types);
+    }
+
+    /** The portal and statement names of a Bind; the parameters are left alone. */
+    public static Bind decodeBind(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Bind.TAG, "Bind");
+        String portal = Frames.readCString(in);
+        return new Bind(portal, Frames.readCString(in));
+    }
+
+    /**
+     * The same Bind with another statement name: a new header plus a retained slice of the original's
+     * parameter bytes (nothing of those is copied). The caller still owns {@code frame}.
+     */
+    public static ByteBuf renameBindStatement(ByteBuf frame, String statement, io.netty.buffer.ByteBufAllocator allocator) {
+        ByteBuf in = checkedPayload(frame, Bind.TAG, "Bind");
+        String portal = Frames.readCString(in);
+        Frames.readCString(in);
+        // Explicit bounds: retainedSlice() of a derived pooled slice does not honour its reader index.
+        ByteBuf rest = in.retainedSlice(in.readerIndex(), in.readableBytes());
+        ByteBuf header = allocator.buffer(16 + portal.length() + statement.length());
+        try {
+            int lengthIndex = Frames.beginMessage(header, Bind.TAG);
+            Frames.writeCString(header, portal);
+            Frames.writeCString(header, statement);
+            header.setInt(lengthIndex, header.writerIndex() - lengthIndex + rest.readableBytes());
+        } catch (RuntimeException e) {
+            header.release();
+            rest.release();
+            throw e;
+        }
+        return allocator.compositeBuffer(2).addComponents(true, header, rest);
+    }
+
+    public static Describe decodeDescribe(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Describe.TAG, "Describe");
+        Frames.requireReadable(in, 1, "Describe");
+        byte kind = in.readByte();
+        if (kind != Describe.STATEMENT && kind != Describe.PORTAL) {
+            throw new ProtocolException("invalid DESCRIBE message subtype " + kind);
+        }
+        String name = Frames.readCString(in);
+        Frames.requireConsumed(in, "Describe");
+        return new Describe(kind, name);
+    }
+
+    public static Close decodeClose(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Close.TAG, "Close");
+        Frames.requireReadable(in, 1, "Close");
+        byte kind = in.readByte();
+        if (kind != Close.STATEMENT && kind != Close.PORTAL) {
+            throw new ProtocolException("invalid CLOSE message subtype " + kind);
+        }
+        String name = Frames.readCString(in);
+        Frames.requireConsumed(in, "Close");
+        return new Close(kind, name);
+    }
+
+    public static Execute decodeExecute(ByteBuf frame) {
+        ByteBuf in = checkedPayload(frame, Execute.TAG, "Execute");
+        String portal = Frames.readCString(in);
+        Frames.requireReadable(in, 4, "Execute");
+        int maxRows = in.readInt();
+        Frames.requireConsumed(in, "Execute");
+        return new Execute(portal, maxRows);
     }
 
     private static ByteBuf checkedPayload(ByteBuf frame, byte tag, String name) {
@@ -142,6 +225,43 @@ public final class FrontendCodec {
             case Query m -> {
                 int at = Frames.beginMessage(out, Query.TAG);
                 Frames.writeCString(out, m.sql());
+                Frames.endMessage(out, at);
+            }
+            case Parse m -> {
+                int at = Frames.beginMessage(out, Parse.TAG);
+                Frames.writeCString(out, m.name());
+                Frames.writeCString(out, m.query());
+                int[] types = m.parameterTypes();
+                out.writeShort(types.length);
+                for (int type : types) {
+                    out.writeInt(type);
+                }
+                Frames.endMessage(out, at);
+            }
+            case Bind m -> {
+                // Only used for messages pgmux makes itself: no parameters, default formats.
+                int at = Frames.beginMessage(out, Bind.TAG);
+                Frames.writeCString(out, m.portal());
+                Frames.writeCString(out, m.statement());
+                out.writeShort(0).writeShort(0).writeShort(0);
+                Frames.endMessage(out, at);
+            }
+            case Describe m -> {
+                int at = Frames.beginMessage(out, Describe.TAG);
+                out.writeByte(m.kind());
+                Frames.writeCString(out, m.name());
+                Frames.endMessage(out, at);
+            }
+            case Execute m -> {
+                int at = Frames.beginMessage(out, Execute.TAG);
+                Frames.writeCString(out, m.portal());
+                out.writeInt(m.maxRows());
+                Frames.endMessage(out, at);
+            }
+            case Close m -> {
+                int at = Frames.beginMessage(out, Close.TAG);
+                out.writeByte(m.kind());
+                Frames.writeCString(out, m.name());
                 Frames.endMessage(out, at);
             }
             case Sync m -> out.writeByte(Sync.TAG).writeInt(4);

@@ -7,5 +7,5 @@ package dev.pgmux.protocol.message.frontend;
 public sealed interface FrontendMessage
         permits StartupMessage, SslRequest, GssEncRequest, CancelRequest,
                 PasswordMessage, SaslInitialResponse, SaslResponse,
-                Query, Sync, Flush, Terminate {
+                Query, Parse, Bind, Describe, Execute, Close, Sync, Flush, Terminate {
 }

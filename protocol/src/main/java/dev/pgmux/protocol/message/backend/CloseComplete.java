@@ -1,0 +1,7 @@
+package dev.pgmux.protocol.message.backend;
+
+/** CloseComplete ('3'). */
+public enum CloseComplete implements BackendMessage {
+    INSTANCE;
+    public static final byte TAG = '3';
+}

@@ -1,0 +1,7 @@
+package dev.pgmux.protocol.message.backend;
+
+/** ParseComplete ('1'). */
+public enum ParseComplete implements BackendMessage {
+    INSTANCE;
+    public static final byte TAG = '1';
+}

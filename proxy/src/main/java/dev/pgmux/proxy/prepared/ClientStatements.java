@@ -1,0 +1,65 @@
+package dev.pgmux.proxy.prepared;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** One client's named prepared statements: its own names mapped to the shared definitions. */
+public final class ClientStatements {
+    private final StatementCache cache;
+    private final int maxStatements;
+    private final Map<String, StatementDef> byName = new HashMap<>();
+
+    public ClientStatements(StatementCache cache, int maxStatements) {
+        this.cache = cache;
+        this.maxStatements = maxStatements;
+    }
+
+    public StatementDef get(String name) {
+        return byName.get(name);
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    public boolean isFull() {
+        return byName.size() >= maxStatements;
+    }
+
+    public int maxStatements() {
+        return maxStatements;
+    }
+
+    /** Registers {@code name}; the caller checked it is free and there is room. */
+    public StatementDef register(String name, String query, int[] parameterTypes, boolean sqlPrepared) {
+        StatementDef def = cache.acquire(query, parameterTypes, sqlPrepared);
+        byName.put(name, def);
+        return def;
+    }
+
+    /** Forgets {@code name} if it still means {@code def} (a failed Parse undoes its registration this way). */
+    public void unregister(String name, StatementDef def) {
+        if (byName.remove(name, def)) {
+            cache.release(def);
+        }
+    }
+
+    /** Forgets {@code name}, as Close or DEALLOCATE do; returns whether it existed. */
+    public boolean remove(String name) {
+        StatementDef def = byName.remove(name);
+        if (def != null) {
+            cache.release(def);
+        }
+        return def != null;
+    }
+
+    /** Forgets everything, as DEALLOCATE ALL, DISCARD ALL or the end of the client do. */
+    public void clear() {
+        byName.values().forEach(cache::release);
+        byName.clear();
+    }
+
+    public int size() {
+        return byName.size();
+    }
+}

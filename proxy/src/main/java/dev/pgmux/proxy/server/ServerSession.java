@@ -1,0 +1,123 @@
+package dev.pgmux.proxy.server;
+
+import dev.pgmux.proxy.prepared.ServerStatements;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What pgmux knows of a server's session state: the parameters it reported (ParameterStatus), the
+ * settings pgmux changed on it away from its defaults, and the prepared statements it holds.
+ * Reported values are written by the server's event loop; everything else only by the attached client.
+ */
+public final class ServerSession {
+    private final Map<String, String> reported = new LinkedHashMap<>();
+    private final Map<String, String> changed = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private ServerStatements statements;
+
+    synchronized void reported(String name, String value) {
+        reported.put(name, value);
+    }
+
+    /** The reported parameters, as a client expects them in its ParameterStatus messages at login. */
+    public synchronized Map<String, String> reportedParameters() {
+        return Map.copyOf(reported);
+    }
+
+    /** The current value as far as pgmux knows, or null (a setting left at a default nobody reported). */
+    public synchronized String value(String name) {
+        String value = changed.get(name);
+        if (value != null) {
+            return value;
+        }
+        value = reported.get(name);
+        if (value != null) {
+            return value;
+        }
+        for (Map.Entry<String, String> entry : reported.entrySet()) {
+            if (entry.getKey().equalsIgnoreCase(name)) {
+                return entry.getValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * One statement that makes this server's settings those {@code desired} lists (names pgmux changed for
+     * someone else and that {@code desired} lacks go back to their defaults), or null when nothing differs.
+     * {@link #applied} records the result once the server confirmed it.
+     */
+    public String differences(Map<String, String> desired) {
+        StringBuilder sql = new StringBuilder();
+        synchronized (this) {
+            for (String name : changed.keySet()) {
+                if (!desired.containsKey(name)) {
+                    sql.append("RESET ").append(identifier(name)).append("; ");
+                }
+            }
+            String separator = "SELECT ";
+            for (Map.Entry<String, String> setting : desired.entrySet()) {
+                if (!setting.getValue().equals(value(setting.getKey()))) {
+                    sql.append(separator).append("pg_catalog.set_config(").append(literal(setting.getKey())).append(", ")
+                            .append(literal(setting.getValue())).append(", false)");
+                    separator = ", ";
+                }
+            }
+        }
+        return sql.isEmpty() ? null : sql.toString();
+    }
+
+    /** The server now has exactly {@code desired} beyond its defaults. */
+    public synchronized void applied(Map<String, String> desired) {
+        changed.keySet().removeIf(name -> !desired.containsKey(name));
+        changed.putAll(desired);
+    }
+
+    /** A client changed this setting on the server (seen by reading it back); null means back to default. */
+    public synchronized void changedByClient(String name, String value) {
+        if (value == null) {
+            changed.remove(name);
+        } else {
+            changed.put(name, value);
+        }
+    }
+
+    /** RESET ALL or DISCARD ALL ran: every setting is back to its default. */
+    public synchronized void settingsReset() {
+        changed.clear();
+    }
+
+    /** The prepared statements this server holds, created with the given bound on first use. */
+    public ServerStatements statements(int maxStatements) {
+        if (statements == null) {
+            statements = new ServerStatements(maxStatements);
+        }
+        return statements;
+    }
+
+    /** An escape-string literal, safe whatever standard_conforming_strings says. */
+    public static String literal(String value) {
+        StringBuilder out = new StringBuilder(value.length() + 3).append("E'");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\'' || c == '\\') {
+                out.append(c);
+            }
+            out.append(c);
+        }
+        return out.append('\'').toString();
+    }
+
+    /** A quoted identifier; dotted custom names (myapp.user_id) are quoted part by part. */
+    static String identifier(String name) {
+        StringBuilder out = new StringBuilder();
+        for (String part : name.split("\\.", -1)) {
+            if (!out.isEmpty()) {
+                out.append('.');
+            }
+            out.append('"').append(part.replace("\"", "\"\"")).append('"');
+        }
+        return out.toString();
+    }
+}

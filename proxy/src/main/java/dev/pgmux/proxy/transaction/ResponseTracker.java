@@ -1,0 +1,141 @@
+package dev.pgmux.proxy.transaction;
+
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.proxy.transaction.Expected.Delivery;
+import dev.pgmux.proxy.transaction.Expected.Kind;
+import dev.pgmux.proxy.transaction.Expected.Reply;
+import dev.pgmux.proxy.transaction.Expected.Synthetic;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+
+import java.util.ArrayDeque;
+
+/**
+ * Keeps the responses a client sees in exactly the order a direct server would give them, while pgmux
+ * injects messages of its own (whose responses are swallowed) and answers some itself (synthetic).
+ *
+ * <p>After an ErrorResponse to an extended-protocol message the server discards every message until
+ * Sync; the entries queued for those messages are unwound here the same way (synthetic responses are
+ * dropped, pending registrations undone), and entries added before the client's Sync are failed at once.
+ */
+final class ResponseTracker {
+    private final ArrayDeque<Expected> queue = new ArrayDeque<>();
+    private final ChannelHandlerContext client;
+    /** The server reported an error and is discarding messages until the next Sync. */
+    private boolean skipping;
+
+    ResponseTracker(ChannelHandlerContext client) {
+        this.client = client;
+    }
+
+    /** Nothing is owed and the server is not discarding: the server could be released. */
+    boolean idle() {
+        return queue.isEmpty() && !skipping;
+    }
+
+    void expect(Kind kind, Delivery delivery, Expected.Outcome outcome) {
+        if (skipping) {
+            if (kind == Kind.SYNC) {
+                skipping = false;
+            } else {
+                outcome.failed(null); // the server will discard this message unseen
+                return;
+            }
+        }
+        queue.addLast(new Reply(kind, delivery, outcome));
+    }
+
+    void expect(Kind kind, Delivery delivery) {
+        expect(kind, delivery, Expected.Outcome.NONE);
+    }
+
+    /** A response pgmux makes itself; it goes out once every response before it has. Takes ownership. */
+    void synthesize(ByteBuf frame, Expected.Outcome outcome) {
+        if (skipping) {
+            frame.release();
+            outcome.failed(null);
+            return;
+        }
+        queue.addLast(new Synthetic(frame, outcome));
+        drain();
+    }
+
+    /** Handles one frame from the server (ownership passes here). */
+    void onServerFrame(ByteBuf frame) {
+        byte tag = Frames.tag(frame);
+        Expected head = queue.peekFirst();
+        if (tag == 'N' || tag == 'S' || tag == 'A') {
+            // Asynchronous: notices and parameter changes of pgmux's own queries stay with pgmux.
+            if (tag != 'A' && head instanceof Reply reply && reply.delivery() == Delivery.SWALLOW) {
+                frame.release();
+            } else {
+                client.write(frame, client.voidPromise());
+            }
+            return;
+        }
+        if (!(head instanceof Reply reply)) {
+            // Nothing owed (for example a FATAL error before the server closes): the client should see it.
+            client.write(frame, client.voidPromise());
+            return;
+        }
+        reply.outcome().observe(frame);
+        if (tag == ErrorResponse.TAG && reply.kind().skippedAfterError()) {
+            queue.pollFirst();
+            ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
+            // Even an injected message's error goes to the client: it answers the message that needed it.
+            client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
+            reply.outcome().failed(error);
+            unwindUntilSync();
+            return;
+        }
+        if (reply.delivery() == Delivery.CLIENT) {
+            client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
+        } else {
+            frame.release();
+        }
+        if (reply.kind().completedBy(tag)) {
+            queue.pollFirst();
+            reply.outcome().succeeded();
+            drain();
+        }
+    }
+
+    private void unwindUntilSync() {
+        while (!queue.isEmpty()) {
+            if (queue.peekFirst() instanceof Reply reply && reply.kind() == Kind.SYNC) {
+                return;
+            }
+            fail(queue.pollFirst());
+        }
+        skipping = true;
+    }
+
+    private static void fail(Expected entry) {
+        switch (entry) {
+            case Reply reply -> reply.outcome().failed(null);
+            case Synthetic synthetic -> {
+                synthetic.frame().release();
+                synthetic.outcome().failed(null);
+            }
+        }
+    }
+
+    /** Emits the synthetic responses now at the head of the queue. */
+    private void drain() {
+        while (queue.peekFirst() instanceof Synthetic synthetic) {
+            queue.pollFirst();
+            client.write(synthetic.frame(), client.voidPromise());
+            synthetic.outcome().succeeded();
+        }
+    }
+
+    /** The server is gone: everything owed is failed and released. */
+    void abandon() {
+        while (!queue.isEmpty()) {
+            fail(queue.pollFirst());
+        }
+        skipping = false;
+    }
+}

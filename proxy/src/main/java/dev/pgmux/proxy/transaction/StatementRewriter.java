@@ -1,0 +1,404 @@
+package dev.pgmux.proxy.transaction;
+
+import dev.pgmux.config.PreparedStatementMode;
+import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.CloseComplete;
+import dev.pgmux.protocol.message.backend.CommandComplete;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.protocol.message.backend.Notice;
+import dev.pgmux.protocol.message.backend.ParseComplete;
+import dev.pgmux.protocol.message.frontend.Bind;
+import dev.pgmux.protocol.message.frontend.Close;
+import dev.pgmux.protocol.message.frontend.Describe;
+import dev.pgmux.protocol.message.frontend.FrontendCodec;
+import dev.pgmux.protocol.message.frontend.FrontendMessage;
+import dev.pgmux.protocol.message.frontend.Parse;
+import dev.pgmux.protocol.message.frontend.Query;
+import dev.pgmux.protocol.message.frontend.Sync;
+import dev.pgmux.proxy.prepared.ClientStatements;
+import dev.pgmux.proxy.prepared.ServerStatements;
+import dev.pgmux.proxy.prepared.StatementDef;
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.transaction.Expected.Delivery;
+import dev.pgmux.proxy.transaction.Expected.Kind;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.util.function.Consumer;
+
+/**
+ * Named prepared statements in transaction mode. In {@code rewrite} mode each client name maps to a
+ * shared definition with a server-side name of pgmux's: Parse is skipped (ParseComplete synthesised) where
+ * the server already holds the statement, Bind and Describe are renamed and preceded by an injected Parse
+ * where it does not, Close is answered locally. {@code strip} turns named statements into the unnamed one,
+ * re-parsed before each use; {@code passthrough} forwards everything untouched.
+ *
+ * <p>Where a direct server would raise an error that only pgmux can detect (a duplicate name), pgmux
+ * makes the server fail in its place with a message that has no side effects (Describe of a statement
+ * that cannot exist) and replaces that error by the right one, so the server skips to Sync and aborts the
+ * transaction exactly as it would have.
+ */
+final class StatementRewriter {
+    /** No server statement ever has this name: Describe of it fails without side effects. */
+    private static final String NO_SUCH_STATEMENT = "pgmux/no such statement";
+
+    private final PreparedStatementMode mode;
+    private final ClientStatements statements;
+    private final int maxServerStatements;
+    private final Consumer<String> sessionChangingSql;
+    private ServerConnection server;
+    private ResponseTracker responses;
+
+    StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
+                      Consumer<String> sessionChangingSql) {
+        this.mode = mode;
+        this.statements = statements;
+        this.maxServerStatements = maxServerStatements;
+        this.sessionChangingSql = sessionChangingSql;
+    }
+
+    /** The server the next messages go to, and the queue their responses are tracked in. */
+    void attach(ServerConnection server, ResponseTracker responses) {
+        this.server = server;
+        this.responses = responses;
+    }
+
+    ClientStatements statements() {
+        return statements;
+    }
+
+    private ServerStatements held() {
+        return server.session().statements(maxServerStatements);
+    }
+
+    void parse(ByteBuf frame) {
+        Parse parse = FrontendCodec.decodeParse(frame);
+        if (SessionChanges.of(parse.query()) != SessionChanges.NONE) {
+            sessionChangingSql.accept(parse.query());
+        }
+        if (parse.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
+            forward(frame, Kind.PARSE);
+            return;
+        }
+        frame.release();
+        String name = parse.name();
+        if (statements.contains(name)) {
+            failLikeServer(SqlState.DUPLICATE_PREPARED_STATEMENT, "prepared statement \"" + name + "\" already exists");
+            return;
+        }
+        if (statements.isFull()) {
+            failLikeServer(SqlState.CONFIGURATION_LIMIT_EXCEEDED, "too many prepared statements on this connection: "
+                    + "pgmux allows " + statements.maxStatements() + " (max_client_prepared_statements)");
+            return;
+        }
+        StatementDef def = statements.register(name, parse.query(), parse.parameterTypes(), false);
+        Expected.Outcome undo = new Expected.Outcome() {
+            @Override
+            public void failed(ErrorResponse error) {
+                statements.unregister(name, def);
+            }
+        };
+        if (mode == PreparedStatementMode.STRIP) {
+            send(new Parse("", parse.query(), parse.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.CLIENT, undo);
+        } else if (held().holds(def)) {
+            responses.synthesize(encode(ParseComplete.INSTANCE), undo);
+        } else {
+            makeRoom();
+            ServerStatements held = held();
+            held.add(def);
+            send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.CLIENT, new Expected.Outcome() {
+                @Override
+                public void failed(ErrorResponse error) {
+                    statements.unregister(name, def);
+                    held.remove(def);
+                }
+            });
+        }
+    }
+
+    void bind(ByteBuf frame) {
+        Bind bind = FrontendCodec.decodeBind(frame);
+        StatementDef def = lookup(bind.statement());
+        if (def == null) {
+            forward(frame, Kind.BIND); // unnamed, passthrough, or unknown (the server gives the exact 26000 error)
+            return;
+        }
+        if (def.changesSession()) {
+            sessionChangingSql.accept(def.query());
+        }
+        String serverName = prepareOnServer(def);
+        ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
+        frame.release();
+        server.write(renamed);
+        responses.expect(Kind.BIND, Delivery.CLIENT, staleOnPlanChange(def));
+    }
+
+    void describe(ByteBuf frame) {
+        Describe describe = FrontendCodec.decodeDescribe(frame);
+        if (!describe.isStatement()) {
+            forward(frame, Kind.DESCRIBE_PORTAL);
+            return;
+        }
+        StatementDef def = lookup(describe.name());
+        if (def == null) {
+            forward(frame, Kind.DESCRIBE_STATEMENT);
+            return;
+        }
+        frame.release();
+        send(new Describe(Describe.STATEMENT, prepareOnServer(def)));
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, staleOnPlanChange(def));
+    }
+
+    void close(ByteBuf frame) {
+        Close close = FrontendCodec.decodeClose(frame);
+        if (!close.isStatement() || close.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
+            forward(frame, Kind.CLOSE);
+            return;
+        }
+        frame.release();
+        // Closing a name that does not exist is not an error in Postgres either. The server keeps its
+        // copy: other clients may share it, and its LRU bound closes it when room is needed.
+        statements.remove(close.name());
+        responses.synthesize(encode(CloseComplete.INSTANCE), Expected.Outcome.NONE);
+    }
+
+    /** The definition a client statement name stands for, or null when the message goes through as it is. */
+    private StatementDef lookup(String name) {
+        if (name.isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
+            return null;
+        }
+        return statements.get(name);
+    }
+
+    /** Makes sure the attached server can execute {@code def}; returns the name to use there. */
+    private String prepareOnServer(StatementDef def) {
+        if (mode == PreparedStatementMode.STRIP) {
+            send(new Parse("", def.query(), def.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.SWALLOW);
+            return "";
+        }
+        ServerStatements held = held();
+        if (held.holds(def)) {
+            return def.serverName();
+        }
+        makeRoom();
+        if (held.takeStale(def)) {
+            send(new Close(Close.STATEMENT, def.serverName()));
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+        }
+        held.add(def);
+        send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
+        responses.expect(Kind.PARSE, Delivery.SWALLOW, new Expected.Outcome() {
+            @Override
+            public void failed(ErrorResponse error) {
+                held.remove(def);
+            }
+        });
+        return def.serverName();
+    }
+
+    /** Closes the server's least recently used statement if it is at its bound. */
+    private void makeRoom() {
+        StatementDef evicted = held().evictionCandidate();
+        if (evicted != null) {
+            send(new Close(Close.STATEMENT, evicted.serverName()));
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+        }
+    }
+
+    /** After DDL the server refuses a cached plan whose result changed: re-prepare it at the next use. */
+    private Expected.Outcome staleOnPlanChange(StatementDef def) {
+        ServerStatements held = held();
+        return new Expected.Outcome() {
+            @Override
+            public void failed(ErrorResponse error) {
+                if (error != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.code())
+                        && error.message() != null && error.message().startsWith("cached plan must not change result type")) {
+                    held.markStale(def);
+                }
+            }
+        };
+    }
+
+    // --- SQL-level PREPARE / EXECUTE / DEALLOCATE in a simple Query (rewrite mode only) ---
+
+    /** Handles a Query that is exactly one of these commands; false when it should go through as it is. */
+    boolean query(SqlCommands.Command command) {
+        if (mode != PreparedStatementMode.REWRITE) {
+            return false;
+        }
+        byte status = server.transactionStatus();
+        if (status == 'E') {
+            return false; // in a failed transaction the server answers 25P02 to anything, as it should
+        }
+        switch (command) {
+            case SqlCommands.Command.Prepare prepare -> sqlPrepare(prepare);
+            case SqlCommands.Command.Execute execute -> {
+                StatementDef def = statements.get(execute.name());
+                if (def == null) {
+                    return false; // the server's own "does not exist" error, word for word
+                }
+                String serverName = prepareForSql(def);
+                send(new Query("EXECUTE " + serverName + (execute.rest().isEmpty() ? "" : " " + execute.rest())));
+                responses.expect(Kind.QUERY, Delivery.CLIENT, staleOnPlanChange(def));
+            }
+            case SqlCommands.Command.Deallocate deallocate -> {
+                if (!statements.remove(deallocate.name())) {
+                    return false;
+                }
+                answerAs("DEALLOCATE");
+            }
+            case SqlCommands.Command.DeallocateAll all -> {
+                statements.clear();
+                answerAs("DEALLOCATE ALL");
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void sqlPrepare(SqlCommands.Command.Prepare prepare) {
+        String name = prepare.name();
+        if (statements.contains(name)) {
+            failQueryLikeServer(SqlState.DUPLICATE_PREPARED_STATEMENT, "prepared statement \"" + name + "\" already exists");
+            return;
+        }
+        if (statements.isFull()) {
+            failQueryLikeServer(SqlState.CONFIGURATION_LIMIT_EXCEEDED, "too many prepared statements on this connection: "
+                    + "pgmux allows " + statements.maxStatements() + " (max_client_prepared_statements)");
+            return;
+        }
+        StatementDef def = statements.register(name, prepare.rest(), new int[0], true);
+        ServerStatements held = held();
+        if (held.holds(def)) {
+            answerAs("PREPARE");
+            return;
+        }
+        makeRoom();
+        held.add(def);
+        send(new Query("PREPARE " + def.serverName() + " " + def.query()));
+        responses.expect(Kind.QUERY, Delivery.CLIENT, new QueryOutcome() {
+            @Override
+            void completed(boolean failed) {
+                if (failed) {
+                    statements.unregister(name, def);
+                    held.remove(def);
+                }
+            }
+        });
+    }
+
+    /** Prepares {@code def} on the server before an EXECUTE, with responses swallowed. */
+    private String prepareForSql(StatementDef def) {
+        ServerStatements held = held();
+        if (held.holds(def)) {
+            return def.serverName();
+        }
+        makeRoom();
+        held.add(def);
+        QueryOutcome undo = new QueryOutcome() {
+            @Override
+            void completed(boolean failed) {
+                if (failed) {
+                    held.remove(def);
+                }
+            }
+        };
+        if (def.sqlPrepared()) {
+            send(new Query("PREPARE " + def.serverName() + " " + def.query()));
+            responses.expect(Kind.QUERY, Delivery.SWALLOW, undo);
+        } else {
+            send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.SWALLOW, undo);
+            send(Sync.INSTANCE);
+            responses.expect(Kind.SYNC, Delivery.SWALLOW);
+        }
+        return def.serverName();
+    }
+
+    /**
+     * Answers a Query with CommandComplete(tag) + the server's own ReadyForQuery, by sending an empty
+     * query and replacing its EmptyQueryResponse.
+     */
+    private void answerAs(String tag) {
+        send(new Query(""));
+        responses.expect(Kind.QUERY, Delivery.CLIENT, new Expected.Outcome() {
+            @Override
+            public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                if (Frames.tag(frame) != 'I') {
+                    return frame;
+                }
+                frame.release();
+                return BackendCodec.encode(new CommandComplete(tag), allocator);
+            }
+        });
+    }
+
+    /** In the extended protocol: the server fails in our place, then its error is replaced by ours. */
+    private void failLikeServer(String sqlState, String message) {
+        send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(sqlState, message));
+    }
+
+    /** In a simple Query: the same, with a DEALLOCATE of a statement that cannot exist. */
+    private void failQueryLikeServer(String sqlState, String message) {
+        send(new Query("DEALLOCATE \"" + NO_SUCH_STATEMENT + "\""));
+        responses.expect(Kind.QUERY, Delivery.CLIENT, replaceError(sqlState, message));
+    }
+
+    private static Expected.Outcome replaceError(String sqlState, String message) {
+        return new Expected.Outcome() {
+            @Override
+            public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                if (Frames.tag(frame) != ErrorResponse.TAG) {
+                    return frame;
+                }
+                frame.release();
+                return BackendCodec.encode(new ErrorResponse(Notice.of("ERROR", sqlState, message)), allocator);
+            }
+        };
+    }
+
+    private void forward(ByteBuf frame, Kind kind) {
+        server.write(frame);
+        responses.expect(kind, Delivery.CLIENT);
+    }
+
+    private void send(FrontendMessage message) {
+        server.write(FrontendCodec.encode(message, server.channel().alloc()));
+    }
+
+    private ByteBuf encode(dev.pgmux.protocol.message.backend.BackendMessage message) {
+        return BackendCodec.encode(message, server.channel().alloc());
+    }
+
+    /** Completion of a simple Query: failed when any ErrorResponse was part of its answer. */
+    abstract static class QueryOutcome implements Expected.Outcome {
+        private boolean sawError;
+
+        @Override
+        public void observe(ByteBuf frame) {
+            if (Frames.tag(frame) == ErrorResponse.TAG) {
+                sawError = true;
+            }
+        }
+
+        @Override
+        public void succeeded() {
+            completed(sawError);
+        }
+
+        @Override
+        public void failed(ErrorResponse error) {
+            completed(true);
+        }
+
+        abstract void completed(boolean failed);
+    }
+}

@@ -1,0 +1,528 @@
+package dev.pgmux.proxy.transaction;
+
+import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.frame.Frames;
+import dev.pgmux.protocol.frame.ProtocolException;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.protocol.message.backend.ParameterStatus;
+import dev.pgmux.protocol.message.backend.ReadyForQuery;
+import dev.pgmux.protocol.message.frontend.FrontendCodec;
+import dev.pgmux.protocol.message.frontend.Query;
+import dev.pgmux.protocol.message.frontend.Terminate;
+import dev.pgmux.proxy.client.ClientConnection;
+import dev.pgmux.proxy.client.ClientErrors;
+import dev.pgmux.proxy.pool.CheckoutException;
+import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.prepared.ClientStatements;
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerListener;
+import dev.pgmux.proxy.server.ServerQuery;
+import dev.pgmux.proxy.server.ServerSession;
+import dev.pgmux.proxy.server.UpstreamException;
+import dev.pgmux.proxy.transaction.Expected.Delivery;
+import dev.pgmux.proxy.transaction.Expected.Kind;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Transaction mode: a client holds a server only while it needs one.
+ *
+ * <pre>
+ *   LOGIN:    one checkout to apply the client's startup settings and learn the server's parameters,
+ *             then ParameterStatus*, BackendKeyData, ReadyForQuery; the server goes back at once
+ *   IDLE:     no server; the first message that needs one starts a checkout
+ *   CHECKOUT: reads paused, messages held (bounded by one read), FIFO wait up to checkout_timeout
+ *   ATTACHED: settings that differ are applied first, then messages flow through the
+ *             {@link StatementRewriter} and their responses through the {@link ResponseTracker};
+ *             at ReadyForQuery('I') with nothing owed and no extended-protocol sequence open,
+ *             settings the client changed are read back and the server is released
+ * </pre>
+ */
+public final class TransactionModeHandler extends ChannelInboundHandlerAdapter implements ServerListener {
+    private static final Logger log = LoggerFactory.getLogger(TransactionModeHandler.class);
+
+    private enum State { LOGIN, IDLE, CHECKOUT, ATTACHED, CLOSED }
+
+    private final ClientConnection client;
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
+    private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    /** Settings the client changed in the current unit, read back before the server is released. */
+    private final Set<String> changedSettings = new LinkedHashSet<>();
+    private boolean resetAllSettings;
+    private ChannelHandlerContext ctx;
+    private ServerPool pool;
+    private StatementRewriter rewriter;
+    private ResponseTracker responses;
+    private Future<ServerConnection> checkout;
+    private ServerConnection server;
+    private State state = State.LOGIN;
+    /** Extended-protocol messages sent since the last Sync: the server must stay attached. */
+    private boolean unsynced;
+    /** After a failed checkout, the client's messages up to its Sync are dropped, as a server would. */
+    private boolean discardUntilSync;
+
+    public TransactionModeHandler(ClientConnection client) {
+        this.client = client;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.responses = new ResponseTracker(ctx);
+        var tenant = client.tenant().config();
+        var prepared = tenant.preparedStatements();
+        ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
+        this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChangingSql);
+        this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
+        settings.putAll(client.sessionParameters());
+        ctx.channel().config().setAutoRead(false);
+        checkout = pool.acquire(ctx.channel().eventLoop());
+        checkout.addListener(this::loginServer);
+    }
+
+    // --- login: learn the parameters and validate the startup settings on a real server ---
+
+    private void loginServer(Future<? super ServerConnection> future) {
+        if (state == State.CLOSED) {
+            if (future.isSuccess()) {
+                pool.release((ServerConnection) future.getNow());
+            }
+            return;
+        }
+        if (!future.isSuccess()) {
+            state = State.CLOSED;
+            client.fatal(checkoutError(future.cause(), true));
+            return;
+        }
+        ServerConnection first = (ServerConnection) future.getNow();
+        String setup = first.session().differences(settings);
+        if (setup == null) {
+            welcome(first);
+            return;
+        }
+        ServerQuery.run(first, setup, ctx.channel().eventLoop()).addListener(applied -> {
+            if (state == State.CLOSED) {
+                releaseOrDiscard(first, applied.isSuccess() && applied.getNow() == null);
+            } else if (!applied.isSuccess()) {
+                pool.discard(first);
+                state = State.CLOSED;
+                client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+            } else if (applied.getNow() != null) {
+                ErrorResponse error = (ErrorResponse) applied.getNow();
+                releaseOrDiscard(first, true);
+                state = State.CLOSED;
+                client.fatal(error.code(), error.message()); // Postgres refuses bad startup settings the same way
+            } else {
+                welcome(first);
+            }
+        });
+    }
+
+    private void welcome(ServerConnection first) {
+        Map<String, String> reported = first.parameters();
+        // Keep the client's settings in the form the server reports them ("ISO" becomes "ISO, MDY"),
+        // so the next server that already has them is not sent them again.
+        for (Map.Entry<String, String> entry : reported.entrySet()) {
+            if (settings.containsKey(entry.getKey())) {
+                settings.put(entry.getKey(), entry.getValue());
+            }
+        }
+        startupSettings.putAll(settings);
+        first.session().applied(settings);
+        for (Map.Entry<String, String> parameter : reported.entrySet()) {
+            ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
+        }
+        ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
+        ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+        pool.release(first);
+        state = State.IDLE;
+        drainHeld();
+        if (state == State.IDLE) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    // --- client messages ---
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        switch (state) {
+            case ATTACHED -> toServer(frame);
+            case IDLE -> idleMessage(frame);
+            case LOGIN, CHECKOUT -> held.add(frame); // bounded: reads are paused in these states
+            case CLOSED -> frame.release();
+        }
+    }
+
+    private void idleMessage(ByteBuf frame) {
+        byte tag = Frames.tag(frame);
+        if (discardUntilSync && tag != Terminate.TAG) {
+            frame.release();
+            if (tag == 'S' || tag == 'Q') {
+                discardUntilSync = false;
+                ctx.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+            }
+            return;
+        }
+        switch (tag) {
+            case Terminate.TAG -> {
+                frame.release();
+                ctx.close();
+            }
+            case 'H' -> frame.release(); // Flush with nothing pending
+            default -> {
+                held.add(frame);
+                startCheckout();
+            }
+        }
+    }
+
+    private void drainHeld() {
+        while (!held.isEmpty() && (state == State.IDLE || state == State.ATTACHED)) {
+            channelRead(ctx, held.poll());
+        }
+    }
+
+    private void startCheckout() {
+        state = State.CHECKOUT;
+        ctx.channel().config().setAutoRead(false);
+        checkout = pool.acquire(ctx.channel().eventLoop());
+        checkout.addListener(this::checkedOut);
+    }
+
+    private void checkedOut(Future<? super ServerConnection> future) {
+        if (future.isCancelled()) {
+            return;
+        }
+        if (state == State.CLOSED) {
+            if (future.isSuccess()) {
+                pool.release((ServerConnection) future.getNow());
+            }
+            return;
+        }
+        if (!future.isSuccess()) {
+            checkoutFailed(future.cause());
+            return;
+        }
+        server = (ServerConnection) future.getNow();
+        server.attach(this);
+        rewriter.attach(server, responses);
+        state = State.ATTACHED;
+        String setup = server.session().differences(settings);
+        if (setup != null) {
+            ServerConnection target = server;
+            Map<String, String> applying = Map.copyOf(settings);
+            server.write(FrontendCodec.encode(new Query(setup), ctx.alloc()));
+            responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
+                @Override
+                void completed(boolean failed) {
+                    if (!failed) {
+                        target.session().applied(applying);
+                    }
+                }
+            });
+        }
+        drainHeld();
+        server.flush();
+        ctx.flush();
+        ctx.channel().config().setAutoRead(true);
+        maybeRelease();
+    }
+
+    /** The client's connection stays usable: an error now, its pending batch dropped up to its Sync. */
+    private void checkoutFailed(Throwable cause) {
+        state = State.IDLE;
+        ctx.write(BackendCodec.encode(checkoutError(cause, false), ctx.alloc()));
+        discardUntilSync = true;
+        drainHeld();
+        ctx.flush();
+        if (state == State.IDLE) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private ErrorResponse checkoutError(Throwable cause, boolean fatal) {
+        ErrorResponse error = switch (cause) {
+            case CheckoutException e when e.timedOut() -> ClientErrors.checkoutTimeout(e, "Transaction");
+            case UpstreamException e when e.serverError() != null -> e.serverError();
+            default -> ErrorResponse.error(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
+        };
+        var notice = error.notice().with(dev.pgmux.protocol.message.backend.Notice.SEVERITY, fatal ? "FATAL" : "ERROR")
+                .with(dev.pgmux.protocol.message.backend.Notice.SEVERITY_NONLOCALIZED, fatal ? "FATAL" : "ERROR");
+        return new ErrorResponse(notice);
+    }
+
+    private void toServer(ByteBuf frame) {
+        byte tag = Frames.tag(frame);
+        switch (tag) {
+            case 'Q' -> simpleQuery(frame);
+            case 'P' -> {
+                unsynced = true;
+                rewriter.parse(frame);
+            }
+            case 'B' -> {
+                unsynced = true;
+                rewriter.bind(frame);
+            }
+            case 'D' -> {
+                unsynced = true;
+                rewriter.describe(frame);
+            }
+            case 'C' -> {
+                unsynced = true;
+                rewriter.close(frame);
+            }
+            case 'E' -> {
+                unsynced = true;
+                forward(frame, Kind.EXECUTE);
+            }
+            case 'S' -> {
+                unsynced = false;
+                forward(frame, Kind.SYNC);
+            }
+            case 'F' -> forward(frame, Kind.FUNCTION_CALL);
+            case Terminate.TAG -> {
+                frame.release();
+                ctx.close();
+            }
+            default -> server.write(frame); // Flush, CopyData, CopyDone, CopyFail: no reply of their own
+        }
+    }
+
+    private void simpleQuery(ByteBuf frame) {
+        ByteBuf payload = Frames.payload(frame);
+        // Most queries are nothing pgmux cares about: decide that from the bytes, without a String.
+        if (SqlCommands.mayNeedAnalysis(payload, payload.readerIndex(), payload.readableBytes() - 1)) {
+            String sql = FrontendCodec.decodeQuery(frame).sql();
+            List<SqlCommands.Command> commands = SqlCommands.analyze(sql);
+            sessionChangingSql(sql);
+            if (commands.size() == 1 && rewriter.query(commands.get(0))) {
+                frame.release();
+                return;
+            }
+        }
+        forward(frame, Kind.QUERY);
+    }
+
+    private void forward(ByteBuf frame, Kind kind) {
+        server.write(frame);
+        responses.expect(kind, Delivery.CLIENT);
+    }
+
+    /** Notes settings this SQL may change; they are read back from the server at the end of the unit. */
+    private void sessionChangingSql(String sql) {
+        SessionChanges changes = SessionChanges.of(sql);
+        changedSettings.addAll(changes.names());
+        resetAllSettings |= changes.resetAll();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.ATTACHED) {
+            server.flush();
+        }
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (server != null && state == State.ATTACHED) {
+            server.setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    // --- server responses ---
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public void onServerFrame(ServerConnection from, ByteBuf frame) {
+        if (from != server || state != State.ATTACHED) {
+            frame.release();
+            return;
+        }
+        byte tag = Frames.tag(frame);
+        if (tag == 'C') {
+            noteCommand(frame);
+        }
+        responses.onServerFrame(frame); // takes the frame
+        if (tag == ReadyForQuery.TAG) {
+            maybeRelease();
+        }
+    }
+
+    /** DISCARD ALL and DEALLOCATE ALL, however they were sent, empty the server's statements. */
+    private void noteCommand(ByteBuf frame) {
+        int length = frame.readableBytes() - Frames.HEADER - 1;
+        if (length != 11 && length != 14) {
+            return;
+        }
+        String tag = frame.toString(frame.readerIndex() + Frames.HEADER, length, java.nio.charset.StandardCharsets.US_ASCII);
+        if (tag.equals("DISCARD ALL")) {
+            server.session().statements(1).clear();
+            server.session().settingsReset();
+            rewriter.statements().clear();
+            resetAllSettings = true;
+        } else if (tag.equals("DEALLOCATE ALL")) {
+            server.session().statements(1).clear();
+            rewriter.statements().clear();
+        }
+    }
+
+    /** Releases the server when the client's unit of work is over and nothing is owed. */
+    private void maybeRelease() {
+        if (state != State.ATTACHED || !responses.idle() || unsynced
+                || server.transactionStatus() != ReadyForQuery.IDLE.status()) {
+            return;
+        }
+        if (resetAllSettings) {
+            resetAllSettings = false;
+            changedSettings.clear();
+            settings.clear();
+            settings.putAll(startupSettings);
+            server.session().settingsReset();
+        }
+        if (!changedSettings.isEmpty()) {
+            readBackSettings();
+            return;
+        }
+        ServerConnection done = server;
+        server = null;
+        state = State.IDLE;
+        rewriter.attach(null, null);
+        pool.release(done);
+        ctx.flush();
+    }
+
+    /** Asks the server what the client's SET and RESET left, so the next server gets the same. */
+    private void readBackSettings() {
+        List<String> names = new ArrayList<>(changedSettings);
+        changedSettings.clear();
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (int i = 0; i < names.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("pg_catalog.current_setting(")
+                    .append(ServerSession.literal(names.get(i))).append(", true)");
+        }
+        ServerConnection target = server;
+        server.writeAndFlush(FrontendCodec.encode(new Query(sql.toString()), ctx.alloc()));
+        responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
+            private List<String> values;
+
+            @Override
+            public void observe(ByteBuf frame) {
+                super.observe(frame);
+                if (Frames.tag(frame) == 'D') {
+                    values = DataRows.textValues(frame);
+                }
+            }
+
+            @Override
+            void completed(boolean failed) {
+                if (failed || values == null || values.size() != names.size()) {
+                    log.warn("{}: could not read back settings {}; they may not follow this client", client, names);
+                    return;
+                }
+                for (int i = 0; i < names.size(); i++) {
+                    String value = values.get(i);
+                    if (value == null) {
+                        settings.remove(names.get(i));
+                    } else {
+                        settings.put(names.get(i), value);
+                    }
+                    target.session().changedByClient(names.get(i), value);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void onServerReadComplete(ServerConnection from) {
+        ctx.flush();
+    }
+
+    @Override
+    public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
+        if (state == State.ATTACHED) {
+            ctx.channel().config().setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void onServerClosed(ServerConnection from, Throwable cause) {
+        if (from != server) {
+            return;
+        }
+        log.info("{}: upstream connection lost: {}", client, cause.getMessage());
+        responses.abandon();
+        pool.discard(from);
+        server = null;
+        state = State.CLOSED;
+        client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+    }
+
+    // --- the client leaves ---
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State before = state;
+        state = State.CLOSED;
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        if (before == State.CHECKOUT || before == State.LOGIN) {
+            checkout.cancel(false);
+        }
+        if (server != null) {
+            ServerConnection left = server;
+            server = null;
+            // Mid-transaction or mid-sequence the server's state belongs to nobody: close it.
+            boolean clean = responses.idle() && !unsynced && left.transactionStatus() == ReadyForQuery.IDLE.status();
+            responses.abandon();
+            releaseOrDiscard(left, clean);
+        }
+        rewriter.statements().clear();
+        client.released();
+        ctx.fireChannelInactive();
+    }
+
+    private void releaseOrDiscard(ServerConnection target, boolean clean) {
+        if (clean && target.isActive()) {
+            pool.release(target);
+        } else {
+            pool.discard(target);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof ProtocolException e) {
+            client.fatal(e.sqlState(), e.getMessage());
+        } else {
+            log.warn("{}: closing after error: {}", client, root.toString(), root);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,534 @@
+package dev.pgmux.proxy.faults;
+
+import static dev.pgmux.proxy.faults.FaultSupport.awaitCondition;
+import static dev.pgmux.proxy.faults.FaultSupport.backendAlive;
+import static dev.pgmux.proxy.faults.FaultSupport.idleInTransaction;
+import static dev.pgmux.proxy.faults.FaultSupport.queryString;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgmux.config.LimitsConfig;
+import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.config.TlsConfig;
+import dev.pgmux.config.TlsMode;
+import dev.pgmux.proxy.faults.RawPgClient.Drained;
+import dev.pgmux.proxy.faults.RawPgClient.Message;
+import dev.pgmux.proxy.faults.RawPgClient.ServerError;
+import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.tenant.Tenant;
+import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.TestPostgres;
+import dev.pgmux.proxy.testing.TestRole;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Malformed, oversized and unexpected input from clients, before and after login. After every case a
+ * client that was connected before keeps working and a new client can log in.
+ *
+ * <p>The tenant's pools hold one server each, so that a server a misbehaving client held must come back
+ * usable (or be replaced) for the next client of the same user to get anything at all.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BadInputTest {
+    private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(1);
+    private static final int MAX_FRAME_SIZE = 64 * 1024;
+    private static final int POOL_SIZE = 1;
+    /** The role bad clients log in as; the healthy client uses another one, so it has a pool of its own. */
+    private static final TestRole ROLE = TestPostgres.SCRAM;
+    private static final TestRole HEALTHY_ROLE = TestPostgres.MD5;
+    private static final long FUZZ_SEED = Long.getLong("pgmux.fuzz.seed", 0x5eed_0f_bad_1a7eL);
+
+    private static PgmuxHarness pgmux;
+    private static Connection healthy;
+
+    static PgmuxConfig config(TlsConfig tls) {
+        return PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()
+                        .withPoolSize(POOL_SIZE)
+                        .withCheckoutTimeout(Duration.ofSeconds(5)))
+                .withLimits(LimitsConfig.defaults()
+                        .withLoginTimeout(LOGIN_TIMEOUT)
+                        .withMaxFrameSize(MAX_FRAME_SIZE))
+                .withTls(tls);
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        pgmux = PgmuxHarness.start(config(TlsConfig.disabled()));
+        healthy = pgmux.connect(HEALTHY_ROLE);
+        assertThat(queryString(healthy, "SELECT current_user")).isEqualTo(HEALTHY_ROLE.name());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (healthy != null) {
+            healthy.close();
+        }
+        if (pgmux != null) {
+            pgmux.close();
+        }
+    }
+
+    /** What every case must leave intact: the client connected before, and new logins of the bad clients' user. */
+    @AfterEach
+    void pgmuxStillServes() throws Exception {
+        assertThat(queryString(healthy, "SELECT 41 + 1")).as("query on the client connected before").isEqualTo("42");
+        try (Connection fresh = pgmux.connect(ROLE)) {
+            assertThat(queryString(fresh, "SELECT current_user")).isEqualTo(ROLE.name());
+            assertThat(FaultSupport.idleOutsideTransaction(fresh))
+                    .as("a new client's server is not inside a transaction left over by someone else")
+                    .isTrue();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Before the startup packet is complete
+
+    @Test
+    void httpRequestInsteadOfStartupPacketIsRefusedAtOnce() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            raw.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.sinceConnect()).as("refused on the bogus length, not at the login timeout")
+                    .isLessThan(LOGIN_TIMEOUT);
+        }
+    }
+
+    @Test
+    void absurdStartupLengthIsRefusedWithoutWaitingForTheBytes() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            raw.write(ByteBuffer.allocate(8).putInt(0x7fffffff).putInt(RawPgClient.PROTOCOL_3_0).array());
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.errors()).as("an ErrorResponse says why").isNotEmpty();
+            assertThat(drained.sinceConnect()).as("refused on the length alone, before the login timeout")
+                    .isLessThan(LOGIN_TIMEOUT);
+        }
+    }
+
+    @Test
+    void truncatedStartupPacketIsClosedAtTheLoginTimeout() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            byte[] packet = new byte[20];
+            ByteBuffer.wrap(packet).putInt(100).putInt(RawPgClient.PROTOCOL_3_0).put("user\0scram".getBytes(StandardCharsets.US_ASCII));
+            raw.write(packet);
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.sinceConnect()).as("waits for the rest of the packet, but only up to the login timeout")
+                    .isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void silentClientIsClosedAtTheLoginTimeout() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.sinceConnect()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Startup variants that must work
+
+    @Test
+    void protocolVersion2IsRefusedAsUnsupported() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            raw.write(RawPgClient.startupPacket(2 << 16, startupParameters()));
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertThat(drained.closed()).as("closed").isTrue();
+            assertThat(drained.errors()).extracting(ServerError::sqlState).containsExactly("0A000");
+            assertThat(drained.messages()).extracting(Message::tag).containsOnly('E');
+        }
+    }
+
+    @Test
+    void protocol32WithUnknownOptionIsNegotiatedDownNotRefused() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            Map<String, String> parameters = startupParameters();
+            parameters.put("_pq_.foo", "bar");
+            raw.write(RawPgClient.startupPacket((3 << 16) | 2, parameters));
+
+            Message negotiate = raw.expect('v');
+            assertThat(negotiate.int32(0)).as("newest minor version supported").isZero();
+            assertThat(negotiate.int32(4)).as("number of unrecognized options").isEqualTo(1);
+            assertThat(negotiate.cstrings(8)).containsExactly("_pq_.foo");
+
+            raw.authenticate(ROLE.password()); // starts with AuthenticationSASL (code 10)
+            assertThat(raw.simpleQueryValue("SELECT 'negotiated'")).isEqualTo("negotiated");
+        }
+    }
+
+    @Test
+    void gssEncRequestIsAnsweredNAndStartupContinuesOnTheSameSocket() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            raw.write(RawPgClient.gssEncRequest());
+            assertThat(raw.readByte()).as("answer to GSSENCRequest").isEqualTo('N');
+            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
+            raw.authenticate(ROLE.password());
+            assertThat(raw.simpleQueryValue("SELECT current_user")).isEqualTo(ROLE.name());
+        }
+    }
+
+    @Test
+    void sslRequestWithTlsDisabledIsAnsweredNAndStartupContinues() throws Exception {
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            raw.write(RawPgClient.sslRequest());
+            assertThat(raw.readByte()).as("answer to SSLRequest without TLS").isEqualTo('N');
+            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
+            raw.authenticate(ROLE.password());
+            assertThat(raw.simpleQueryValue("SELECT current_user")).isEqualTo(ROLE.name());
+        }
+    }
+
+    /** CVE-2021-23214 class: bytes sent in plaintext right behind SSLRequest must not be taken as if encrypted. */
+    @Test
+    void plaintextPipelinedBehindSslRequestIsRefusedWhenTlsIsOn() throws Exception {
+        try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)))) {
+            // Control: the same pgmux does offer TLS to a client that waits for the answer ...
+            try (RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
+                raw.write(RawPgClient.sslRequest());
+                assertThat(raw.readByte()).as("answer to a lone SSLRequest with TLS on").isEqualTo('S');
+            }
+            Properties ssl = new Properties();
+            ssl.setProperty("sslmode", "require");
+            try (Connection c = tls.connect(ROLE, ssl)) {
+                assertThat(queryString(c, "SELECT 'over tls'")).isEqualTo("over tls");
+            }
+            // ... but not to one that sends its startup packet in the clear behind the request.
+            try (RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
+                raw.write(RawPgClient.concat(RawPgClient.sslRequest(),
+                        RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters())));
+                Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+                assertThat(drained.bytes()).as("some answer before closing").isNotEmpty();
+                assertThat((char) drained.bytes()[0]).as("no TLS offered ('S') to a client that already sent plaintext")
+                        .isNotEqualTo('S');
+                assertClosedWithOnly08P01(drained);
+                assertThat(drained.errors()).isNotEmpty();
+            }
+        }
+    }
+
+    /** TLS accepted, then not a byte of handshake: the login timeout must bound the handshake too. */
+    @Test
+    void stalledTlsHandshakeIsClosedAtTheLoginTimeout() throws Exception {
+        try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
+             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
+            raw.write(RawPgClient.sslRequest());
+            assertThat(raw.readByte()).isEqualTo('S');
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(15));
+            assertThat(drained.closed()).as("closed (waited %d ms)", drained.sinceConnect().toMillis()).isTrue();
+            assertThat(drained.sinceConnect()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+        }
+    }
+
+    /** TLS accepted, then a plaintext startup packet instead of a ClientHello: not a TLS record, closed. */
+    @Test
+    void plaintextInsteadOfTlsHandshakeIsClosedAtOnce() throws Exception {
+        try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
+             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
+            raw.write(RawPgClient.sslRequest());
+            assertThat(raw.readByte()).isEqualTo('S');
+            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
+            assertThat(drained.closed()).as("closed (waited %d ms)", drained.sinceConnect().toMillis()).isTrue();
+            assertThat(drained.sinceConnect()).as("closed on the bogus handshake, before the login timeout")
+                    .isLessThan(LOGIN_TIMEOUT);
+            assertThat(drained.messages()).as("nothing of the Postgres protocol in the clear")
+                    .noneMatch(m -> m.tag() == 'R');
+        }
+    }
+
+    @Test
+    void startupPacketOverMaxStartupPacketSizeIsRefusedAtOnce() throws Exception {
+        Map<String, String> parameters = startupParameters();
+        parameters.put("application_name", "a".repeat(LimitsConfig.DEFAULT_MAX_STARTUP_PACKET_SIZE * 2));
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            try {
+                raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, parameters));
+            } catch (IOException e) {
+                // refused while we were still writing
+            }
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.sinceConnect()).isLessThan(LOGIN_TIMEOUT);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // After login
+
+    @Test
+    void messageLengthBelowFourAfterLoginIsRefused() throws Exception {
+        int pid;
+        try (RawPgClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
+            raw.write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(2).array());
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.errors()).hasSize(1);
+        }
+        assertServerReusedOrGone(pid);
+    }
+
+    @Test
+    void absurdMessageLengthAfterLoginIsRefusedAndTheServerStaysUsable() throws Exception {
+        int pid;
+        try (RawPgClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
+            raw.write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(0x7fff0000).array());
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.errors()).hasSize(1);
+            assertThat(drained.errors().getFirst().message()).containsAnyOf("max_frame_size", "maximum");
+            assertThat(drained.sinceConnect()).isLessThan(Duration.ofSeconds(5));
+        }
+        assertServerReusedOrGone(pid);
+    }
+
+    @Test
+    void queryLargerThanMaxFrameSizeIsRefusedAndTheServerStaysUsable() throws Exception {
+        int pid;
+        try (RawPgClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
+            raw.write(RawPgClient.query("SELECT '" + "x".repeat(100 * 1024) + "'"));
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertClosedWithOnly08P01(drained);
+            assertThat(drained.errors()).hasSize(1);
+            assertThat(drained.errors().getFirst().message()).containsAnyOf("max_frame_size", "maximum");
+        }
+        assertServerReusedOrGone(pid);
+    }
+
+    /** The oversized frame comes right behind a BEGIN in the same write: the server must not be pooled mid-transaction. */
+    @Test
+    void oversizedFrameBehindBeginLeavesNoServerInsideATransaction() throws Exception {
+        int pid;
+        try (RawPgClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
+            raw.write(RawPgClient.concat(RawPgClient.query("BEGIN"),
+                    ByteBuffer.allocate(5).put((byte) 'Q').putInt(MAX_FRAME_SIZE + 1).array()));
+            Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+            assertThat(drained.closed()).as("closed").isTrue();
+            assertThat(drained.errors()).extracting(ServerError::sqlState).containsExactly("08P01");
+        }
+        awaitCondition("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
+                () -> idleInTransaction(ROLE.name()) == 0);
+        assertServerReusedOrGone(pid);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Fuzz
+
+    private record FuzzOutcome(int index, String kind, byte[] input, Drained drained, String failure) {}
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void randomStartupBytesAreAlwaysClosedAndPgmuxStaysHealthy() throws Exception {
+        int connections = 200;
+        Duration allowed = LOGIN_TIMEOUT.plusMillis(2500); // the login timeout plus scheduling slack under load
+        List<FuzzOutcome> outcomes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<FuzzOutcome>> futures = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> fuzzOne(index, allowed.plusSeconds(5))));
+            }
+            for (Future<FuzzOutcome> f : futures) {
+                outcomes.add(f.get(60, TimeUnit.SECONDS));
+            }
+        }
+        List<String> failures = new ArrayList<>();
+        for (FuzzOutcome o : outcomes) {
+            if (o.failure() != null) {
+                failures.add(describe(o, o.failure()));
+            } else if (!o.drained().closed()) {
+                failures.add(describe(o, "still open after " + o.drained().sinceConnect().toMillis() + " ms"));
+            } else if (o.drained().sinceConnect().compareTo(allowed) > 0) {
+                failures.add(describe(o, "closed only after " + o.drained().sinceConnect().toMillis() + " ms"));
+            } else if (o.drained().messages().stream().anyMatch(m -> m.tag() == 'R' && m.payload().length >= 4
+                    && m.int32(0) == 0)) {
+                failures.add(describe(o, "authenticated (AuthenticationOk) on random input"));
+            }
+        }
+        assertThat(failures).as("fuzz connections (seed %d) that pgmux did not close within %d ms",
+                FUZZ_SEED, allowed.toMillis()).isEmpty();
+
+        assertThat(FaultSupport.adminGet(pgmux, "/health")).as("admin /health").isEqualTo(200);
+        Tenant tenant = pgmux.server().runtime().tenants().all().iterator().next();
+        awaitCondition("the tenant counts only the healthy client", Duration.ofSeconds(5),
+                () -> tenant.clients() == 1, () -> "clients=" + tenant.clients());
+        awaitCondition("cancel keys only of the healthy client", Duration.ofSeconds(5),
+                () -> pgmux.server().runtime().cancels().size() == 1,
+                () -> "cancel keys=" + pgmux.server().runtime().cancels().size());
+        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, ROLE.name());
+        if (stats != null) {
+            assertThat(stats.open()).as("pool %s", stats).isLessThanOrEqualTo(POOL_SIZE);
+        }
+    }
+
+    private static String describe(FuzzOutcome o, String problem) {
+        return "#" + o.index() + " (" + o.kind() + ") " + problem + "; sent " + RawPgClient.hex(o.input(), 64)
+                + (o.drained() == null ? "" : "; got " + o.drained().messages());
+    }
+
+    private static FuzzOutcome fuzzOne(int index, Duration wait) {
+        Random rnd = new Random(FUZZ_SEED * 31 + index);
+        int kind = index % 6;
+        byte[] input = fuzzInput(rnd, kind);
+        String kindName = List.of("random", "startup-header", "random-parameters", "special-request",
+                "garbage-after-startup", "flipped-startup").get(kind);
+        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+            try {
+                raw.write(input);
+            } catch (IOException e) {
+                // pgmux already closed while we were still writing: that is closing too
+            }
+            return new FuzzOutcome(index, kindName, input, raw.drainUntilClosed(wait), null);
+        } catch (IOException | RuntimeException e) {
+            return new FuzzOutcome(index, kindName, input, null, e.toString());
+        }
+    }
+
+    private static byte[] fuzzInput(Random rnd, int kind) {
+        return switch (kind) {
+            case 0 -> randomBytes(rnd, 1 + rnd.nextInt(512));
+            case 1 -> {
+                // A plausible length and protocol 3.0, then too few, just enough or too many random bytes.
+                int length = 8 + rnd.nextInt(600);
+                yield RawPgClient.concat(ByteBuffer.allocate(8).putInt(length).putInt(RawPgClient.PROTOCOL_3_0).array(),
+                        randomBytes(rnd, rnd.nextInt(length + 64)));
+            }
+            case 2 -> {
+                Map<String, String> parameters = new LinkedHashMap<>();
+                int count = rnd.nextInt(5);
+                for (int i = 0; i < count; i++) {
+                    String name = switch (rnd.nextInt(5)) {
+                        case 0 -> "user";
+                        case 1 -> "database";
+                        case 2 -> "options";
+                        case 3 -> "_pq_." + randomText(rnd, 4);
+                        default -> randomText(rnd, 1 + rnd.nextInt(12));
+                    };
+                    String value = rnd.nextInt(4) == 0 ? ROLE.name() + "." + PgmuxHarness.TENANT : randomText(rnd, rnd.nextInt(20));
+                    parameters.put(name, value);
+                }
+                int version = rnd.nextInt(3) == 0 ? rnd.nextInt() : RawPgClient.PROTOCOL_3_0 | rnd.nextInt(4);
+                yield RawPgClient.concat(RawPgClient.startupPacket(version, parameters), randomBytes(rnd, rnd.nextInt(200)));
+            }
+            case 3 -> {
+                int code = switch (rnd.nextInt(4)) {
+                    case 0 -> RawPgClient.SSL_REQUEST_CODE;
+                    case 1 -> RawPgClient.GSSENC_REQUEST_CODE;
+                    case 2 -> RawPgClient.CANCEL_REQUEST_CODE;
+                    default -> rnd.nextInt();
+                };
+                int length = code == RawPgClient.CANCEL_REQUEST_CODE ? 16 : 8;
+                byte[] head = ByteBuffer.allocate(length).putInt(length).putInt(code).array();
+                if (length == 16) {
+                    ByteBuffer.wrap(head, 8, 8).putInt(rnd.nextInt()).putInt(rnd.nextInt());
+                }
+                yield RawPgClient.concat(head, randomBytes(rnd, rnd.nextInt(300)));
+            }
+            case 4 -> {
+                // A real user's startup, then a malformed SASLInitialResponse or arbitrary tagged bytes.
+                byte[] startup = RawPgClient.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
+                byte[] after = rnd.nextBoolean()
+                        ? RawPgClient.message('p', randomBytes(rnd, rnd.nextInt(120)))
+                        : randomBytes(rnd, 1 + rnd.nextInt(300));
+                yield RawPgClient.concat(startup, after);
+            }
+            default -> {
+                byte[] packet = RawPgClient.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
+                int flips = 1 + rnd.nextInt(4);
+                for (int i = 0; i < flips; i++) {
+                    packet[rnd.nextInt(packet.length)] = (byte) rnd.nextInt(256);
+                }
+                yield packet;
+            }
+        };
+    }
+
+    private static byte[] randomBytes(Random rnd, int n) {
+        byte[] bytes = new byte[n];
+        rnd.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static String randomText(Random rnd, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append((char) (0x21 + rnd.nextInt(0x5e)));
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static Map<String, String> startupParameters() {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        parameters.put("user", PgmuxHarness.tenantUser(ROLE));
+        parameters.put("database", "postgres");
+        return parameters;
+    }
+
+    private static RawPgClient loggedIn() throws IOException {
+        RawPgClient raw = RawPgClient.connect(pgmux.sessionPort());
+        try {
+            raw.login(PgmuxHarness.tenantUser(ROLE), ROLE.password());
+            return raw;
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /** The connection was closed, and whatever came before the close was ErrorResponses with SQLSTATE 08P01. */
+    private static void assertClosedWithOnly08P01(Drained drained) {
+        assertThat(drained.closed()).as("closed by pgmux (after %d ms, got %s)", drained.sinceConnect().toMillis(),
+                drained.messages()).isTrue();
+        assertThat(RawPgClient.parseMessages(drained.bytes()).stream().mapToInt(m -> 5 + m.payload().length).sum())
+                .as("everything received is whole messages: %s", RawPgClient.hex(drained.bytes(), 64))
+                .isEqualTo(drained.bytes().length);
+        assertThat(drained.messages()).as("only ErrorResponses before the close").allMatch(m -> m.tag() == 'E');
+        assertThat(drained.errors()).as("SQLSTATE of the errors").allMatch(e -> "08P01".equals(e.sqlState()));
+    }
+
+    /**
+     * The server a kicked client held either serves the next client of the same user (after its reset) or
+     * is gone from Postgres; with one server per pool, the next client gets a server either way.
+     */
+    private static void assertServerReusedOrGone(int pid) throws Exception {
+        try (Connection next = pgmux.connect(ROLE)) {
+            int nextPid = Integer.parseInt(queryString(next, "SELECT pg_backend_pid()"));
+            assertThat(FaultSupport.idleOutsideTransaction(next)).as("the next client's server is outside any transaction").isTrue();
+            if (nextPid != pid) {
+                awaitCondition("the server backend " + pid + " that was not reused is closed", Duration.ofSeconds(10),
+                        () -> !backendAlive(pid));
+            }
+        }
+        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, ROLE.name());
+        assertThat(stats).isNotNull();
+        assertThat(stats.open()).as("pool %s", stats).isLessThanOrEqualTo(POOL_SIZE);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.pgmux.proxy.session;
+
+import static dev.pgmux.proxy.session.SessionSupport.await;
+import static dev.pgmux.proxy.session.SessionSupport.awaitIdle;
+import static dev.pgmux.proxy.session.SessionSupport.backends;
+import static dev.pgmux.proxy.session.SessionSupport.pool;
+import static dev.pgmux.proxy.session.SessionSupport.serverError;
+import static dev.pgmux.proxy.session.SessionSupport.serverPid;
+import static dev.pgmux.proxy.session.SessionSupport.tenant;
+import static dev.pgmux.proxy.session.SessionSupport.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.TestPostgres;
+import dev.pgmux.proxy.testing.TestRole;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.postgresql.PGConnection;
+import org.postgresql.util.PSQLException;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/** Logging in to pgmux's session port as {@code user.tenant}, and what a failed login must not do. */
+@Timeout(60)
+class SessionLoginTest {
+    private static final String SCRAM_USER = TestPostgres.SCRAM.name();
+
+    private PgmuxHarness pgmux;
+
+    @BeforeEach
+    void startPgmux() {
+        // Backends left by earlier tests would blur the counts of upstream connections below.
+        TestPostgres.get().terminateBackends(SCRAM_USER);
+        pgmux = PgmuxHarness.start();
+    }
+
+    @AfterEach
+    void stopPgmux() {
+        pgmux.close();
+    }
+
+    static Stream<TestRole> upstreamAuthMethods() {
+        return Stream.of(TestPostgres.SCRAM, TestPostgres.MD5, TestPostgres.PLAIN, TestPostgres.TRUST);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("upstreamAuthMethods")
+    void logsInUpstreamAsTheRoleWithoutTheTenantSuffix(TestRole role) throws SQLException {
+        try (Connection c = pgmux.connect(role)) {
+            assertThat(text(c, "SELECT current_user")).isEqualTo(role.name());
+            assertThat(text(c, "SELECT session_user")).isEqualTo(role.name());
+            assertThat(text(c, "SELECT current_database()")).isEqualTo("postgres");
+        }
+    }
+
+    @Test
+    void wrongPasswordIsRefusedWith28P01() {
+        PSQLException e = serverError(() -> login(PgmuxHarness.tenantUser(TestPostgres.SCRAM), "not-the-password"));
+
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+        assertThat(e.getServerErrorMessage().getMessage())
+                .isEqualTo("password authentication failed for user \"scram_user.acme\"");
+        assertThat(e.getServerErrorMessage().getSeverity()).isEqualTo("FATAL");
+    }
+
+    @Test
+    void unknownUserOfAKnownTenantLooksExactlyLikeAWrongPassword() {
+        PSQLException unknown = serverError(() -> login("ghost.acme", "whatever"));
+        PSQLException wrong = serverError(() -> login("scram_user.acme", "whatever"));
+
+        assertThat(unknown.getSQLState()).isEqualTo("28P01").isEqualTo(wrong.getSQLState());
+        assertThat(unknown.getServerErrorMessage().getMessage())
+                .isEqualTo("password authentication failed for user \"ghost.acme\"");
+        assertThat(unknown.getServerErrorMessage().getMessage().replace("ghost.acme", "scram_user.acme"))
+                .isEqualTo(wrong.getServerErrorMessage().getMessage());
+        assertThat(unknown.getServerErrorMessage().getSeverity()).isEqualTo(wrong.getServerErrorMessage().getSeverity());
+        assertThat(unknown.getServerErrorMessage().getHint()).isEqualTo(wrong.getServerErrorMessage().getHint());
+        assertThat(unknown.getServerErrorMessage().getDetail()).isEqualTo(wrong.getServerErrorMessage().getDetail());
+    }
+
+    @Test
+    void unknownTenantIsTenantOrUserNotFound() {
+        PSQLException e = serverError(() -> login("scram_user.nope", TestPostgres.SCRAM.password()));
+
+        assertThat(e.getServerErrorMessage().getMessage()).isEqualTo("Tenant or user not found");
+        assertThat(e.getSQLState()).isEqualTo("28000");
+    }
+
+    @Test
+    void failedLoginsOpenNoServerConnection() throws Exception {
+        assertThat(backends(SCRAM_USER, null)).isZero();
+
+        serverError(() -> login("scram_user.acme", "not-the-password"));
+        serverError(() -> login("ghost.acme", "whatever"));
+        serverError(() -> login("scram_user.nope", TestPostgres.SCRAM.password()));
+
+        assertThat(pgmux.server().runtime().pools().all()).as("pools created by failed logins").isEmpty();
+        assertThat(backends(SCRAM_USER, null)).as("upstream backends of scram_user").isZero();
+        await("the refused clients no longer counted by the tenant", () -> tenant(pgmux).clients() == 0);
+
+        // The same count does see the one server a successful login needs.
+        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+            assertThat(text(c, "SELECT 1")).isEqualTo("1");
+            assertThat(backends(SCRAM_USER, null)).isEqualTo(1);
+            assertThat(pool(pgmux, SCRAM_USER).orElseThrow().stats().open()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void clientGetsPgmuxsOwnBackendKeyNotTheServers() throws Exception {
+        int pgmuxPid;
+        int realPid;
+        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+            pgmuxPid = c.unwrap(PGConnection.class).getBackendPID();
+            realPid = serverPid(c);
+            assertThat(pgmuxPid).as("pid in BackendKeyData").isPositive().isNotEqualTo(realPid);
+        }
+        awaitIdle(pgmux, SCRAM_USER, 1);
+
+        // The key belongs to the client, not to the server: the next client of the same server gets another.
+        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+            assertThat(serverPid(c)).as("the pooled server is reused").isEqualTo(realPid);
+            int nextPid = c.unwrap(PGConnection.class).getBackendPID();
+            assertThat(nextPid).isNotEqualTo(pgmuxPid).isNotEqualTo(realPid);
+        }
+    }
+
+    private Connection login(String user, String password) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("sslmode", "disable");
+        Connection c = DriverManager.getConnection(pgmux.sessionJdbcUrl("postgres"), props);
+        c.close();
+        return c;
+    }
+}
