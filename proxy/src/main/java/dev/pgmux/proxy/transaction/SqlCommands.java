@@ -7,6 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.pgmux.proxy.transaction.SqlLexer.isIdentCont;
+import static dev.pgmux.proxy.transaction.SqlLexer.isIdentStart;
+import static dev.pgmux.proxy.transaction.SqlLexer.isSpace;
+import static dev.pgmux.proxy.transaction.SqlLexer.skipSpaceAndComments;
+import static dev.pgmux.proxy.transaction.SqlLexer.skipToken;
+
 /**
  * Recognises the few session-level SQL commands that transaction pooling must carry from one server
  * connection to the next: SET/RESET of a parameter, PREPARE/EXECUTE/DEALLOCATE, and DISCARD ALL.
@@ -158,40 +164,26 @@ public final class SqlCommands {
 
     /** RESET name | RESET ALL | RESET TIME ZONE | RESET SESSION AUTHORIZATION */
     private static Command reset(Cursor c, String text) {
-        if (!c.next()) {
-            return null;
-        }
-        String first = c.word();
+        String first = c.next() ? c.word() : null;
         String name = c.dottedName();
         if (name == null) {
             return null;
         }
-        if (name.equals(first)) {
-            switch (first) {
-                case "all" -> {
-                    return c.has ? null : new Command.ResetAll(text);
-                }
-                case "time" -> {
-                    return c.isWord("zone") && !c.next() ? new Command.SetParameter(text, "TimeZone") : null;
-                }
-                case "session" -> {
-                    return c.isWord("authorization") && !c.next()
-                            ? new Command.SetParameter(text, "session_authorization") : null;
-                }
-                case "transaction" -> {
-                    return null; // RESET TRANSACTION ISOLATION LEVEL: transaction state
-                }
-                default -> { }
-            }
+        if (name.equals(first) && first.equals("all")) {
+            return c.has ? null : new Command.ResetAll(text);
         }
-        return c.has ? null : new Command.SetParameter(text, name);
+        String parameter = !name.equals(first) ? name : switch (first) {
+            case "time" -> c.isWord("zone") && !c.next() ? "TimeZone" : null;
+            case "session" -> c.isWord("authorization") && !c.next() ? "session_authorization" : null;
+            case "transaction" -> null; // RESET TRANSACTION ISOLATION LEVEL: transaction state
+            default -> name;
+        };
+        return parameter == null || c.has ? null : new Command.SetParameter(text, parameter);
     }
 
     /** PREPARE name [ ( type [, ...] ) ] AS statement */
     private static Command prepare(Cursor c, String text) {
-        if (!c.next()) {
-            return null;
-        }
+        c.next();
         String name = c.name();
         int afterName = c.stop;
         if (name == null || !c.next()) {
@@ -206,9 +198,7 @@ public final class SqlCommands {
 
     /** EXECUTE name [ ( arg [, ...] ) ] */
     private static Command execute(Cursor c, String text) {
-        if (!c.next()) {
-            return null;
-        }
+        c.next();
         String name = c.name();
         int afterName = c.stop;
         if (name == null || (c.next() && !c.isChar('('))) {
@@ -219,10 +209,7 @@ public final class SqlCommands {
 
     /** DEALLOCATE [ PREPARE ] { name | ALL } */
     private static Command deallocate(Cursor c, String text) {
-        if (!c.next()) {
-            return null;
-        }
-        if (c.isWord("prepare") && c.hasNext()) {
+        if (c.next() && c.isWord("prepare") && c.hasNext()) {
             c.next(); // "DEALLOCATE prepare" alone deallocates a statement named prepare
         }
         boolean all = c.isWord("all");
@@ -237,8 +224,6 @@ public final class SqlCommands {
         return a.equals(word) || b.equals(word);
     }
 
-    // ---- Lexer: shared by both entry points so that they agree on where statements start ----
-
     /** Whether the word at {@code i} is one of the six keywords; compares bytes so as not to allocate. */
     private static boolean startsWithKeyword(ByteBuf b, int i, int end) {
         if (!isIdentStart(b.getByte(i))) {
@@ -251,7 +236,7 @@ public final class SqlCommands {
         return switch (j - i) {
             case 3 -> matches(b, i, "set");
             case 5 -> matches(b, i, "reset");
-            case 7 -> matches(b, i, "prepare") || matches(b, i, "execute");
+            case 7 -> matches(b, i, "prepare") || matches(b, i, "execute") || matches(b, i, "discard");
             case 10 -> matches(b, i, "deallocate");
             default -> false;
         };
@@ -265,148 +250,6 @@ public final class SqlCommands {
             }
         }
         return true;
-    }
-
-    /** Skips whitespace, {@code --} comments and nested block comments; end + 1 if a block comment is not closed. */
-    static int skipSpaceAndComments(ByteBuf b, int i, int end) {
-        while (i < end) {
-            byte c = b.getByte(i);
-            if (isSpace(c)) {
-                i++;
-            } else if (c == '-' && i + 1 < end && b.getByte(i + 1) == '-') {
-                i += 2;
-                while (i < end && b.getByte(i) != '\n' && b.getByte(i) != '\r') {
-                    i++;
-                }
-            } else if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*') {
-                int depth = 0;
-                while (true) {
-                    if (i + 1 >= end) {
-                        return end + 1;
-                    }
-                    byte x = b.getByte(i);
-                    byte y = b.getByte(i + 1);
-                    if (x == '/' && y == '*') {
-                        depth++;
-                        i += 2;
-                    } else if (x == '*' && y == '/') {
-                        i += 2;
-                        if (--depth == 0) {
-                            break;
-                        }
-                    } else {
-                        i++;
-                    }
-                }
-            } else {
-                break;
-            }
-        }
-        return i;
-    }
-
-    /**
-     * Returns the end of the token at {@code i} (not whitespace, not a comment start), or end + 1 when
-     * it is a literal or quoted identifier that is not closed. Operators and punctuation are one byte each.
-     */
-    static int skipToken(ByteBuf b, int i, int end) {
-        byte c = b.getByte(i);
-        if (c == '\'' || c == '"') {
-            return skipQuoted(b, i, end, c, false);
-        }
-        if (c == '$') {
-            return skipDollar(b, i, end);
-        }
-        if (c >= '0' && c <= '9') {
-            // Digits only: as in Postgres (before 15 rejected it), 1e'..' is a number then an E'' string.
-            do {
-                i++;
-            } while (i < end && isDigit(b.getByte(i)));
-            return i;
-        }
-        if (!isIdentStart(c)) {
-            return i + 1;
-        }
-        int j = i + 1;
-        while (j < end && isIdentCont(b.getByte(j))) {
-            j++;
-        }
-        // A lone E before a quote starts the one string form where backslash escapes; xe'..' is a name then a string.
-        if (j == i + 1 && (c | 0x20) == 'e' && j < end && b.getByte(j) == '\'') {
-            return skipQuoted(b, j, end, (byte) '\'', true);
-        }
-        return j;
-    }
-
-    /** A '...' string or "..." identifier at {@code i}; a doubled quote stands for itself. */
-    private static int skipQuoted(ByteBuf b, int i, int end, byte quote, boolean backslashEscapes) {
-        for (i++; i < end; i++) {
-            byte c = b.getByte(i);
-            if (backslashEscapes && c == '\\') {
-                i++;
-            } else if (c == quote) {
-                if (i + 1 < end && b.getByte(i + 1) == quote) {
-                    i++;
-                } else {
-                    return i + 1;
-                }
-            }
-        }
-        return end + 1;
-    }
-
-    /** At a '$': a $1 parameter, a $tag$...$tag$ string (the tag may be empty), or a lone '$'. */
-    private static int skipDollar(ByteBuf b, int i, int end) {
-        int j = i + 1;
-        if (j < end && isDigit(b.getByte(j))) {
-            while (j < end && isDigit(b.getByte(j))) {
-                j++;
-            }
-            return j;
-        }
-        if (j < end && isIdentStart(b.getByte(j))) {
-            j++;
-            while (j < end && (isIdentStart(b.getByte(j)) || isDigit(b.getByte(j)))) {
-                j++; // unlike in names, '$' cannot appear in a tag
-            }
-        }
-        if (j >= end || b.getByte(j) != '$') {
-            return i + 1;
-        }
-        int tagLength = j + 1 - i;
-        for (int k = b.indexOf(j + 1, end, (byte) '$'); k >= 0 && k + tagLength <= end;
-                k = b.indexOf(k + 1, end, (byte) '$')) {
-            if (sameBytes(b, i, k, tagLength)) {
-                return k + tagLength;
-            }
-        }
-        return end + 1;
-    }
-
-    private static boolean sameBytes(ByteBuf b, int x, int y, int length) {
-        for (int k = 0; k < length; k++) {
-            if (b.getByte(x + k) != b.getByte(y + k)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isSpace(byte c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0b;
-    }
-
-    private static boolean isDigit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    /** Letters, '_' and any byte of a multi-byte UTF-8 character, as in Postgres' ident_start. */
-    private static boolean isIdentStart(byte c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c < 0;
-    }
-
-    private static boolean isIdentCont(byte c) {
-        return isIdentStart(c) || isDigit(c) || c == '$';
     }
 
     /** Walks the tokens of {@code bytes[from, to)} for {@link #analyze}; the current token is {@code [start, stop)}. */
@@ -449,15 +292,8 @@ public final class SqlCommands {
 
         /** The next token's {@link #word()}, without moving. */
         String peekWord() {
-            int p = pos, s = start, e = stop;
-            boolean h = has, u = unterminated;
-            String word = next() ? word() : null;
-            pos = p;
-            start = s;
-            stop = e;
-            has = h;
-            unterminated = u;
-            return word;
+            Cursor ahead = new Cursor(bytes, pos, end);
+            return ahead.next() ? ahead.word() : null;
         }
 
         boolean isChar(char c) {
@@ -484,7 +320,7 @@ public final class SqlCommands {
             return identifier(folded, folded.length);
         }
 
-        /** The current token as an identifier: an unquoted word, or a non-empty "quoted" one kept as written. */
+        /** The current token as an identifier (an unquoted word, or a non-empty "quoted" one as written), else null. */
         String name() {
             if (stop - start < 3 || bytes[start] != '"' || bytes[stop - 1] != '"') {
                 return word();
@@ -537,7 +373,10 @@ public final class SqlCommands {
         }
     }
 
-    /** One statement's classification. {@code text} is the statement from its first token to its last. */
+    /**
+     * One statement's classification. {@code text} is the statement from its first token to its last: no
+     * surrounding whitespace or comments (so a trailing -- comment cannot swallow what follows), no ';'.
+     */
     public sealed interface Command {
         String text();
 

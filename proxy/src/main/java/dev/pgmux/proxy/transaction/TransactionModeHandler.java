@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Transaction mode: a client holds a server only while it needs one.
@@ -64,7 +64,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     /** Settings the client changed in the current unit, read back before the server is released. */
-    private final Set<String> changedSettings = new LinkedHashSet<>();
+    private final Set<String> changedSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private boolean resetAllSettings;
     private ChannelHandlerContext ctx;
     private ServerPool pool;

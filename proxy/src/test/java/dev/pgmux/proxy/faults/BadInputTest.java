@@ -19,9 +19,13 @@ import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +38,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -238,7 +247,60 @@ class BadInputTest {
             assertThat(raw.readByte()).isEqualTo('S');
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(15));
             assertThat(drained.closed()).as("closed (waited %d ms)", drained.sinceConnect().toMillis()).isTrue();
-            assertThat(drained.sinceConnect()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+            assertThat(drained.sinceConnect())
+                    .as("closed at limits.login_timeout (%s), not later (Netty's own TLS handshake timeout is 10 s)", LOGIN_TIMEOUT)
+                    .isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+        }
+    }
+
+    /** The same, but with the handshake done: the login timeout closes the silent client, over TLS. */
+    @Test
+    void silentClientAfterTlsHandshakeIsClosedAtTheLoginTimeout() throws Exception {
+        try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
+             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
+            raw.write(RawPgClient.sslRequest());
+            assertThat(raw.readByte()).isEqualTo('S');
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {new TrustAnyCertificate()}, new SecureRandom());
+            try (SSLSocket ssl = (SSLSocket) context.getSocketFactory()
+                    .createSocket(raw.socket(), "localhost", tls.sessionPort(), true)) {
+                ssl.setSoTimeout(10_000);
+                ssl.startHandshake();
+                ByteArrayOutputStream received = new ByteArrayOutputStream();
+                boolean closed = false;
+                byte[] buffer = new byte[4096];
+                try {
+                    for (int n; (n = ssl.getInputStream().read(buffer)) >= 0; ) {
+                        received.write(buffer, 0, n);
+                    }
+                    closed = true;
+                } catch (SocketTimeoutException e) {
+                    closed = false;
+                } catch (IOException e) {
+                    closed = true; // closed without close_notify, or reset
+                }
+                Duration since = raw.sinceConnect();
+                assertThat(closed).as("closed (waited %d ms)", since.toMillis()).isTrue();
+                assertThat(since).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+                assertThat(RawPgClient.parseMessages(received.toByteArray()))
+                        .extracting(m -> m.error().sqlState()).containsExactly("08P01");
+            }
+        }
+    }
+
+    /** For a test client only: pgmux's self-signed certificate is accepted without checks. */
+    private static final class TrustAnyCertificate implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 

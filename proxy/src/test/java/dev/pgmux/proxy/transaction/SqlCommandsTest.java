@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
@@ -185,12 +186,14 @@ class SqlCommandsTest {
                 arguments("SELECT 'a\\'; SET a = 1", List.of(new Other("SELECT 'a\\'"), setCmd("SET a = 1", "a"))),
                 // xe'...' is the name xe then a standard string
                 arguments("SELECT xe'\\'; SET a = 1", List.of(new Other("SELECT xe'\\'"), setCmd("SET a = 1", "a"))),
-                arguments("SELECT U&'d\\0061t'; SET a = 1", List.of(new Other("SELECT U&'d\\0061t'"), setCmd("SET a = 1", "a"))),
+                arguments("SELECT U&'d\\0061t'; SET a = 1",
+                        List.of(new Other("SELECT U&'d\\0061t'"), setCmd("SET a = 1", "a"))),
                 arguments("SELECT $$; SET a=1$$", List.of(new Other("SELECT $$; SET a=1$$"))),
                 arguments("SELECT $tag$ $$; SET a=1 $$ $tag$", List.of(new Other("SELECT $tag$ $$; SET a=1 $$ $tag$"))),
                 arguments("SELECT $a$ $b$; SET c=1 $b$ $a$; SET d = 1",
                         List.of(new Other("SELECT $a$ $b$; SET c=1 $b$ $a$"), setCmd("SET d = 1", "d"))),
-                arguments("SELECT $_1$ ; $_1$; SET d = 1", List.of(new Other("SELECT $_1$ ; $_1$"), setCmd("SET d = 1", "d"))),
+                arguments("SELECT $_1$ ; $_1$; SET d = 1",
+                        List.of(new Other("SELECT $_1$ ; $_1$"), setCmd("SET d = 1", "d"))),
                 arguments("SELECT $1; SET a = 1", List.of(new Other("SELECT $1"), setCmd("SET a = 1", "a"))),
                 arguments("SELECT $1$x$; SET a = 1 $x$", List.of(new Other("SELECT $1$x$; SET a = 1 $x$"))),
                 arguments("SELECT x$y$; SET a = 1", List.of(new Other("SELECT x$y$"), setCmd("SET a = 1", "a"))),
@@ -203,6 +206,9 @@ class SqlCommandsTest {
                 arguments("SELECT 1 -- ; SET a = 1\r; SET b=1", List.of(new Other("SELECT 1"), setCmd("SET b=1", "b"))),
                 arguments("-- leading\n/* comments */ SET a = 1 -- trailing", List.of(setCmd("SET a = 1", "a"))),
                 arguments("\r\n\tSET\r\n\ta\tTO\r\n1\r\n;", List.of(setCmd("SET\r\n\ta\tTO\r\n1", "a"))),
+                // older servers read 1e'..' as 1 then an E'' string (newer ones reject it)
+                arguments("SELECT 1e'\\''; SET a = 1; --'",
+                        List.of(new Other("SELECT 1e'\\''"), setCmd("SET a = 1", "a"))),
                 arguments("SELECT 2 - -1; SET a = 1", List.of(new Other("SELECT 2 - -1"), setCmd("SET a = 1", "a"))),
                 arguments("SELECT 1;; ;", List.of(new Other("SELECT 1"))),
                 arguments(";;", List.of()),
@@ -260,10 +266,12 @@ class SqlCommandsTest {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @ValueSource(strings = {
-            "SELECT abalance FROM pgbench_accounts WHERE aid = 1", "UPDATE t SET a = 1", "INSERT INTO t VALUES ('SET x')",
+            "SELECT abalance FROM pgbench_accounts WHERE aid = 1", "UPDATE t SET a = 1",
+            "INSERT INTO t VALUES ('SET x')",
             "-- SET\nSELECT 1", "/* SET a = 1; */ SELECT 1", "SELECT 1; SETTINGS", "SELECT 1; settings = 1",
             "SELECT 1; SET$ = 1", "SELECT 1; SET_x", "SELECT 'a; SET b = 1'", "SELECT E'\\'; SET b = 1'",
-            "SELECT \"; SET b = 1\"", "SELECT $x$ ; SET b = 1 $x$", "SELECT 1 -- ; SET b = 1", "UPDATE t SET a = 1; COMMIT",
+            "SELECT \"; SET b = 1\"", "SELECT $x$ ; SET b = 1 $x$", "SELECT 1 -- ; SET b = 1",
+            "UPDATE t SET a = 1; COMMIT",
             "EXPLAIN EXECUTE p", "", "   ", ";", "SELECT 1; /* open ; SET a = 1"})
     void noAnalysisWhenNoStatementStartsWithAKeyword(String sql) {
         assertThat(mayNeedAnalysis(sql)).isFalse();
@@ -284,12 +292,42 @@ class SqlCommandsTest {
         }
     }
 
+    @Test
+    void mayNeedAnalysisDoesNotAllocate() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ByteBuf single = heap("SELECT abalance FROM pgbench_accounts WHERE aid = 1");
+        ByteBuf multi = heap("BEGIN; SELECT $$;$$, 'a;b' /* ; */; DISCARD ALL");
+        int hits = 0;
+        for (int n = 0; n < 20_000; n++) { // warm up
+            hits += check(single, multi);
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int n = 0; n < 100_000; n++) {
+            hits += check(single, multi);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(hits).isEqualTo(120_000);
+        assertThat(allocated).as("bytes allocated by 200,000 calls").isLessThan(16_000);
+    }
+
+    /** Heap buffers: unlike direct ones, not wrapped by the leak detector, which records every access. */
+    private static ByteBuf heap(String sql) {
+        return Unpooled.wrappedBuffer(sql.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int check(ByteBuf single, ByteBuf multi) {
+        boolean a = SqlCommands.mayNeedAnalysis(single, 0, single.writerIndex());
+        boolean b = SqlCommands.mayNeedAnalysis(multi, 0, multi.writerIndex());
+        return (a ? 2 : 0) + (b ? 1 : 0);
+    }
+
     // ---- the two entry points agree ----
 
     /** Whole commands, their pieces, and the characters that open or close literals and comments. */
     private static final String[] FRAGMENTS = {
             "SET a = 1", "SET LOCAL a TO 1", "SET TIME ZONE 'UTC'", "RESET ALL", "RESET a", "PREPARE p AS SELECT 1",
-            "EXECUTE p", "EXECUTE p(1)", "DEALLOCATE p", "DEALLOCATE ALL", "DISCARD ALL", "SELECT 1", "UPDATE t SET a = 1",
+            "EXECUTE p", "EXECUTE p(1)", "DEALLOCATE p", "DEALLOCATE ALL", "DISCARD ALL", "SELECT 1",
+            "UPDATE t SET a = 1",
             "SET ", "set", "RESET ", "PREPARE ", "EXECUTE ", "DISCARD ", "ALL", "SESSION ", "p", " AS ", "TO ", "= ",
             "x", "e", "E", "U&", ";", "; ", ";\n", "'", "''", "\\", "\"", "$", "$$", "$a$", "$1", "--", "/*", "*/",
             "/", "*", "-", "\n", "\r", " ", "\t", "(", ")", ".", ",", "é", "0"};
