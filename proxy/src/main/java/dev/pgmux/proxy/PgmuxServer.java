@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 public final class PgmuxServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
 
+    private static final int SERVER_MAX_FRAME_SIZE = 1 << 30;
+
     private final PgmuxConfig config;
     private final Transport transport = Transport.best();
     private final EventLoopGroup acceptors;
@@ -48,7 +50,8 @@ public final class PgmuxServer implements AutoCloseable {
         SecureRandom random = new SecureRandom();
         byte[] mockKey = new byte[32];
         random.nextBytes(mockKey);
-        ServerConnector connector = new ServerConnector(transport, config.limits().maxFrameSize());
+        // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
+        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE);
         this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
                 new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
                 new StatementCache(SessionChanges::mayChange));

@@ -80,7 +80,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         timeout = ctx.executor().schedule(() -> {
             log.debug("{}: login timeout", client);
             state = State.DONE;
-            client.fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
+            SslHandler tls = ctx.pipeline().get(SslHandler.class);
+            if (tls != null && !tls.handshakeFuture().isDone()) {
+                ctx.close(); // nothing can be written before the handshake: just hang up
+            } else {
+                client.fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
+            }
         }, nanos, TimeUnit.NANOSECONDS);
     }
 

@@ -104,7 +104,18 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
 
     private void settingsApplied(Future<? super ErrorResponse> future) {
         if (state == State.CLOSED) {
-            return; // the client left meanwhile; channelInactive dealt with the server
+            // The client left while pgmux's own query was in flight: only now is the server quiet.
+            if (future.isSuccess() && future.getNow() == null) {
+                releaseServer();
+            } else {
+                ServerConnection held = server;
+                server = null;
+                client.server(null);
+                if (held != null) {
+                    pool.discard(held);
+                }
+            }
+            return;
         }
         if (!future.isSuccess()) {
             serverLost(future.cause());
@@ -248,9 +259,9 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         early.clear();
         if (before == State.CHECKOUT) {
             checkout.cancel(false); // the pool then serves the next waiter
-        } else if (before == State.RELAY || before == State.SETUP) {
+        } else if (before == State.RELAY) {
             releaseServer();
-        }
+        } // in SETUP, settingsApplied releases the server once pgmux's own query is answered
         client.released();
         ctx.fireChannelInactive();
     }

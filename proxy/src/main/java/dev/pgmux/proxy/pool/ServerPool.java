@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerPool {
     private static final Logger log = LoggerFactory.getLogger(ServerPool.class);
+    private static final int SAME_LOOP_LOOKAHEAD = 4;
 
     /** How a pool is sized and timed; taken from the tenant's configuration. */
     public record Settings(int maxSize, int minIdle, Duration checkoutTimeout, Duration idleTimeout, Duration maxLifetime) {}
@@ -44,6 +45,8 @@ public final class ServerPool {
     private int connecting;
     private int active;
     private boolean closed;
+    /** One pending timer at most: it fires for the head waiter's deadline and re-arms itself. */
+    private boolean timerArmed;
 
     public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops) {
         this.target = target;
@@ -67,11 +70,31 @@ public final class ServerPool {
     private static final class Waiter {
         final Promise<ServerConnection> promise;
         final EventLoop loop;
-        ScheduledFuture<?> timeout;
+        final long deadline;
+        /** Times a later waiter went first (see nextWaiterFor); bounded so the head never starves. */
+        int passedOver;
 
-        Waiter(Promise<ServerConnection> promise, EventLoop loop) {
+        Waiter(Promise<ServerConnection> promise, EventLoop loop, long deadline) {
             this.promise = promise;
             this.loop = loop;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * An idle server right now, or null (then {@link #acquire} queues the caller). Skips the promise on
+     * the hot path; never jumps the queue, since servers go to waiters before they go idle.
+     */
+    public ServerConnection tryAcquireIdle(EventLoop loop) {
+        synchronized (this) {
+            if (closed) {
+                return null;
+            }
+            ServerConnection server = takeIdle(loop);
+            if (server != null) {
+                active++;
+            }
+            return server;
         }
     }
 
@@ -86,10 +109,13 @@ public final class ServerPool {
             }
             ready = takeIdle(loop);
             if (ready == null) {
-                Waiter waiter = new Waiter(promise, loop);
+                // Every waiter of a pool has the same timeout, so deadlines are in queue order: one timer
+                // for the head serves them all, instead of a scheduled task per waiter.
+                Waiter waiter = new Waiter(promise, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
                 waiters.addLast(waiter);
-                Duration timeout = settings.checkoutTimeout();
-                waiter.timeout = loop.schedule(() -> timedOut(waiter, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (!timerArmed) {
+                    armTimer(waiter);
+                }
                 promise.addListener(f -> {
                     if (f.isCancelled()) {
                         abandoned(waiter);
@@ -142,14 +168,13 @@ public final class ServerPool {
         for (;;) {
             Waiter waiter;
             synchronized (this) {
-                waiter = waiters.pollFirst();
+                waiter = nextWaiterFor(server);
                 if (waiter == null) {
                     idle.addFirst(server);
                     return;
                 }
                 active++;
             }
-            waiter.timeout.cancel(false);
             if (waiter.promise.trySuccess(server)) {
                 return;
             }
@@ -157,6 +182,29 @@ public final class ServerPool {
                 active--;
             }
         }
+    }
+
+    /**
+     * Under the lock: the waiter to serve with {@code server}. Strict FIFO would often hand a server to a
+     * client on another event loop, and then every message of that transaction hops threads; so a waiter
+     * on the server's own loop among the first few may go first. The head waits at most a few turns.
+     */
+    private Waiter nextWaiterFor(ServerConnection server) {
+        Waiter head = waiters.peekFirst();
+        EventLoop loop = server.channel().eventLoop();
+        if (head == null || head.loop == loop || head.passedOver >= SAME_LOOP_LOOKAHEAD) {
+            return waiters.pollFirst();
+        }
+        int looked = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && looked < SAME_LOOP_LOOKAHEAD; looked++) {
+            Waiter waiter = it.next();
+            if (waiter.loop == loop) {
+                it.remove();
+                head.passedOver++;
+                return waiter;
+            }
+        }
+        return waiters.pollFirst();
     }
 
     private ServerConnection takeIdle(EventLoop loop) {
@@ -222,7 +270,6 @@ public final class ServerPool {
         }
         log.warn("pool {}: cannot open a server connection: {}", target.key(), cause.getMessage());
         if (failed != null) {
-            failed.timeout.cancel(false);
             failed.promise.tryFailure(cause);
         }
         if (retryLoop != null) {
@@ -246,19 +293,34 @@ public final class ServerPool {
 
     /** The client left while waiting: forget it, so it neither gets a server nor counts as demand. */
     private void abandoned(Waiter waiter) {
-        waiter.timeout.cancel(false);
         synchronized (this) {
             waiters.remove(waiter);
         }
     }
 
-    private void timedOut(Waiter waiter, Duration timeout) {
-        boolean removed;
+    /** Under the lock: runs {@link #expireWaiters} when the given (head) waiter's deadline passes. */
+    private void armTimer(Waiter head) {
+        timerArmed = true;
+        long delay = Math.max(0, head.deadline - System.nanoTime());
+        head.loop.schedule(this::expireWaiters, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** Fails every waiter whose deadline has passed, then re-arms the timer for the new head. */
+    private void expireWaiters() {
+        List<Waiter> expired = new ArrayList<>();
+        long now = System.nanoTime();
         synchronized (this) {
-            removed = waiters.remove(waiter);
+            timerArmed = false;
+            while (!waiters.isEmpty() && waiters.peekFirst().deadline - now <= 0) {
+                expired.add(waiters.pollFirst());
+            }
+            if (!waiters.isEmpty()) {
+                armTimer(waiters.peekFirst());
+            }
         }
-        if (removed) {
-            waiter.promise.tryFailure(CheckoutException.timedOut(timeout.toMillis()));
+        long timeoutMillis = settings.checkoutTimeout().toMillis();
+        for (Waiter waiter : expired) {
+            waiter.promise.tryFailure(CheckoutException.timedOut(timeoutMillis));
         }
     }
 
@@ -312,7 +374,6 @@ public final class ServerPool {
         }
         toClose.forEach(ServerConnection::close);
         for (Waiter waiter : toFail) {
-            waiter.timeout.cancel(false);
             waiter.promise.tryFailure(CheckoutException.closed(target.key()));
         }
     }

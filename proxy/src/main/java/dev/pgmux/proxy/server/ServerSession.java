@@ -15,9 +15,13 @@ public final class ServerSession {
     private final Map<String, String> reported = new LinkedHashMap<>();
     private final Map<String, String> changed = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private ServerStatements statements;
+    /** The last settings map {@link #applied} took, while nothing changed since: the common case is a match. */
+    private Map<String, String> lastApplied;
 
     synchronized void reported(String name, String value) {
-        reported.put(name, value);
+        if (!value.equals(reported.put(name, value))) {
+            lastApplied = null; // the server changed something itself (a client's SET, a reset)
+        }
     }
 
     /** The reported parameters, as a client expects them in its ParameterStatus messages at login. */
@@ -51,6 +55,9 @@ public final class ServerSession {
     public String differences(Map<String, String> desired) {
         StringBuilder sql = new StringBuilder();
         synchronized (this) {
+            if (desired == lastApplied) {
+                return null;
+            }
             for (String name : changed.keySet()) {
                 if (!desired.containsKey(name)) {
                     sql.append("RESET ").append(identifier(name)).append("; ");
@@ -72,10 +79,12 @@ public final class ServerSession {
     public synchronized void applied(Map<String, String> desired) {
         changed.keySet().removeIf(name -> !desired.containsKey(name));
         changed.putAll(desired);
+        lastApplied = desired;
     }
 
     /** A client changed this setting on the server (seen by reading it back); null means back to default. */
     public synchronized void changedByClient(String name, String value) {
+        lastApplied = null;
         if (value == null) {
             changed.remove(name);
         } else {
@@ -85,6 +94,7 @@ public final class ServerSession {
 
     /** RESET ALL or DISCARD ALL ran: every setting is back to its default. */
     public synchronized void settingsReset() {
+        lastApplied = null;
         changed.clear();
     }
 

@@ -19,6 +19,7 @@ import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.ServerSession;
+import dev.pgmux.proxy.server.SettingsSnapshot;
 import dev.pgmux.proxy.server.UpstreamException;
 import dev.pgmux.proxy.transaction.Expected.Delivery;
 import dev.pgmux.proxy.transaction.Expected.Kind;
@@ -63,6 +64,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
     private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    /** An immutable copy of {@link #settings}, renewed when they change: servers compare it cheaply. */
+    private Map<String, String> settingsSnapshot = Map.of();
     /** Settings the client changed in the current unit, read back before the server is released. */
     private final Set<String> changedSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private boolean resetAllSettings;
@@ -145,7 +148,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             }
         }
         startupSettings.putAll(settings);
-        first.session().applied(settings);
+        settingsChanged();
+        first.session().applied(settingsSnapshot);
         for (Map.Entry<String, String> parameter : reported.entrySet()) {
             ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
         }
@@ -202,6 +206,11 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     }
 
     private void startCheckout() {
+        ServerConnection idle = pool.tryAcquireIdle(ctx.channel().eventLoop());
+        if (idle != null) {
+            attached(idle, true);
+            return;
+        }
         state = State.CHECKOUT;
         ctx.channel().config().setAutoRead(false);
         checkout = pool.acquire(ctx.channel().eventLoop());
@@ -222,14 +231,19 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             checkoutFailed(future.cause());
             return;
         }
-        server = (ServerConnection) future.getNow();
+        attached((ServerConnection) future.getNow(), false);
+    }
+
+    /** @param inRead called while reading the client: channelReadComplete flushes, reads were never paused */
+    private void attached(ServerConnection acquired, boolean inRead) {
+        server = acquired;
         server.attach(this);
         rewriter.attach(server, responses);
         state = State.ATTACHED;
-        String setup = server.session().differences(settings);
+        String setup = server.session().differences(settingsSnapshot);
         if (setup != null) {
             ServerConnection target = server;
-            Map<String, String> applying = Map.copyOf(settings);
+            Map<String, String> applying = settingsSnapshot;
             server.write(FrontendCodec.encode(new Query(setup), ctx.alloc()));
             responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
                 @Override
@@ -241,9 +255,11 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             });
         }
         drainHeld();
-        server.flush();
-        ctx.flush();
-        ctx.channel().config().setAutoRead(true);
+        if (!inRead) {
+            server.flush();
+            ctx.flush();
+            ctx.channel().config().setAutoRead(true);
+        }
         maybeRelease();
     }
 
@@ -403,6 +419,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             changedSettings.clear();
             settings.clear();
             settings.putAll(startupSettings);
+            settingsChanged();
             server.session().settingsReset();
         }
         if (!changedSettings.isEmpty()) {
@@ -454,8 +471,13 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
                     }
                     target.session().changedByClient(names.get(i), value);
                 }
+                settingsChanged();
             }
         });
+    }
+
+    private void settingsChanged() {
+        settingsSnapshot = SettingsSnapshot.of(settings);
     }
 
     @Override

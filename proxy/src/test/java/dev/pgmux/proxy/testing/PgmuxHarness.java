@@ -88,6 +88,33 @@ public final class PgmuxHarness implements AutoCloseable {
         return DriverManager.getConnection(sessionJdbcUrl("postgres"), props);
     }
 
+    public int transactionPort() {
+        return server.transactionPort();
+    }
+
+    public String transactionJdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + transactionPort() + "/" + database;
+    }
+
+    /** The properties of a pgjdbc login as {@code role} through the tenant, plain TCP, plus {@code extra}. */
+    public static Properties loginProperties(TestRole role, Properties extra) {
+        Properties props = new Properties();
+        props.setProperty("user", tenantUser(role));
+        props.setProperty("password", password(role));
+        props.setProperty("sslmode", "disable");
+        props.putAll(extra);
+        return props;
+    }
+
+    /** A pgjdbc connection through the transaction port to database postgres. */
+    public Connection connectTransaction(TestRole role) throws SQLException {
+        return connectTransaction(role, new Properties());
+    }
+
+    public Connection connectTransaction(TestRole role, Properties extra) throws SQLException {
+        return DriverManager.getConnection(transactionJdbcUrl("postgres"), loginProperties(role, extra));
+    }
+
     @Override
     public void close() {
         server.close();

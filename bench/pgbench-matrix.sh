@@ -1,0 +1,638 @@
+#!/usr/bin/env bash
+# pgbench matrix: the same pgbench cases against direct Postgres, pgmux (transaction mode and
+# session mode) and PgBouncer (transaction mode, when installed), side by side in one run, with
+# runs interleaved across targets so that a noisy machine affects every target alike.
+#
+#   bench/pgbench-matrix.sh                       # full matrix: 3 runs of 15 s per cell
+#   bench/pgbench-matrix.sh --quick               # smoke run: 1 run of 3 s, fewer cases
+#   bench/pgbench-matrix.sh --runs 6 --markdown /tmp/table.md
+#
+# Everything runs on 127.0.0.1: a private Postgres cluster under target/bench-postgres (created
+# afresh each time), pgmux from proxy/target/pgmux.jar, PgBouncer from /usr/sbin/pgbouncer.
+# Logs, configurations and raw pgbench output stay under target/bench-results/<date>/.
+# See docs/benchmarks.md for what is measured and how to read it.
+set -uo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/pgbench-matrix.sh [options]
+
+  --quick                smoke run: --duration 3 --runs 1 --warmup 1, cases simple, prepared,
+                         connect-per-transaction and 500 clients only
+  --runs N               runs per cell, interleaved across targets; the median is reported (default 3)
+  --duration S           seconds per pgbench run (default 15)
+  --warmup S             seconds of untimed pgbench per target and protocol before the first run (default 5)
+  --scale N              pgbench -i scale (default 10)
+  --pool-size N          server connections per pool, pgmux and PgBouncer alike (default 20)
+  --jobs N               pgbench -j (default 2)
+  --cases LIST           comma-separated subset of: simple,extended,prepared,tpcb,connect,c500
+  --targets LIST         comma-separated subset of: direct,pgmux-tx,pgmux-session,pgbouncer
+  --markdown FILE        also write the markdown report to FILE
+  --build                build pgmux first even if proxy/target/pgmux.jar exists
+  --jar FILE             benchmark this pgmux jar instead of proxy/target/pgmux.jar
+  --install-pgbouncer    apt-get install -y pgbouncer when /usr/sbin/pgbouncer is missing
+  --no-pgbouncer         leave PgBouncer out even when installed
+  --session-all-clients  give session mode the cases' full client counts (by default it gets at most
+                         --pool-size clients: with more, pgbench's extra logins wait for a server
+                         that its own idle clients hold, until checkout_timeout)
+  -h, --help             this text
+
+Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM (default: none).
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 1
+cmdline="bench/pgbench-matrix.sh"
+for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
+
+runs=3 duration=15 warmup=5 scale=10 pool_size=20 jobs=2
+quick=0 build=0 install_pgbouncer=0 use_pgbouncer=1 session_all=0
+markdown_out="" jar_arg="" cases_arg="" targets_arg=""
+runs_set=0 duration_set=0 warmup_set=0
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$1 needs a value" >&2; exit 2; }; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --runs) need_value "$@"; runs=$2; runs_set=1; shift ;;
+    --duration) need_value "$@"; duration=$2; duration_set=1; shift ;;
+    --warmup) need_value "$@"; warmup=$2; warmup_set=1; shift ;;
+    --scale) need_value "$@"; scale=$2; shift ;;
+    --pool-size) need_value "$@"; pool_size=$2; shift ;;
+    --jobs) need_value "$@"; jobs=$2; shift ;;
+    --cases) need_value "$@"; cases_arg=$2; shift ;;
+    --targets) need_value "$@"; targets_arg=$2; shift ;;
+    --markdown) need_value "$@"; markdown_out=$2; shift ;;
+    --build) build=1 ;;
+    --jar) need_value "$@"; jar_arg=$2; shift ;;
+    --install-pgbouncer) install_pgbouncer=1 ;;
+    --no-pgbouncer) use_pgbouncer=0 ;;
+    --session-all-clients) session_all=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$quick" = 1 ]; then
+  [ "$runs_set" = 1 ] || runs=1
+  [ "$duration_set" = 1 ] || duration=3
+  [ "$warmup_set" = 1 ] || warmup=1
+  [ -n "$cases_arg" ] || cases_arg="simple,prepared,connect,c500"
+fi
+for v in runs duration scale pool_size jobs; do
+  case "${!v}" in ''|*[!0-9]*|0) echo "--${v//_/-} must be a positive whole number, got '${!v}'" >&2; exit 2 ;; esac
+done
+case "$warmup" in ''|*[!0-9]*) echo "--warmup must be a whole number, got '$warmup'" >&2; exit 2 ;; esac
+
+# ---------------------------------------------------------------------------------------------
+# Cases and targets
+
+# id | label (markdown) | pgbench arguments besides -c | clients
+all_cases=(
+  "simple|\`-S -c 50 -M simple\`|-S -M simple|50"
+  "extended|\`-S -c 50 -M extended\`|-S -M extended|50"
+  "prepared|\`-S -c 50 -M prepared\`|-S -M prepared|50"
+  "tpcb|TPC-B \`-c 50 -M simple\`|-M simple|50"
+  "connect|\`-C -S -c 20\` (connect per transaction)|-C -S -M simple|20"
+  "c500|\`-S -c 500\` (500 clients)|-S -M simple|500"
+)
+all_targets=(direct pgmux-tx pgmux-session pgbouncer)
+
+declare -A case_label case_args case_clients target_title
+for c in "${all_cases[@]}"; do
+  IFS='|' read -r id label args clients <<<"$c"
+  case_label[$id]=$label case_args[$id]=$args case_clients[$id]=$clients
+done
+target_title=([direct]="direct PG" [pgmux-tx]="pgmux transaction" [pgmux-session]="pgmux session" [pgbouncer]="PgBouncer transaction")
+
+cases=()
+if [ -n "$cases_arg" ]; then
+  IFS=',' read -ra wanted <<<"$cases_arg"
+  for c in "${all_cases[@]}"; do
+    id=${c%%|*}
+    for w in "${wanted[@]}"; do [ "$w" = "$id" ] && cases+=("$id"); done
+  done
+  for w in "${wanted[@]}"; do
+    [ -n "${case_label[$w]:-}" ] || { echo "unknown case: $w (known: simple,extended,prepared,tpcb,connect,c500)" >&2; exit 2; }
+  done
+else
+  for c in "${all_cases[@]}"; do cases+=("${c%%|*}"); done
+fi
+targets=()
+if [ -n "$targets_arg" ]; then
+  IFS=',' read -ra wanted <<<"$targets_arg"
+  for t in "${all_targets[@]}"; do
+    for w in "${wanted[@]}"; do [ "$w" = "$t" ] && targets+=("$t"); done
+  done
+  for w in "${wanted[@]}"; do
+    [ -n "${target_title[$w]:-}" ] || { echo "unknown target: $w (known: ${all_targets[*]})" >&2; exit 2; }
+  done
+else
+  targets=("${all_targets[@]}")
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+has_target() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
+drop_target() {
+  local t keep=()
+  for t in "${targets[@]}"; do [ "$t" = "$1" ] || keep+=("$t"); done
+  targets=("${keep[@]}")
+}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+used_ports=" "
+free_port() {
+  local p i
+  for i in $(seq 1 500); do
+    p=$((20000 + RANDOM % 30000))
+    case "$used_ports" in *" $p "*) continue ;; esac
+    if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+      used_ports+="$p "
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# utime+stime of a process in clock ticks (all its threads), from /proc/PID/stat
+cpu_ticks() {
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo ""; return; }
+  rest=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $rest
+  echo $(( ${12} + ${13} ))
+}
+
+# Stops a process this script started: TERM, up to 15 s, then KILL.
+stop_pid() {
+  local pid=$1 name=$2 i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }; sleep 0.1; done
+  log "$name (pid $pid) did not stop within 15 s: killing it"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
+median() { # numbers on stdin, one per line -> median (mean of the two middle ones for an even count)
+  sort -g | awk '{v[NR]=$1} END {if (NR==0) exit; if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+fmt_int() { # 12345.6 -> 12,346
+  LC_ALL=C awk -v x="$1" 'BEGIN {n=sprintf("%.0f", x); s=""; while (length(n) > 3) {s="," substr(n, length(n)-2) s; n=substr(n, 1, length(n)-3)} print n s}'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: only what this script started, by pid; also on Ctrl-C and errors
+
+pgmux_pid="" pgbouncer_pid="" bench_pid="" pg_started=0 tmp="" pgbin="" pgdata=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$bench_pid" ]; then stop_pid "$bench_pid" pgbench; fi
+  if [ -n "$pgmux_pid" ]; then log "stopping pgmux (pid $pgmux_pid)"; stop_pid "$pgmux_pid" pgmux; fi
+  if [ -n "$pgbouncer_pid" ]; then log "stopping PgBouncer (pid $pgbouncer_pid)"; stop_pid "$pgbouncer_pid" pgbouncer; fi
+  if [ "$pg_started" = 1 ]; then
+    log "stopping Postgres"
+    as_pg timeout 60 "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 \
+      || as_pg timeout 30 "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
+  fi
+  [ -n "$tmp" ] && rm -rf "$tmp"
+  [ -n "${results_dir:-}" ] && log "logs kept in ${results_dir#"$repo"/}"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+command -v pgbench >/dev/null || die "pgbench not found: apt-get install postgresql-client (or postgresql)"
+if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+  pgbin=$(pg_config --bindir)
+else
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+fi
+[ -n "$pgbin" ] && [ -x "$pgbin/initdb" ] || die "no PostgreSQL server binaries found: apt-get install postgresql"
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  die "running as root needs a 'postgres' system user to run Postgres and PgBouncer"
+fi
+
+mkdir -p target
+exec 9>target/bench.lock
+flock -n 9 || die "another bench/pgbench-matrix.sh is running (target/bench.lock)"
+
+results_dir="$repo/target/bench-results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$results_dir/pgbench"
+tmp=$(mktemp -d /tmp/pgmux-bench.XXXXXX)
+chmod 755 "$tmp"
+
+pgbouncer_bin=/usr/sbin/pgbouncer
+pgbouncer_note=""
+if has_target pgbouncer; then
+  if [ "$use_pgbouncer" = 0 ]; then
+    drop_target pgbouncer; pgbouncer_note="PgBouncer left out (--no-pgbouncer)"
+  elif [ ! -x "$pgbouncer_bin" ] && [ "$install_pgbouncer" = 1 ]; then
+    log "installing PgBouncer (apt-get install -y pgbouncer)"
+    # RUNLEVEL=1: the package's own system service is not started; this script runs its own PgBouncer.
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    if ! DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 timeout 600 $sudo apt-get install -y -q pgbouncer \
+         >"$results_dir/apt-get.log" 2>&1; then
+      log "apt-get install pgbouncer failed (see ${results_dir#"$repo"/}/apt-get.log)"
+    fi
+  fi
+  if has_target pgbouncer && [ ! -x "$pgbouncer_bin" ]; then
+    drop_target pgbouncer
+    pgbouncer_note="PgBouncer not installed ($pgbouncer_bin missing): its column is left out; --install-pgbouncer installs it"
+  fi
+fi
+[ -n "$pgbouncer_note" ] && log "$pgbouncer_note"
+
+if has_target pgmux-tx || has_target pgmux-session; then
+  # shellcheck disable=SC1091
+  . scripts/jdk.sh || die "no JDK 21+ found"
+  jar=${jar_arg:-proxy/target/pgmux.jar}
+  if [ -z "$jar_arg" ] && { [ "$build" = 1 ] || [ ! -f "$jar" ]; }; then
+    log "building pgmux (mvn -B -q -DskipTests package)"
+    timeout 900 mvn -B -q -ntp -DskipTests package >"$results_dir/build.log" 2>&1 \
+      || die "build failed, see ${results_dir#"$repo"/}/build.log"
+  fi
+  [ -f "$jar" ] || die "no pgmux jar at $jar"
+  # Run a copy, so that a rebuild during the benchmark does not change the jar under the JVM.
+  cp "$jar" "$results_dir/pgmux.jar"
+  jar_facts="$(basename "$jar"), built $(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$jar" | cut -c1-12)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Postgres: a fresh private cluster
+
+pg_password="bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+pgdir="$repo/target/bench-postgres"
+pgdata="$pgdir/data"
+if [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+  die "a Postgres is still running in target/bench-postgres (left by an interrupted run?): stop it with
+       runuser -u postgres -- $pgbin/pg_ctl -D target/bench-postgres/data -m fast stop"
+fi
+rm -rf "$pgdir"
+mkdir -p "$pgdir"
+[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
+pg_port=$(free_port) || die "no free port"
+log "initdb in target/bench-postgres (Postgres on 127.0.0.1:$pg_port)"
+echo "$pg_password" >"$tmp/pwfile"
+chmod 644 "$tmp/pwfile"
+as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --pwfile="$tmp/pwfile" --auth=scram-sha-256 -E UTF8 --locale=C \
+  >"$pgdir/initdb.log" 2>&1 || die "initdb failed, see target/bench-postgres/initdb.log"
+rm -f "$tmp/pwfile"
+pg_settings="max_connections=300 shared_buffers=256MB fsync=off synchronous_commit=off full_page_writes=off max_wal_size=4GB checkpoint_timeout=30min"
+{
+  echo "# bench/pgbench-matrix.sh: benchmark settings, not for data you want to keep"
+  echo "listen_addresses = '127.0.0.1'"
+  echo "port = $pg_port"
+  echo "unix_socket_directories = '$pgdir'"
+  for s in $pg_settings; do echo "${s%%=*} = ${s#*=}"; done
+} >>"$pgdata/postgresql.conf"
+as_pg timeout 120 "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdir/postgres.log" -w -t 60 start >/dev/null 2>&1 \
+  || die "Postgres did not start, see target/bench-postgres/postgres.log"
+pg_started=1
+
+bench_password="bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+export PGCONNECT_TIMEOUT=20
+psql_su() { PGPASSWORD=$pg_password psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
+psql_su -c "CREATE ROLE bench LOGIN PASSWORD '$bench_password'" -c "CREATE DATABASE bench OWNER bench" \
+  >/dev/null || die "cannot create the bench role and database"
+export PGPASSWORD=$bench_password
+log "pgbench -i -s $scale"
+timeout 1200 pgbench -i -q -s "$scale" -h 127.0.0.1 -p "$pg_port" -U bench bench >"$results_dir/pgbench-init.log" 2>&1 \
+  || die "pgbench -i failed, see ${results_dir#"$repo"/}/pgbench-init.log"
+psql_su -c "CHECKPOINT" >/dev/null
+pg_version=$(psql_su -Atc "SHOW server_version" 2>/dev/null)
+scram_secret=$(psql_su -Atc "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
+
+declare -A port
+port[direct]=$pg_port
+
+# ---------------------------------------------------------------------------------------------
+# pgmux
+
+wait_sql() { # port name pid: waits up to 60 s until a query works through that port
+  local p=$1 name=$2 pid=$3 i
+  for i in $(seq 1 120); do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if PGCONNECT_TIMEOUT=5 timeout 10 psql -X -Atq -h 127.0.0.1 -p "$p" -U bench -d bench -c "SELECT 1" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+
+if has_target pgmux-tx || has_target pgmux-session; then
+  port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
+  cat >"$results_dir/pgmux.yaml" <<EOF
+# generated by bench/pgbench-matrix.sh
+listen:
+  host: 127.0.0.1
+  transaction_port: ${port[pgmux-tx]}
+  session_port: ${port[pgmux-session]}
+  admin_port: $pgmux_admin
+default_tenant: bench
+tenants:
+  - id: bench
+    upstream:
+      host: 127.0.0.1
+      port: $pg_port
+      database: bench
+    pool_size: $pool_size
+    max_clients: 1000
+    checkout_timeout: 120s
+    users:
+      - name: bench
+        password: \${PGMUX_BENCH_PASSWORD}
+EOF
+  log "starting pgmux: transaction port ${port[pgmux-tx]}, session port ${port[pgmux-session]}, log ${results_dir#"$repo"/}/pgmux.log"
+  # shellcheck disable=SC2086
+  PGMUX_BENCH_PASSWORD=$bench_password java ${PGMUX_JAVA_OPTS:-} -jar "$results_dir/pgmux.jar" \
+    --config "$results_dir/pgmux.yaml" >"$results_dir/pgmux.log" 2>&1 </dev/null &
+  pgmux_pid=$!
+  for t in pgmux-tx pgmux-session; do
+    has_target "$t" || continue
+    wait_sql "${port[$t]}" "$t" "$pgmux_pid" \
+      || die "pgmux does not answer on port ${port[$t]} ($t); last lines of its log:
+$(tail -n 20 "$results_dir/pgmux.log")"
+  done
+  java_version=$(java -version 2>&1 | head -n 1)
+fi
+
+# ---------------------------------------------------------------------------------------------
+# PgBouncer
+
+if has_target pgbouncer; then
+  port[pgbouncer]=$(free_port) || die "no free port"
+  bdir="$results_dir/pgbouncer"
+  mkdir -p "$bdir"
+  printf '"bench" "%s"\n' "$scram_secret" >"$bdir/userlist.txt"
+  cat >"$bdir/pgbouncer.ini" <<EOF
+; generated by bench/pgbench-matrix.sh
+[databases]
+bench = host=127.0.0.1 port=$pg_port dbname=bench
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${port[pgbouncer]}
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $bdir/userlist.txt
+pool_mode = transaction
+default_pool_size = $pool_size
+max_client_conn = 1000
+logfile = $bdir/pgbouncer.log
+pidfile =
+EOF
+  chmod 600 "$bdir/userlist.txt"
+  if [ "$(id -u)" = 0 ]; then
+    chown -R postgres "$bdir"
+    "$pgbouncer_bin" -u postgres "$bdir/pgbouncer.ini" >"$bdir/stdout.log" 2>&1 </dev/null &
+  else
+    "$pgbouncer_bin" "$bdir/pgbouncer.ini" >"$bdir/stdout.log" 2>&1 </dev/null &
+  fi
+  pgbouncer_pid=$!
+  log "starting PgBouncer: port ${port[pgbouncer]}, log ${bdir#"$repo"/}/pgbouncer.log"
+  wait_sql "${port[pgbouncer]}" pgbouncer "$pgbouncer_pid" \
+    || die "PgBouncer does not answer on port ${port[pgbouncer]}; last lines of its log:
+$(tail -n 20 "$bdir/pgbouncer.log" "$bdir/stdout.log" 2>/dev/null)"
+  pgbouncer_version=$("$pgbouncer_bin" --version 2>/dev/null | head -n 1)
+fi
+
+# ---------------------------------------------------------------------------------------------
+# One pgbench run
+
+pid_of() { case "$1" in pgmux-*) echo "$pgmux_pid" ;; pgbouncer) echo "$pgbouncer_pid" ;; *) echo "" ;; esac; }
+
+# Clients for a target: session mode gets at most pool_size (see docs/benchmarks.md).
+clients_for() {
+  local c=${case_clients[$1]}
+  if [ "$2" = pgmux-session ] && [ "$session_all" = 0 ] && [ "$c" -gt "$pool_size" ]; then echo "$pool_size"; else echo "$c"; fi
+}
+
+# run_case CASE TARGET RUN: appends one line to $results_dir/runs.tsv:
+#   case target run status tps lat_mean_ms lat_p99_ms failed transactions cpu_us_per_txn clients message
+run_case() {
+  local cs=$1 t=$2 r=$3 c out rc pid t0 t1 tps txns failed lat mean p99 cpu status msg
+  c=$(clients_for "$cs" "$t")
+  out="$results_dir/pgbench/$cs.$t.run$r.out"
+  rm -rf "$tmp/log" && mkdir -p "$tmp/log"
+  pid=$(pid_of "$t")
+  t0=""; [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
+  # shellcheck disable=SC2086
+  timeout -k 10 $((duration + 180)) pgbench -n -j "$jobs" -T "$duration" -c "$c" ${case_args[$cs]} \
+    --log --log-prefix="$tmp/log/txn" -h 127.0.0.1 -p "${port[$t]}" -U bench bench >"$out" 2>&1 </dev/null &
+  bench_pid=$!
+  wait "$bench_pid"; rc=$?
+  bench_pid=""
+  t1=""; [ -n "$pid" ] && t1=$(cpu_ticks "$pid")
+
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -n 1)
+  txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -n 1)
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -n 1)
+  # Per-transaction log: "client_id transaction_no time_us script_no epoch epoch_us"; failed
+  # transactions carry a word instead of a time and are left out of the latency figures.
+  lat=$(cat "$tmp/log"/txn.* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ {print $3}' | LC_ALL=C sort -n -S 256M \
+        | awk '{v[NR]=$1; s+=$1} END {if (NR) {i=int(NR*0.99); if (i<NR*0.99) i++; printf "%.3f %.3f %d\n", s/NR/1000, v[i]/1000, NR}}')
+  read -r mean p99 _ <<<"$lat"
+  cpu=""
+  if [ -n "$t0" ] && [ -n "$t1" ] && [ -n "$txns" ] && [ "$txns" -gt 0 ]; then
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN {printf "%.1f", d / hz * 1e6 / n}')
+  fi
+  status=ok msg=""
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    status=fails msg="no result within $((duration + 180)) s (pgbench stopped)"
+  elif [ "$rc" != 0 ] || [ -z "$tps" ] || [ -z "$txns" ] || [ "$txns" = 0 ]; then
+    status=fails
+    msg=$(grep -m 1 -iE 'error|fatal|abort|could not|failed' "$out")
+    [ -n "$msg" ] || msg=$(grep -m 1 . "$out")
+    [ -n "$msg" ] || msg="pgbench exit code $rc, no output"
+    case "$msg" in *ERROR:*) msg="ERROR: ${msg#*ERROR:}" ;; *FATAL:*) msg="FATAL: ${msg#*FATAL:}" ;; esac
+    msg=$(echo "$msg" | tr -s ' \t' ' ' | sed 's/^pgbench: error: //' | cut -c1-140)
+    case "$msg" in *"too many clients"*|*"remaining connection slots"*) status=refused ;; esac
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cs" "$t" "$r" "$status" "${tps:-}" "${mean:-}" \
+    "${p99:-}" "${failed:-0}" "${txns:-0}" "$cpu" "$c" "$msg" >>"$results_dir/runs.tsv"
+  if [ "$status" = ok ]; then
+    log "  $cs  ${target_title[$t]}  run $r: $(fmt_int "$tps") TPS, mean ${mean:-?} ms, p99 ${p99:-?} ms${cpu:+, $cpu µs/txn}"
+  else
+    log "  $cs  ${target_title[$t]}  run $r: $status: $msg"
+  fi
+}
+
+clk_tck=$(getconf CLK_TCK)
+: >"$results_dir/runs.tsv"
+
+# ---------------------------------------------------------------------------------------------
+# Warm-up (untimed): fills Postgres' caches and lets the JVM compile its hot paths
+
+if [ "$warmup" -gt 0 ]; then
+  log "warm-up: $warmup s of pgbench -S -c 20 per target and protocol (not measured)"
+  for t in "${targets[@]}"; do
+    for m in simple extended prepared; do
+      timeout -k 10 $((warmup + 60)) pgbench -n -j "$jobs" -T "$warmup" -c 20 -S -M "$m" \
+        -h 127.0.0.1 -p "${port[$t]}" -U bench bench >>"$results_dir/warmup.log" 2>&1 </dev/null &
+      bench_pid=$!
+      wait "$bench_pid"
+      bench_pid=""
+    done
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The matrix: run 1 of every case and target, then run 2, ...
+
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+total=$(( runs * ${#cases[@]} * ${#targets[@]} ))
+log "matrix: ${#cases[@]} cases x ${#targets[@]} targets x $runs runs of $duration s ($total pgbench runs)"
+for r in $(seq 1 "$runs"); do
+  for cs in "${cases[@]}"; do
+    for t in "${targets[@]}"; do
+      run_case "$cs" "$t" "$r"
+    done
+  done
+done
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+# cell CASE TARGET -> sets: c_status c_msg c_tps c_mean c_p99 c_failed c_cpu c_clients c_runs
+cell() {
+  local rows
+  rows=$(awk -F'\t' -v c="$1" -v t="$2" '$1==c && $2==t' "$results_dir/runs.tsv")
+  c_runs=$(printf '%s\n' "$rows" | grep -c .)
+  c_status=ok c_msg=""
+  local bad
+  bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4!="ok"' | head -n 1)
+  if [ -n "$bad" ]; then
+    c_status=$(cut -f4 <<<"$bad"); c_msg=$(cut -f12 <<<"$bad")
+  fi
+  c_clients=$(printf '%s\n' "$rows" | head -n 1 | cut -f11)
+  c_tps=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {print $5}' | median)
+  c_mean=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $6!="" {print $6}' | median)
+  c_p99=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $7!="" {print $7}' | median)
+  c_failed=$(printf '%s\n' "$rows" | awk -F'\t' '{s+=$8} END {print s+0}')
+  c_cpu=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $10!="" {print $10}' | median)
+}
+
+base_tps() { # direct Postgres TPS of the case; for 500 clients, direct -c 50 simple when direct refused
+  local cs=$1
+  has_target direct || { echo ""; return; }
+  cell "$cs" direct
+  if [ "$c_status" = ok ] && [ -n "$c_tps" ]; then echo "$c_tps"; return; fi
+  if [ "$cs" = c500 ] && grep -q "^simple	direct	" "$results_dir/runs.tsv"; then
+    cell simple direct
+    [ "$c_status" = ok ] && echo "$c_tps" && return
+  fi
+  echo ""
+}
+
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+machine_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+mem_gib=$(awk '/^MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)
+git_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD 2>/dev/null || git_rev+=" (with uncommitted changes)"
+
+text="$results_dir/table.txt"
+md="$results_dir/table.md"
+{
+  echo
+  echo "pgbench matrix, $started: ${#cases[@]} cases, median of $runs run(s) of $duration s per cell, interleaved"
+  echo "command: $cmdline"
+  echo "machine: $(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname -sr)"
+  echo "Postgres $pg_version (max_connections=300, shared_buffers=256MB, fsync=off, synchronous_commit=off, full_page_writes=off: benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
+  [ -n "${java_version:-}" ] && echo "pgmux: $git_rev, $jar_facts; $java_version${PGMUX_JAVA_OPTS:+, JVM options $PGMUX_JAVA_OPTS}; pool_size $pool_size"
+  [ -n "${pgbouncer_version:-}" ] && echo "PgBouncer: $pgbouncer_version, pool_mode=transaction, default_pool_size=$pool_size"
+  [ -n "$pgbouncer_note" ] && echo "note: $pgbouncer_note"
+  echo "pgbench -n -j $jobs -T $duration; latency mean and p99 from pgbench's per-transaction log; CPU = utime+stime of the pooler process / transactions"
+  echo
+  printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' case target TPS ratio "mean ms" "p99 ms" failed "CPU µs" note
+  printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' ---- ------ --- ----- ------- ------ ------ ------ ----
+} >"$text"
+
+{
+  echo "Measured $started with \`$cmdline\`."
+  echo
+  echo "- Machine: $(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname -sr)"
+  echo "- Postgres $pg_version, \`max_connections=300\`, \`shared_buffers=256MB\`, \`fsync=off\`, \`synchronous_commit=off\`, \`full_page_writes=off\` (benchmark settings), \`pgbench -i -s $scale\`, SCRAM-SHA-256 everywhere, no TLS"
+  [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${PGMUX_JAVA_OPTS:+ with \`$PGMUX_JAVA_OPTS\`}, \`pool_size: $pool_size\`"
+  [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
+  [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
+  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets"
+  echo
+  printf '| case (pgbench) |'
+  for t in "${targets[@]}"; do printf ' %s |' "${target_title[$t]}"; done
+  echo
+  printf '|---|'
+  for t in "${targets[@]}"; do printf -- '---|'; done
+  echo
+} >"$md"
+detail_md=$(mktemp "$tmp/detail.XXXXXX")
+{
+  echo
+  echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency in ms · CPU of the pooler in µs per transaction."
+  echo
+  echo "| case | target | TPS | ratio | mean ms | p99 ms | failed | CPU µs/txn |"
+  echo "|---|---|---|---|---|---|---|---|"
+} >"$detail_md"
+
+session_capped=0 c500_base_note=0
+for cs in "${cases[@]}"; do
+  base=$(base_tps "$cs")
+  row="| ${case_label[$cs]} |"
+  for t in "${targets[@]}"; do
+    cell "$cs" "$t"
+    note=""
+    [ "$c_clients" != "${case_clients[$cs]}" ] && { note="-c $c_clients"; session_capped=1; }
+    if [ "$c_status" = ok ]; then
+      r=$(ratio "$c_tps" "$base")
+      if [ "$cs" = c500 ] && [ -n "$r" ]; then
+        cell c500 direct; [ "$c_status" = ok ] || { note="${note:+$note; }ratio to direct -c 50"; c500_base_note=1; }
+        cell "$cs" "$t"
+      fi
+      [ "$c_failed" != 0 ] && note="${note:+$note; }$c_failed failed"
+      printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' "$cs" "${target_title[$t]}" "$(fmt_int "$c_tps")" "${r:--}" \
+        "${c_mean:--}" "${c_p99:--}" "$c_failed" "${c_cpu:--}" "$note" >>"$text"
+      cellmd="$(fmt_int "$c_tps") (${r:-–})<br>${c_mean:-?} / ${c_p99:-?} ms"
+      [ -n "$c_cpu" ] && cellmd+="<br>$(printf '%.0f' "$c_cpu") µs/txn"
+      [ "$c_failed" != 0 ] && cellmd+="<br>$c_failed failed"
+      [ "$c_clients" != "${case_clients[$cs]}" ] && cellmd+="<br>(\`-c $c_clients\`)"
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "${target_title[$t]}" "$(fmt_int "$c_tps")" \
+        "${r:--}" "${c_mean:--}" "${c_p99:--}" "$c_failed" "${c_cpu:--}" >>"$detail_md"
+    else
+      printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' "$cs" "${target_title[$t]}" "$c_status" - - - - - "$c_msg" >>"$text"
+      m=$(printf '%s' "$c_msg" | sed 's/|/\\|/g')
+      if [ "$c_status" = refused ]; then cellmd="refused: \`$m\`"; else cellmd="**fails**: \`$m\`"; fi
+      printf '| %s | %s | %s | | | | | |\n' "${case_label[$cs]}" "${target_title[$t]}" "$c_status" >>"$detail_md"
+    fi
+    row+=" $cellmd |"
+  done
+  echo "$row" >>"$md"
+done
+cat "$detail_md" >>"$md"
+{
+  echo
+  [ "$session_capped" = 1 ] && echo "Session mode ran with at most $pool_size clients (-c $pool_size): pgbench logs all its clients in before the first transaction, and a session-mode pooler gives each logged-in client its own server, so more clients than pool_size never get past login."
+  [ "$c500_base_note" = 1 ] && echo "500 clients: direct Postgres refuses them (max_connections=300); the ratio there is to direct Postgres with -c 50 -S simple."
+} | tee -a "$md" >>"$text"
+
+cat "$text"
+if [ -n "$markdown_out" ]; then
+  cp "$md" "$markdown_out" && log "markdown report written to $markdown_out"
+fi
+log "raw results: ${results_dir#"$repo"/}/runs.tsv, markdown: ${results_dir#"$repo"/}/table.md"

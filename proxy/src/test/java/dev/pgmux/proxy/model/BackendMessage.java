@@ -1,0 +1,113 @@
+package dev.pgmux.proxy.model;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** One backend message as it came off the wire: its tag and the payload after the length. */
+record BackendMessage(char tag, byte[] payload) {
+
+    int int32(int offset) {
+        return ByteBuffer.wrap(payload, offset, 4).getInt();
+    }
+
+    /** The fields of an ErrorResponse or NoticeResponse, by field code. */
+    Map<Character, String> fields() {
+        Map<Character, String> fields = new LinkedHashMap<>();
+        int i = 0;
+        while (i < payload.length && payload[i] != 0) {
+            char type = (char) payload[i++];
+            int end = i;
+            while (end < payload.length && payload[end] != 0) {
+                end++;
+            }
+            fields.put(type, new String(payload, i, end - i, StandardCharsets.UTF_8));
+            i = end + 1;
+        }
+        return fields;
+    }
+
+    /** The first C string of the payload (CommandComplete's tag). */
+    String text() {
+        int end = 0;
+        while (end < payload.length && payload[end] != 0) {
+            end++;
+        }
+        return new String(payload, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** The column values of a DataRow, as text (null for SQL NULL). */
+    List<String> values() {
+        ByteBuffer buf = ByteBuffer.wrap(payload);
+        int columns = buf.getShort();
+        List<String> values = new ArrayList<>(columns);
+        for (int i = 0; i < columns; i++) {
+            int length = buf.getInt();
+            if (length < 0) {
+                values.add(null);
+            } else {
+                byte[] value = new byte[length];
+                buf.get(value);
+                values.add(new String(value, StandardCharsets.UTF_8));
+            }
+        }
+        return values;
+    }
+
+    /** The column names of a RowDescription. */
+    List<String> columnNames() {
+        ByteBuffer buf = ByteBuffer.wrap(payload);
+        int columns = buf.getShort();
+        List<String> names = new ArrayList<>(columns);
+        for (int i = 0; i < columns; i++) {
+            int start = buf.position();
+            while (buf.get() != 0) {
+                // up to the terminator
+            }
+            names.add(new String(payload, start, buf.position() - start - 1, StandardCharsets.UTF_8));
+            buf.position(buf.position() + 18);
+        }
+        return names;
+    }
+
+    static String name(char tag) {
+        return switch (tag) {
+            case '1' -> "ParseComplete";
+            case '2' -> "BindComplete";
+            case '3' -> "CloseComplete";
+            case 'C' -> "CommandComplete";
+            case 'D' -> "DataRow";
+            case 'E' -> "ErrorResponse";
+            case 'I' -> "EmptyQueryResponse";
+            case 'K' -> "BackendKeyData";
+            case 'N' -> "NoticeResponse";
+            case 'S' -> "ParameterStatus";
+            case 'T' -> "RowDescription";
+            case 'Z' -> "ReadyForQuery";
+            case 'n' -> "NoData";
+            case 's' -> "PortalSuspended";
+            case 't' -> "ParameterDescription";
+            case 'A' -> "NotificationResponse";
+            default -> "'" + tag + "'";
+        };
+    }
+
+    @Override
+    public String toString() {
+        String detail = switch (tag) {
+            case 'E', 'N' -> {
+                Map<Character, String> f = fields();
+                yield " " + f.get('S') + " " + f.get('C') + " \"" + f.get('M') + "\"";
+            }
+            case 'Z' -> payload.length == 1 ? " " + (char) payload[0] : "";
+            case 'C' -> " \"" + text() + "\"";
+            case 'D' -> " " + values();
+            case 'T' -> " " + columnNames();
+            default -> "";
+        };
+        return name(tag) + detail;
+    }
+}
