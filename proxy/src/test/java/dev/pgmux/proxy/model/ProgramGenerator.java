@@ -168,8 +168,9 @@ final class ProgramGenerator {
         int extra = ops.isEmpty() ? 1 + random.nextInt(7) : random.nextInt(3);
         for (int i = 0; i < extra; i++) {
             Op op = randomMessage();
-            // Mostly append; sometimes insert before the template's tail, so errors land mid-batch.
-            if (!ops.isEmpty() && random.nextInt(3) == 0) {
+            // Mostly append; sometimes insert before the template's tail, so errors land mid-batch. A use of
+            // the unnamed statement always goes after the Parse that made it in this unit.
+            if (!ops.isEmpty() && random.nextInt(3) == 0 && !usesUnnamedStatement(op)) {
                 ops.add(random.nextInt(ops.size()), op);
             } else {
                 ops.add(op);
@@ -187,6 +188,11 @@ final class ProgramGenerator {
         }
         unnamed = null;
         return ops;
+    }
+
+    private static boolean usesUnnamedStatement(Op op) {
+        return op instanceof Op.Bind bind && bind.statement().isEmpty()
+                || op instanceof Op.Describe describe && describe.kind() == 'S' && describe.name().isEmpty();
     }
 
     /** What a driver sends: prepare-and-run, run a prepared name, prepare-and-describe, describe. */
