@@ -385,7 +385,7 @@ class PreparedStatementsTest {
         } catch (BatchUpdateException e) {
             failure = e;
         }
-        assertThat(failure).as("the batch with a duplicate key fails").isNotNull();
+        assertThat((Object) failure).as("the batch with a duplicate key fails").isNotNull();
         if (!autoCommit) {
             c.rollback();
         }

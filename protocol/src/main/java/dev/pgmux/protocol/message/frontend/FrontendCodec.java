@@ -49,11 +49,15 @@ public final class FrontendCodec {
                         terminated = true;
                         break;
                     }
+                    if (!in.isReadable()) {
+                        break;
+                    }
                     parameters.put(name, Frames.readCString(in));
                 }
-                if (!terminated || in.isReadable()) {
+                if (!terminated) {
                     throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
                 }
+                Frames.requireConsumed(in, "startup packet");
                 return new StartupMessage(code, parameters);
             }
         }
