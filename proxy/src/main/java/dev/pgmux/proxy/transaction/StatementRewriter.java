@@ -43,6 +43,8 @@ import java.util.function.Consumer;
 final class StatementRewriter {
     /** No server statement ever has this name: Describe of it fails without side effects. */
     private static final String NO_SUCH_STATEMENT = "pgmux/no such statement";
+    /** A name only ever used to let the server check a query, closed right after. */
+    private static final String CHECK_STATEMENT = "pgmux/check";
 
     private final PreparedStatementMode mode;
     private final ClientStatements statements;
@@ -84,13 +86,19 @@ final class StatementRewriter {
         }
         frame.release();
         String name = parse.name();
-        if (statements.contains(name)) {
-            failLikeServer(SqlState.DUPLICATE_PREPARED_STATEMENT, "prepared statement \"" + name + "\" already exists");
-            return;
-        }
-        if (statements.isFull()) {
-            failLikeServer(SqlState.CONFIGURATION_LIMIT_EXCEEDED, "too many prepared statements on this connection: "
-                    + "pgmux allows " + statements.maxStatements() + " (max_client_prepared_statements)");
+        if (statements.contains(name) || statements.isFull()) {
+            // Postgres parses before it looks at the name, so a syntax error wins over a duplicate: let the
+            // server parse it under a throwaway name first.
+            send(new Parse(CHECK_STATEMENT, parse.query(), parse.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.SWALLOW);
+            send(new Close(Close.STATEMENT, CHECK_STATEMENT));
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+            if (statements.contains(name)) {
+                failLikeServer(SqlState.DUPLICATE_PREPARED_STATEMENT, "prepared statement \"" + name + "\" already exists");
+            } else {
+                failLikeServer(SqlState.CONFIGURATION_LIMIT_EXCEEDED, "too many prepared statements on this connection: "
+                        + "pgmux allows " + statements.maxStatements() + " (max_client_prepared_statements)");
+            }
             return;
         }
         StatementDef def = statements.register(name, parse.query(), parse.parameterTypes(), false);
@@ -134,7 +142,7 @@ final class StatementRewriter {
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
         frame.release();
         server.write(renamed);
-        responses.expect(Kind.BIND, Delivery.CLIENT, staleOnPlanChange(def));
+        responses.expect(Kind.BIND, Delivery.CLIENT, asClientSees(def, bind.statement()));
     }
 
     void describe(ByteBuf frame) {
@@ -150,7 +158,7 @@ final class StatementRewriter {
         }
         frame.release();
         send(new Describe(Describe.STATEMENT, prepareOnServer(def)));
-        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, staleOnPlanChange(def));
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, asClientSees(def, describe.name()));
     }
 
     void close(ByteBuf frame) {
@@ -210,10 +218,38 @@ final class StatementRewriter {
         }
     }
 
-    /** After DDL the server refuses a cached plan whose result changed: re-prepare it at the next use. */
-    private Expected.Outcome staleOnPlanChange(StatementDef def) {
+    /**
+     * The reply to a message that used {@code def} under its server name: errors that quote that name
+     * quote the client's instead, and after DDL a cached plan the server refuses ("cached plan must not
+     * change result type") is re-prepared at the next use.
+     */
+    private Expected.Outcome asClientSees(StatementDef def, String clientName) {
         ServerStatements held = held();
         return new Expected.Outcome() {
+            @Override
+            public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                if (Frames.tag(frame) != ErrorResponse.TAG) {
+                    return frame;
+                }
+                ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
+                String quoted = "\"" + def.serverName() + "\"";
+                if (error.notice().fields().values().stream().noneMatch(value -> value.contains(quoted))) {
+                    return frame;
+                }
+                java.util.Map<Byte, String> fields = new java.util.LinkedHashMap<>(error.notice().fields());
+                fields.replaceAll((field, value) -> value.replace(quoted, "\"" + clientName + "\""));
+                frame.release();
+                return BackendCodec.encode(new ErrorResponse(new Notice(fields)), allocator);
+            }
+
+            @Override
+            public void observe(ByteBuf frame) {
+                // Also inside a simple Query (EXECUTE), whose errors do not fail the reply as a whole.
+                if (Frames.tag(frame) == ErrorResponse.TAG) {
+                    failed((ErrorResponse) BackendCodec.decode(frame));
+                }
+            }
+
             @Override
             public void failed(ErrorResponse error) {
                 if (error != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.code())
@@ -244,7 +280,7 @@ final class StatementRewriter {
                 }
                 String serverName = prepareForSql(def);
                 send(new Query("EXECUTE " + serverName + (execute.rest().isEmpty() ? "" : " " + execute.rest())));
-                responses.expect(Kind.QUERY, Delivery.CLIENT, staleOnPlanChange(def));
+                responses.expect(Kind.QUERY, Delivery.CLIENT, asClientSees(def, execute.name()));
             }
             case SqlCommands.Command.Deallocate deallocate -> {
                 if (!statements.remove(deallocate.name())) {
