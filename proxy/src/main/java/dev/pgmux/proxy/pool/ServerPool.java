@@ -16,6 +16,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -384,4 +386,24 @@ public final class ServerPool {
     }
 
     public record Stats(int open, int connecting, int idle, int active, int waiting) {}
+
+    /**
+     * What a login with some startup settings looked like on this pool's servers: the parameters to
+     * report and the settings as the server normalised them. Lets transaction mode welcome the next
+     * client with the same settings without checking out a server.
+     */
+    public record LoginTemplate(Map<String, String> parameters, Map<String, String> settings) {}
+
+    private static final int MAX_LOGIN_TEMPLATES = 1000;
+    private final ConcurrentHashMap<Map<String, String>, LoginTemplate> loginTemplates = new ConcurrentHashMap<>();
+
+    public LoginTemplate loginTemplate(Map<String, String> startupSettings) {
+        return loginTemplates.get(startupSettings);
+    }
+
+    public void rememberLogin(Map<String, String> startupSettings, LoginTemplate template) {
+        if (loginTemplates.size() < MAX_LOGIN_TEMPLATES) {
+            loginTemplates.put(startupSettings, template);
+        }
+    }
 }

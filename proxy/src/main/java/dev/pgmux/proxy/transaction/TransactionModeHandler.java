@@ -66,6 +66,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     /** An immutable copy of {@link #settings}, renewed when they change: servers compare it cheaply. */
     private Map<String, String> settingsSnapshot = Map.of();
+    /** The startup settings as sent, the key of the pool's login templates. */
+    private Map<String, String> startupKey;
     /** Settings the client changed in the current unit, read back before the server is released. */
     private final Set<String> changedSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private boolean resetAllSettings;
@@ -95,6 +97,15 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChangingSql);
         this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
         settings.putAll(client.sessionParameters());
+        startupKey = SettingsSnapshot.of(client.sessionParameters());
+        ServerPool.LoginTemplate template = pool.loginTemplate(startupKey);
+        if (template != null) {
+            // These startup settings were accepted before: no server needed to welcome the client.
+            settings.clear();
+            settings.putAll(template.settings());
+            welcome(template.parameters());
+            return;
+        }
         ctx.channel().config().setAutoRead(false);
         checkout = pool.acquire(ctx.channel().eventLoop());
         checkout.addListener(this::loginServer);
@@ -147,15 +158,21 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
                 settings.put(entry.getKey(), entry.getValue());
             }
         }
-        startupSettings.putAll(settings);
         settingsChanged();
         first.session().applied(settingsSnapshot);
+        pool.rememberLogin(startupKey, new ServerPool.LoginTemplate(reported, settingsSnapshot));
+        pool.release(first);
+        welcome(reported);
+    }
+
+    private void welcome(Map<String, String> reported) {
+        startupSettings.putAll(settings);
+        settingsChanged();
         for (Map.Entry<String, String> parameter : reported.entrySet()) {
             ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
         }
         ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
         ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
-        pool.release(first);
         state = State.IDLE;
         drainHeld();
         if (state == State.IDLE) {
