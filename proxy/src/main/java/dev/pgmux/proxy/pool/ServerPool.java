@@ -150,6 +150,7 @@ public final class ServerPool {
             return;
         }
         server.attach(null);
+        server.setAutoRead(true); // a slow client may have paused it; idle servers must see their close
         synchronized (this) {
             active--;
         }

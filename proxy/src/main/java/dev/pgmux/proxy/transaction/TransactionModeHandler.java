@@ -449,6 +449,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         rewriter.attach(null, null);
         pool.release(done);
         ctx.flush();
+        ctx.channel().config().setAutoRead(true); // in case the server had paused us
     }
 
     /** Asks the server what the client's SET and RESET left, so the next server gets the same. */
