@@ -53,6 +53,25 @@ public final class ClientStatements {
         return def != null;
     }
 
+    /** Takes {@code name} out but keeps its reference: {@link #reattach} or {@link #release} follows. */
+    public StatementDef detach(String name) {
+        return byName.remove(name);
+    }
+
+    /** Puts a detached name back, unless it was registered again meanwhile. */
+    public void reattach(String name, StatementDef def) {
+        if (def != null && byName.putIfAbsent(name, def) != null) {
+            cache.release(def);
+        }
+    }
+
+    /** Drops the reference of a detached definition. */
+    public void release(StatementDef def) {
+        if (def != null) {
+            cache.release(def);
+        }
+    }
+
     /** Forgets everything, as DEALLOCATE ALL, DISCARD ALL or the end of the client do. */
     public void clear() {
         byName.values().forEach(cache::release);

@@ -106,6 +106,11 @@ public final class ServerSession {
         return statements;
     }
 
+    /** The statements this server holds, or null if it never held any. */
+    public ServerStatements existingStatements() {
+        return statements;
+    }
+
     /** An escape-string literal, safe whatever standard_conforming_strings says. */
     public static String literal(String value) {
         StringBuilder out = new StringBuilder(value.length() + 3).append("E'");

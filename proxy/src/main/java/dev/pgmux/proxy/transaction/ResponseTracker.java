@@ -25,6 +25,7 @@ final class ResponseTracker {
     private final ChannelHandlerContext client;
     /** The server reported an error and is discarding messages until the next Sync. */
     private boolean skipping;
+    private int pendingUnits;
 
     ResponseTracker(ChannelHandlerContext client) {
         this.client = client;
@@ -45,6 +46,9 @@ final class ResponseTracker {
             }
         }
         queue.addLast(new Reply(kind, delivery, outcome));
+        if (!kind.skippedAfterError()) {
+            pendingUnits++;
+        }
     }
 
     void expect(Kind kind, Delivery delivery) {
@@ -82,7 +86,7 @@ final class ResponseTracker {
         }
         reply.outcome().observe(frame);
         if (tag == ErrorResponse.TAG && reply.kind().skippedAfterError()) {
-            queue.pollFirst();
+            poll();
             ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
             // Even an injected message's error goes to the client: it answers the message that needed it.
             client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
@@ -96,20 +100,35 @@ final class ResponseTracker {
             frame.release();
         }
         if (reply.kind().completedBy(tag)) {
-            queue.pollFirst();
+            poll();
             reply.outcome().succeeded();
             drain();
         }
     }
 
     private void unwindUntilSync() {
-        while (!queue.isEmpty()) {
-            if (queue.peekFirst() instanceof Reply reply && reply.kind() == Kind.SYNC) {
-                return;
-            }
-            fail(queue.pollFirst());
+        ArrayDeque<Expected> skipped = new ArrayDeque<>();
+        while (!queue.isEmpty() && !(queue.peekFirst() instanceof Reply reply && reply.kind() == Kind.SYNC)) {
+            skipped.push(poll());
         }
-        skipping = true;
+        skipping = queue.isEmpty();
+        // Undo in reverse order, like an undo log: "Close s1; Parse s1" restores the first s1.
+        while (!skipped.isEmpty()) {
+            fail(skipped.pop());
+        }
+    }
+
+    /** Units (up to a Sync or a simple Query) sent but not yet answered by their ReadyForQuery. */
+    int pendingUnits() {
+        return pendingUnits;
+    }
+
+    private Expected poll() {
+        Expected entry = queue.pollFirst();
+        if (entry instanceof Reply reply && !reply.kind().skippedAfterError()) {
+            pendingUnits--;
+        }
+        return entry;
     }
 
     private static void fail(Expected entry) {
@@ -125,7 +144,7 @@ final class ResponseTracker {
     /** Emits the synthetic responses now at the head of the queue. */
     private void drain() {
         while (queue.peekFirst() instanceof Synthetic synthetic) {
-            queue.pollFirst();
+            poll();
             client.write(synthetic.frame(), client.voidPromise());
             synthetic.outcome().succeeded();
         }
@@ -134,7 +153,7 @@ final class ResponseTracker {
     /** The server is gone: everything owed is failed and released. */
     void abandon() {
         while (!queue.isEmpty()) {
-            fail(queue.pollFirst());
+            fail(poll());
         }
         skipping = false;
     }

@@ -75,7 +75,11 @@ final class StatementRewriter {
         return server.session().statements(maxServerStatements);
     }
 
-    void parse(ByteBuf frame) {
+    /**
+     * @param statusSettled the server's last transaction status still holds for this message (no earlier
+     *                      unit unanswered, nothing executed yet in this one) and is not failed
+     */
+    void parse(ByteBuf frame, boolean statusSettled) {
         Parse parse = FrontendCodec.decodeParse(frame);
         if (SessionChanges.of(parse.query()) != SessionChanges.NONE) {
             sessionChangingSql.accept(parse.query());
@@ -111,8 +115,15 @@ final class StatementRewriter {
         if (mode == PreparedStatementMode.STRIP) {
             send(new Parse("", parse.query(), parse.parameterTypes()));
             responses.expect(Kind.PARSE, Delivery.CLIENT, undo);
-        } else if (held().holds(def)) {
+        } else if (held().holds(def) && statusSettled) {
             responses.synthesize(encode(ParseComplete.INSTANCE), undo);
+        } else if (held().holds(def)) {
+            // The transaction may be failed (then Postgres answers 25P02): let the server parse it under a
+            // throwaway name, and give its answer, whatever it is, to the client.
+            send(new Parse(CHECK_STATEMENT, parse.query(), parse.parameterTypes()));
+            responses.expect(Kind.PARSE, Delivery.CLIENT, undo);
+            send(new Close(Close.STATEMENT, CHECK_STATEMENT));
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
         } else {
             makeRoom();
             ServerStatements held = held();
@@ -170,8 +181,19 @@ final class StatementRewriter {
         frame.release();
         // Closing a name that does not exist is not an error in Postgres either. The server keeps its
         // copy: other clients may share it, and its LRU bound closes it when room is needed.
-        statements.remove(close.name());
-        responses.synthesize(encode(CloseComplete.INSTANCE), Expected.Outcome.NONE);
+        String name = close.name();
+        StatementDef closed = statements.detach(name);
+        responses.synthesize(encode(CloseComplete.INSTANCE), new Expected.Outcome() {
+            @Override
+            public void succeeded() {
+                statements.release(closed);
+            }
+
+            @Override
+            public void failed(ErrorResponse error) {
+                statements.reattach(name, closed); // skipped after an error: the name lives on
+            }
+        });
     }
 
     /** The definition a client statement name stands for, or null when the message goes through as it is. */
@@ -194,6 +216,21 @@ final class StatementRewriter {
             return def.serverName();
         }
         makeRoom();
+        if (def.sqlPrepared()) {
+            // Made by SQL PREPARE: only a PREPARE can make it again, and that needs a simple Query,
+            // which the server accepts here only at the start of a unit.
+            held.add(def);
+            send(new Query("PREPARE " + def.serverName() + " " + def.query()));
+            responses.expect(Kind.QUERY, Delivery.SWALLOW, new QueryOutcome() {
+                @Override
+                void completed(boolean failed) {
+                    if (failed) {
+                        held.remove(def);
+                    }
+                }
+            });
+            return def.serverName();
+        }
         if (held.takeStale(def)) {
             send(new Close(Close.STATEMENT, def.serverName()));
             responses.expect(Kind.CLOSE, Delivery.SWALLOW);
@@ -211,10 +248,16 @@ final class StatementRewriter {
 
     /** Closes the server's least recently used statement if it is at its bound. */
     private void makeRoom() {
-        StatementDef evicted = held().evictionCandidate();
+        ServerStatements held = held();
+        StatementDef evicted = held.evictionCandidate();
         if (evicted != null) {
             send(new Close(Close.STATEMENT, evicted.serverName()));
-            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW, new Expected.Outcome() {
+                @Override
+                public void failed(ErrorResponse error) {
+                    held.add(evicted); // skipped after an error: the server still holds it
+                }
+            });
         }
     }
 

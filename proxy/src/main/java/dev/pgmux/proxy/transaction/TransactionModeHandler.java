@@ -15,6 +15,7 @@ import dev.pgmux.proxy.client.ClientErrors;
 import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.prepared.ClientStatements;
+import dev.pgmux.proxy.prepared.ServerStatements;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.server.ServerQuery;
@@ -61,6 +62,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
 
     private final ClientConnection client;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
+    private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
     private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -80,6 +83,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private State state = State.LOGIN;
     /** Extended-protocol messages sent since the last Sync: the server must stay attached. */
     private boolean unsynced;
+    /** An Execute was sent in the current unit: the transaction status may change before its Sync. */
+    private boolean executedInUnit;
     /** After a failed checkout, the client's messages up to its Sync are dropped, as a server would. */
     private boolean discardUntilSync;
 
@@ -304,12 +309,25 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     }
 
     private void toServer(ByteBuf frame) {
+        if (!stalled.isEmpty() || (responses.pendingUnits() > 0 && dependsOnEarlierUnits(frame))) {
+            stall(frame);
+        } else {
+            process(frame);
+        }
+    }
+
+    private void process(ByteBuf frame) {
         byte tag = Frames.tag(frame);
         switch (tag) {
-            case 'Q' -> simpleQuery(frame);
+            case 'Q' -> {
+                unsynced = false; // a simple Query ends any extended-protocol sequence
+                executedInUnit = false;
+                simpleQuery(frame);
+            }
             case 'P' -> {
                 unsynced = true;
-                rewriter.parse(frame);
+                boolean settled = !executedInUnit && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
+                rewriter.parse(frame, settled);
             }
             case 'B' -> {
                 unsynced = true;
@@ -325,10 +343,12 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             }
             case 'E' -> {
                 unsynced = true;
+                executedInUnit = true;
                 forward(frame, Kind.EXECUTE);
             }
             case 'S' -> {
                 unsynced = false;
+                executedInUnit = false;
                 forward(frame, Kind.SYNC);
             }
             case 'F' -> forward(frame, Kind.FUNCTION_CALL);
@@ -337,6 +357,43 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
                 ctx.close();
             }
             default -> server.write(frame); // Flush, CopyData, CopyDone, CopyFail: no reply of their own
+        }
+    }
+
+    /**
+     * Whether handling this message depends on how earlier, still unanswered units turn out: a named
+     * statement's fate (a Parse that may fail, a Close that may be skipped) or the transaction status.
+     * Such a message waits until those units are answered; everything else is pipelined.
+     */
+    private boolean dependsOnEarlierUnits(ByteBuf frame) {
+        return switch (Frames.tag(frame)) {
+            case 'P', 'B', 'C' -> true;
+            case 'D' -> frame.getByte(frame.readerIndex() + Frames.HEADER) == 'S';
+            case 'Q' -> {
+                ByteBuf payload = Frames.payload(frame);
+                yield SqlCommands.mayNeedAnalysis(payload, payload.readerIndex(), payload.readableBytes() - 1);
+            }
+            default -> false;
+        };
+    }
+
+    /** Holds messages, in order and with reads paused, until the server has answered what came before. */
+    private void stall(ByteBuf frame) {
+        stalled.add(frame);
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    private void replayStalled() {
+        while (!stalled.isEmpty() && state == State.ATTACHED) {
+            ByteBuf next = stalled.peek();
+            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next)) {
+                return;
+            }
+            process(stalled.poll());
+        }
+        if (stalled.isEmpty()) {
+            server.flush();
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
@@ -403,6 +460,9 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         }
         responses.onServerFrame(frame); // takes the frame
         if (tag == ReadyForQuery.TAG) {
+            if (!stalled.isEmpty()) {
+                replayStalled();
+            }
             maybeRelease();
         }
     }
@@ -414,20 +474,25 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             return;
         }
         String tag = frame.toString(frame.readerIndex() + Frames.HEADER, length, java.nio.charset.StandardCharsets.US_ASCII);
+        ServerStatements held = server.session().existingStatements();
         if (tag.equals("DISCARD ALL")) {
-            server.session().statements(1).clear();
+            if (held != null) {
+                held.clear();
+            }
             server.session().settingsReset();
             rewriter.statements().clear();
             resetAllSettings = true;
         } else if (tag.equals("DEALLOCATE ALL")) {
-            server.session().statements(1).clear();
+            if (held != null) {
+                held.clear();
+            }
             rewriter.statements().clear();
         }
     }
 
     /** Releases the server when the client's unit of work is over and nothing is owed. */
     private void maybeRelease() {
-        if (state != State.ATTACHED || !responses.idle() || unsynced
+        if (state != State.ATTACHED || !responses.idle() || unsynced || !stalled.isEmpty()
                 || server.transactionStatus() != ReadyForQuery.IDLE.status()) {
             return;
         }
@@ -531,6 +596,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         state = State.CLOSED;
         held.forEach(ReferenceCountUtil::release);
         held.clear();
+        stalled.forEach(ReferenceCountUtil::release);
+        stalled.clear();
         if (before == State.CHECKOUT || before == State.LOGIN) {
             checkout.cancel(false);
         }
