@@ -15,6 +15,7 @@ public final class SqlState {
     public static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
     public static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
     public static final String INVALID_SQL_STATEMENT_NAME = "26000";
+    public static final String IN_FAILED_SQL_TRANSACTION = "25P02";
     public static final String QUERY_CANCELED = "57014";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String CANNOT_CONNECT_NOW = "57P03";

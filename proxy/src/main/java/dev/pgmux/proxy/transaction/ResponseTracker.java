@@ -90,8 +90,9 @@ final class ResponseTracker {
             ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
             // Even an injected message's error goes to the client: it answers the message that needed it.
             client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
-            reply.outcome().failed(error);
+            // Undo what came after the failed message first, then the message itself: an undo log.
             unwindUntilSync();
+            reply.outcome().failed(error);
             return;
         }
         if (reply.delivery() == Delivery.CLIENT) {

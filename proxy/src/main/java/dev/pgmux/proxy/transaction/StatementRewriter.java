@@ -9,6 +9,7 @@ import dev.pgmux.protocol.message.backend.CommandComplete;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.protocol.message.backend.Notice;
 import dev.pgmux.protocol.message.backend.ParseComplete;
+import dev.pgmux.protocol.message.backend.ReadyForQuery;
 import dev.pgmux.protocol.message.frontend.Bind;
 import dev.pgmux.protocol.message.frontend.Close;
 import dev.pgmux.protocol.message.frontend.Describe;
@@ -216,6 +217,12 @@ final class StatementRewriter {
             return def.serverName();
         }
         makeRoom();
+        if (def.sqlPrepared() && server.transactionStatus() == ReadyForQuery.FAILED_TRANSACTION.status()) {
+            // A PREPARE would fail here; Postgres answers a statement that exists with 25P02.
+            failLikeServer(SqlState.IN_FAILED_SQL_TRANSACTION,
+                    "current transaction is aborted, commands ignored until end of transaction block");
+            return NO_SUCH_STATEMENT;
+        }
         if (def.sqlPrepared()) {
             // Made by SQL PREPARE: only a PREPARE can make it again, and that needs a simple Query,
             // which the server accepts here only at the start of a unit.

@@ -387,12 +387,14 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         while (!stalled.isEmpty() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
             if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next)) {
-                return;
+                break;
             }
             process(stalled.poll());
         }
-        if (stalled.isEmpty()) {
+        if (server != null) {
             server.flush();
+        }
+        if (stalled.isEmpty()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
