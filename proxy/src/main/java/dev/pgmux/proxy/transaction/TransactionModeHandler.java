@@ -461,10 +461,10 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
             noteCommand(frame);
         }
         responses.onServerFrame(frame); // takes the frame
+        if (!stalled.isEmpty() && responses.pendingUnits() == 0) {
+            replayStalled(); // also after an error: it may have unwound the unit being waited for
+        }
         if (tag == ReadyForQuery.TAG) {
-            if (!stalled.isEmpty()) {
-                replayStalled();
-            }
             maybeRelease();
         }
     }
