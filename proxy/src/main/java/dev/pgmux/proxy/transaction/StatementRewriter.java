@@ -53,6 +53,8 @@ final class StatementRewriter {
     private final Consumer<String> sessionChangingSql;
     private ServerConnection server;
     private ResponseTracker responses;
+    /** Earlier messages of the current unit were sent: a simple Query may not be injected now. */
+    private boolean sequenceOpen;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<String> sessionChangingSql) {
@@ -66,6 +68,10 @@ final class StatementRewriter {
     void attach(ServerConnection server, ResponseTracker responses) {
         this.server = server;
         this.responses = responses;
+    }
+
+    void sequenceOpen(boolean open) {
+        this.sequenceOpen = open;
     }
 
     ClientStatements statements() {
@@ -223,9 +229,21 @@ final class StatementRewriter {
                     "current transaction is aborted, commands ignored until end of transaction block");
             return NO_SUCH_STATEMENT;
         }
+        if (def.sqlPrepared() && sequenceOpen) {
+            // A simple Query would end the open sequence (and drop its unnamed portal): parse the
+            // statement after AS instead, letting the server infer any parameter types.
+            held.add(def);
+            send(new Parse(def.serverName(), statementAfterAs(def.query()), new int[0]));
+            responses.expect(Kind.PARSE, Delivery.SWALLOW, new Expected.Outcome() {
+                @Override
+                public void failed(ErrorResponse error) {
+                    held.remove(def);
+                }
+            });
+            return def.serverName();
+        }
         if (def.sqlPrepared()) {
-            // Made by SQL PREPARE: only a PREPARE can make it again, and that needs a simple Query,
-            // which the server accepts here only at the start of a unit.
+            // Made by SQL PREPARE: a PREPARE makes it again exactly, as a simple Query at the start of a unit.
             held.add(def);
             send(new Query("PREPARE " + def.serverName() + " " + def.query()));
             responses.expect(Kind.QUERY, Delivery.SWALLOW, new QueryOutcome() {
@@ -251,6 +269,24 @@ final class StatementRewriter {
             }
         });
         return def.serverName();
+    }
+
+    /** "(int, text) AS SELECT ..." or "AS SELECT ..." -> "SELECT ...". */
+    static String statementAfterAs(String prepareRest) {
+        String rest = prepareRest.strip();
+        if (rest.startsWith("(")) {
+            int depth = 0;
+            for (int i = 0; i < rest.length(); i++) {
+                char c = rest.charAt(i);
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')' && --depth == 0) {
+                    rest = rest.substring(i + 1).strip();
+                    break;
+                }
+            }
+        }
+        return rest.regionMatches(true, 0, "AS", 0, 2) ? rest.substring(2).strip() : rest;
     }
 
     /** Closes the server's least recently used statement if it is at its bound. */
