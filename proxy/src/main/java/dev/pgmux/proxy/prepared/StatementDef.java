@@ -40,6 +40,51 @@ public final class StatementDef {
         return parameterTypes.clone();
     }
 
+    /**
+     * How many parameters a Bind must supply: the declared types, or the highest {@code $n} in the text
+     * (outside quotes and comments), whichever is more.
+     */
+    public int requiredParameters() {
+        String text = query;
+        int highest = 0;
+        int i = 0;
+        int n = text.length();
+        while (i < n) {
+            char c = text.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = text.indexOf(c, i + 1);
+                i = end < 0 ? n : end + 1;
+            } else if (c == '-' && i + 1 < n && text.charAt(i + 1) == '-') {
+                int end = text.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else if (c == '/' && i + 1 < n && text.charAt(i + 1) == '*') {
+                int end = text.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else if (c == '$' && i + 1 < n && Character.isDigit(text.charAt(i + 1))) {
+                int j = i + 1;
+                while (j < n && Character.isDigit(text.charAt(j))) {
+                    j++;
+                }
+                highest = Math.max(highest, Integer.parseInt(text.substring(i + 1, Math.min(j, i + 9))));
+                i = j;
+            } else if (c == '$') {
+                int close = text.indexOf('$', i + 1);
+                String tag = close < 0 ? null : text.substring(i, close + 1);
+                boolean isTag = tag != null && tag.chars().skip(1).limit(tag.length() - 2L)
+                        .allMatch(ch -> Character.isLetterOrDigit(ch) || ch == '_');
+                if (isTag) {
+                    int end = text.indexOf(tag, close + 1);
+                    i = end < 0 ? n : end + tag.length();
+                } else {
+                    i++;
+                }
+            } else {
+                i++;
+            }
+        }
+        return Math.max(highest, parameterTypes.length);
+    }
+
     /** The name this statement has on every server that holds it. */
     public String serverName() {
         return serverName;

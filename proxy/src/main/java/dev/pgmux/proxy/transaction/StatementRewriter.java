@@ -55,6 +55,8 @@ final class StatementRewriter {
     private ResponseTracker responses;
     /** Earlier messages of the current unit were sent: a simple Query may not be injected now. */
     private boolean sequenceOpen;
+    /** The server's last transaction status holds: no earlier unit unanswered, nothing executed in this one. */
+    private boolean statusSettled;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<String> sessionChangingSql) {
@@ -70,8 +72,9 @@ final class StatementRewriter {
         this.responses = responses;
     }
 
-    void sequenceOpen(boolean open) {
+    void sequenceOpen(boolean open, boolean settled) {
         this.sequenceOpen = open;
+        this.statusSettled = settled;
     }
 
     ClientStatements statements() {
@@ -156,6 +159,20 @@ final class StatementRewriter {
         if (def.changesSession()) {
             sessionChangingSql.accept(def.query());
         }
+        if (cannotPrepareHere(def)) {
+            // In a failed transaction nothing can be prepared. Postgres checks the parameter count
+            // before the transaction state, so say what it would say, and let the server skip to Sync.
+            int supplied = bindParameterCount(frame);
+            int required = def.requiredParameters();
+            frame.release();
+            if (supplied != required) {
+                failLikeServer(SqlState.PROTOCOL_VIOLATION, "bind message supplies " + supplied
+                        + " parameters, but prepared statement \"" + bind.statement() + "\" requires " + required);
+            } else {
+                failInFailedTransaction();
+            }
+            return;
+        }
         String serverName = prepareOnServer(def);
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
         frame.release();
@@ -175,6 +192,10 @@ final class StatementRewriter {
             return;
         }
         frame.release();
+        if (cannotPrepareHere(def)) {
+            failInFailedTransaction();
+            return;
+        }
         send(new Describe(Describe.STATEMENT, prepareOnServer(def)));
         responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, asClientSees(def, describe.name()));
     }
@@ -223,12 +244,6 @@ final class StatementRewriter {
             return def.serverName();
         }
         makeRoom();
-        if (def.sqlPrepared() && server.transactionStatus() == ReadyForQuery.FAILED_TRANSACTION.status()) {
-            // A PREPARE would fail here; Postgres answers a statement that exists with 25P02.
-            failLikeServer(SqlState.IN_FAILED_SQL_TRANSACTION,
-                    "current transaction is aborted, commands ignored until end of transaction block");
-            return NO_SUCH_STATEMENT;
-        }
         if (def.sqlPrepared() && sequenceOpen) {
             // A simple Query would end the open sequence (and drop its unnamed portal): parse the
             // statement after AS instead, letting the server infer any parameter types.
@@ -269,6 +284,29 @@ final class StatementRewriter {
             }
         });
         return def.serverName();
+    }
+
+    /** The server lacks {@code def} and is in a failed transaction, where no Parse or PREPARE succeeds. */
+    private boolean cannotPrepareHere(StatementDef def) {
+        return mode == PreparedStatementMode.REWRITE && statusSettled && !held().holds(def)
+                && server.transactionStatus() == ReadyForQuery.FAILED_TRANSACTION.status();
+    }
+
+    private void failInFailedTransaction() {
+        failLikeServer(SqlState.IN_FAILED_SQL_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block");
+    }
+
+    /** The number of parameter values a Bind carries (after its format codes). */
+    private static int bindParameterCount(ByteBuf frame) {
+        ByteBuf in = Frames.payload(frame);
+        Frames.readCString(in);
+        Frames.readCString(in);
+        Frames.requireReadable(in, 2, "Bind");
+        int formats = in.readUnsignedShort();
+        Frames.requireReadable(in, 2 * formats + 2, "Bind");
+        in.skipBytes(2 * formats);
+        return in.readUnsignedShort();
     }
 
     /** "(int, text) AS SELECT ..." or "AS SELECT ..." -> "SELECT ...". */

@@ -318,7 +318,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
 
     private void process(ByteBuf frame) {
         byte tag = Frames.tag(frame);
-        rewriter.sequenceOpen(unsynced);
+        rewriter.sequenceOpen(unsynced, !executedInUnit && responses.pendingUnits() == 0);
         switch (tag) {
             case 'Q' -> {
                 unsynced = false; // a simple Query ends any extended-protocol sequence
