@@ -37,9 +37,11 @@ interface Placement extends AutoCloseable {
      */
     final class Controlled implements Placement {
         private final WireClient[] holders = new WireClient[2];
+        private final PgmuxHarness harness;
         private int holding;
 
         Controlled(PgmuxHarness harness) throws IOException {
+            this.harness = harness;
             try {
                 holders[0] = pgmuxClient(harness, "holder-0", Duration.ofSeconds(10));
                 holders[1] = pgmuxClient(harness, "holder-1", Duration.ofSeconds(10));
@@ -60,8 +62,13 @@ interface Placement extends AutoCloseable {
                 return;
             }
             int other = 1 - holding;
-            holders[other].query("BEGIN");
-            holders[holding].query("COMMIT");
+            try {
+                holders[other].query("BEGIN");
+                holders[holding].query("COMMIT");
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + "; pools: " + harness.server().runtime().pools().all().stream()
+                        .map(pool -> pool.stats().toString()).toList(), e);
+            }
             holding = other;
         }
 

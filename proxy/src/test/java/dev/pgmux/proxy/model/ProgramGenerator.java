@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Random, seeded programs over a small vocabulary of extended-protocol messages and simple queries. A rough
@@ -35,10 +36,12 @@ final class ProgramGenerator {
         EXEC_ERROR,
         /** BEGIN / COMMIT / ROLLBACK, and so failed transactions. */
         TRANSACTIONS,
-        /** PREPARE q / EXECUTE q / DEALLOCATE q, and the name q in the extended protocol. */
+        /** PREPARE q / EXECUTE q / DEALLOCATE q / DEALLOCATE ALL / DISCARD ALL, and the name q in the extended protocol. */
         SQL_PREPARE,
         /** Several units written at once before reading. */
-        PIPELINE;
+        PIPELINE,
+        /** Close of a statement (Close of a portal stays). */
+        CLOSE_STATEMENT;
 
         static Set<Feature> parse(String list) {
             Set<Feature> features = EnumSet.noneOf(Feature.class);
@@ -92,7 +95,7 @@ final class ProgramGenerator {
     }
 
     static Program generate(long seed, Set<Feature> excluded) {
-        return new ProgramGenerator(seed, excluded).program(seed);
+        return PostgresHazard.avoided(new ProgramGenerator(seed, excluded).program(seed));
     }
 
     private boolean on(Feature feature) {
@@ -132,6 +135,9 @@ final class ProgramGenerator {
             if (random.nextInt(4) == 0) {
                 choices.add("DEALLOCATE ALL");
             }
+            if (random.nextInt(6) == 0) {
+                choices.add("DISCARD ALL");
+            }
         }
         String sql = choices.get(random.nextInt(choices.size()));
         boolean failed = transaction == 'E' && !sql.equals("COMMIT") && !sql.equals("ROLLBACK");
@@ -144,6 +150,12 @@ final class ProgramGenerator {
                 case "EXECUTE q" -> failed = !statements.containsKey("q");
                 case "DEALLOCATE q" -> failed = statements.remove("q") == null;
                 case "DEALLOCATE ALL" -> statements.clear();
+                case "DISCARD ALL" -> {
+                    failed = transaction != 'I'; // not inside a transaction block
+                    if (!failed) {
+                        statements.clear();
+                    }
+                }
                 default -> { }
             }
         }
@@ -164,21 +176,19 @@ final class ProgramGenerator {
     private List<Op> unit() {
         unitFailed = transaction == 'E';
         unnamed = null;
-        List<Op> ops = random.nextBoolean() ? template() : new ArrayList<>();
-        int extra = ops.isEmpty() ? 1 + random.nextInt(7) : random.nextInt(3);
+        // Planned first, generated in order: the shadow then sees the messages as the server will.
+        List<Supplier<Op>> plan = random.nextBoolean() ? template() : new ArrayList<>();
+        int extra = plan.isEmpty() ? 1 + random.nextInt(7) : random.nextInt(3);
         for (int i = 0; i < extra; i++) {
-            Op op = randomMessage();
-            // Mostly append; sometimes insert before the template's tail, so errors land mid-batch. A use of
-            // the unnamed statement always goes after the Parse that made it in this unit.
-            if (!ops.isEmpty() && random.nextInt(3) == 0 && !usesUnnamedStatement(op)) {
-                ops.add(random.nextInt(ops.size()), op);
-            } else {
-                ops.add(op);
-            }
+            // Mostly append; sometimes insert before the template's tail, so errors land mid-batch.
+            int at = !plan.isEmpty() && random.nextInt(3) == 0 ? random.nextInt(plan.size()) : plan.size();
+            plan.add(at, this::randomMessage);
         }
         if (random.nextInt(10) == 0) {
-            ops.add(random.nextInt(ops.size() + 1), Op.flush()); // as drivers do: a Flush before the Sync
+            plan.add(random.nextInt(plan.size() + 1), Op::flush); // as drivers do: a Flush before the Sync
         }
+        List<Op> ops = new ArrayList<>(plan.size() + 1);
+        plan.forEach(step -> ops.add(step.get()));
         ops.add(Op.sync());
         if (unitFailed && transaction == 'T') {
             transaction = 'E';
@@ -190,36 +200,33 @@ final class ProgramGenerator {
         return ops;
     }
 
-    private static boolean usesUnnamedStatement(Op op) {
-        return op instanceof Op.Bind bind && bind.statement().isEmpty()
-                || op instanceof Op.Describe describe && describe.kind() == 'S' && describe.name().isEmpty();
-    }
-
     /** What a driver sends: prepare-and-run, run a prepared name, prepare-and-describe, describe. */
-    private List<Op> template() {
-        List<Op> ops = new ArrayList<>();
+    private List<Supplier<Op>> template() {
+        List<Supplier<Op>> plan = new ArrayList<>();
         switch (random.nextInt(5)) {
             case 0, 1 -> {
                 String name = random.nextInt(3) == 0 ? "" : pick(NAMES);
                 String portal = portalName();
-                ops.add(parse(name, pickSql()));
-                ops.add(bind(portal, name));
-                ops.add(new Op.Describe('P', portal));
-                ops.add(execute(portal));
+                String sql = pickSql();
+                plan.add(() -> parse(name, sql));
+                plan.add(() -> bind(portal, name));
+                plan.add(() -> describePortal(portal));
+                plan.add(() -> execute(portal));
             }
             case 2 -> {
                 String portal = portalName();
-                ops.add(bind(portal, knownName()));
-                ops.add(execute(portal));
+                plan.add(() -> bind(portal, knownName()));
+                plan.add(() -> execute(portal));
             }
             case 3 -> {
                 String name = pick(NAMES);
-                ops.add(parse(name, pickSql()));
-                ops.add(describeStatement(name));
+                String sql = pickSql();
+                plan.add(() -> parse(name, sql));
+                plan.add(() -> describeStatement(name));
             }
-            default -> ops.add(describeStatement(knownName()));
+            default -> plan.add(() -> describeStatement(knownName()));
         }
-        return ops;
+        return plan;
     }
 
     private Op randomMessage() {
@@ -232,10 +239,10 @@ final class ProgramGenerator {
         } else if (roll < 56) {
             return describeStatement(statementName());
         } else if (roll < 64) {
-            return new Op.Describe('P', portalName());
+            return describePortal(portalName());
         } else if (roll < 86) {
             return execute(portalName());
-        } else if (roll < 96) {
+        } else if (roll < 96 && on(Feature.CLOSE_STATEMENT)) {
             String name = random.nextInt(6) == 0 ? "" : statementName();
             if (!unitFailed) {
                 if (name.isEmpty()) {
@@ -280,13 +287,21 @@ final class ProgramGenerator {
             parameters.add(badValue ? "abc" : Integer.toString(random.nextInt(100)));
         }
         if (!unitFailed) {
-            if (sql == null || badValue || count != (PLUS_ONE.equals(sql) ? 1 : 0)) {
+            boolean duplicatePortal = !portal.isEmpty() && portals.containsKey(portal);
+            if (sql == null || badValue || duplicatePortal || count != (PLUS_ONE.equals(sql) ? 1 : 0)) {
                 unitFailed = true;
             } else {
                 portals.put(portal, sql);
             }
         }
         return new Op.Bind(portal, statement, List.copyOf(parameters));
+    }
+
+    private Op describePortal(String portal) {
+        if (!portals.containsKey(portal)) {
+            unitFailed = true;
+        }
+        return new Op.Describe('P', portal);
     }
 
     private Op describeStatement(String name) {

@@ -14,10 +14,18 @@ import java.time.Duration;
 final class ProgramRunner {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
 
-    /** How a run ended: {@code mismatch} is null when every batch was answered the same. */
-    record Result(Program program, int batchesRun, String mismatch) {
+    /**
+     * How a run ended: {@code mismatch} (the report) and {@code difference} are null when every batch was
+     * answered the same.
+     */
+    record Result(Program program, int batchesRun, String mismatch, Responses.Difference difference) {
         boolean matched() {
             return mismatch == null;
+        }
+
+        /** The kind of difference, without the names and numbers that vary between occurrences. */
+        String signature() {
+            return difference == null ? null : difference.signature();
         }
     }
 
@@ -50,11 +58,11 @@ final class ProgramRunner {
                     difference = new Responses.Difference(Responses.relevant(actual.messages()).size(), actual.failure());
                 }
                 if (difference != null) {
-                    return new Result(program, i + 1, report(program, placement, i, expected, actual, difference));
+                    return new Result(program, i + 1, report(program, placement, i, expected, actual, difference), difference);
                 }
                 status = WireClient.lastStatus(actual.messages());
             }
-            return new Result(program, program.batches().size(), null);
+            return new Result(program, program.batches().size(), null, null);
         }
     }
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,18 +26,23 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on a direct Postgres connection and through pgmux's transaction port, where consecutive batches land on
  * different servers. The client must see exactly what the direct server sends.
  *
+ * <p>Each sweep runs programs until its count or time budget is spent, keeps one example of every distinct
+ * difference (shrunk to a small program where placement is reproducible) and fails with all of them.
+ *
  * <p>Knobs (system properties): {@code pgmux.model.seed} (first seed), {@code pgmux.model.programs} (per
  * sweep), {@code pgmux.model.budgetSeconds} (per sweep), {@code pgmux.model.exclude} (comma-separated
- * {@link Feature}s to leave out, to look past a known difference), {@code pgmux.model.keepGoing} (collect
- * every distinct mismatch instead of stopping at the first).
+ * {@link Feature}s to leave out, to look past a known difference), {@code pgmux.model.keepGoing=false}
+ * (stop a sweep at its first difference), {@code pgmux.model.verbose} (print every shrinking trial).
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ResponseOrderModelTest {
     private static final long FIRST_SEED = Long.getLong("pgmux.model.seed", 20_261_121L);
-    private static final int PROGRAMS = Integer.getInteger("pgmux.model.programs", 200);
-    private static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Integer.getInteger("pgmux.model.budgetSeconds", 25));
+    private static final int PROGRAMS = Integer.getInteger("pgmux.model.programs", 150);
+    private static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Integer.getInteger("pgmux.model.budgetSeconds", 15));
     private static final Set<Feature> EXCLUDED = Feature.parse(System.getProperty("pgmux.model.exclude"));
-    private static final boolean KEEP_GOING = Boolean.getBoolean("pgmux.model.keepGoing");
+    private static final boolean KEEP_GOING = Boolean.parseBoolean(System.getProperty("pgmux.model.keepGoing", "true"));
+    /** Shrinking trials per distinct difference. */
+    private static final int SHRINK_TRIALS = 250;
 
     private static PgmuxHarness pgmux;
 
@@ -56,7 +62,7 @@ class ResponseOrderModelTest {
     @Test
     void controlledPlacementAlternatesServers() throws IOException {
         try (Placement placement = new Placement.Controlled(pgmux);
-             WireClient client = Placement.pgmuxClient(pgmux, "probe", java.time.Duration.ofSeconds(5))) {
+             WireClient client = Placement.pgmuxClient(pgmux, "probe", Duration.ofSeconds(5))) {
             List<String> pids = new ArrayList<>();
             boolean[] switches = {false, false, true, false, true, true};
             for (boolean switchServer : switches) {
@@ -76,68 +82,80 @@ class ResponseOrderModelTest {
     /** Reproducible: the seed alone fixes the program and which server each batch runs on. */
     @Test
     void randomProgramsWithControlledPlacement() throws IOException {
-        Sweep sweep = new Sweep("controlled");
-        long seed = FIRST_SEED;
+        controlledSweep(pgmux, "controlled", FIRST_SEED);
+    }
+
+    /**
+     * The same with room for only two statements per server, so that pgmux evicts (closes) statements
+     * in the middle of batches and prepares them again later.
+     */
+    @Test
+    void randomProgramsWithEvictions() throws IOException {
+        try (PgmuxHarness small = ModelSupport.startPgmux(tenant -> tenant.withPreparedStatements(
+                tenant.preparedStatements().withMaxPerServer(2)))) {
+            controlledSweep(small, "controlled, 2 statements per server", FIRST_SEED + 2_000_000);
+        }
+    }
+
+    private static void controlledSweep(PgmuxHarness harness, String name, long firstSeed) throws IOException {
+        Sweep sweep = new Sweep(name);
         long deadline = System.nanoTime() + BUDGET_NANOS;
-        Placement placement = new Placement.Controlled(pgmux);
+        List<ProgramRunner.Result> failures = new ArrayList<>();
+        Placement placement = new Placement.Controlled(harness);
         try {
+            long seed = firstSeed;
             for (int i = 0; i < PROGRAMS && System.nanoTime() < deadline; i++, seed++) {
-                Program program = ProgramGenerator.generate(seed, EXCLUDED);
-                ProgramRunner.Result result = new ProgramRunner(pgmux).run(program, placement);
+                ProgramRunner.Result result = new ProgramRunner(harness).run(ProgramGenerator.generate(seed, EXCLUDED), placement);
                 sweep.ran(result);
                 if (result.matched()) {
                     continue;
                 }
-                // Fresh holders after a mismatch: the failed client may have left its server mid-sequence.
-                placement.close();
-                placement = new Placement.Controlled(pgmux);
-                Placement shrinking = placement;
-                ProgramRunner.Result small = new Shrinker(p -> new ProgramRunner(pgmux).run(p, shrinking), 400).shrink(result);
-                sweep.mismatch(result, small);
+                failures.add(result);
                 if (!KEEP_GOING) {
                     break;
                 }
+                // Fresh holders: the failed client may have left its server mid-sequence.
                 placement.close();
-                placement = new Placement.Controlled(pgmux);
+                placement = new Placement.Controlled(harness);
             }
         } finally {
             placement.close();
         }
-        sweep.finish();
+        sweep.shrinkAndReport(harness, failures);
     }
 
     /**
-     * As the brief of transaction mode has it: other clients run simple queries meanwhile, so the
-     * program's batches land wherever a server is free. Placement is not reproducible, the program is.
+     * Three other clients run simple queries through pgmux meanwhile, so the program's batches land on
+     * whichever server is free. The program is reproducible from its seed, the placement is not: each
+     * difference is tried again with controlled placement afterwards, and shrunk there when it recurs.
      */
     @Test
     void randomProgramsWithBackgroundClients() throws IOException {
         Sweep sweep = new Sweep("background");
         long seed = FIRST_SEED + 1_000_000;
         long deadline = System.nanoTime() + BUDGET_NANOS;
-        long backgroundQueries;
+        List<ProgramRunner.Result> failures = new ArrayList<>();
         try (Placement.Background placement = new Placement.Background(pgmux, 3)) {
             for (int i = 0; i < PROGRAMS && System.nanoTime() < deadline; i++, seed++) {
-                Program program = ProgramGenerator.generate(seed, EXCLUDED);
-                ProgramRunner.Result result = new ProgramRunner(pgmux).run(program, placement);
+                ProgramRunner.Result result = new ProgramRunner(pgmux).run(ProgramGenerator.generate(seed, EXCLUDED), placement);
                 sweep.ran(result);
                 if (!result.matched()) {
-                    sweep.mismatch(result, null);
+                    failures.add(result);
                     if (!KEEP_GOING) {
                         break;
                     }
                 }
             }
-            backgroundQueries = placement.queries();
+            System.out.printf("background clients ran %d queries meanwhile%n", placement.queries());
         }
-        System.out.printf("background clients ran %d queries meanwhile%n", backgroundQueries);
-        sweep.finish();
+        sweep.shrinkAndReport(pgmux, failures);
     }
 
     /** Counts what ran and keeps the mismatches, one per distinct first difference. */
     private static final class Sweep {
         private final String name;
         private final long started = System.nanoTime();
+        private long ranNanos;
         private final Map<String, String> mismatches = new LinkedHashMap<>();
         private int programs;
         private int batches;
@@ -149,6 +167,7 @@ class ResponseOrderModelTest {
         }
 
         void ran(ProgramRunner.Result result) {
+            ranNanos = System.nanoTime() - started;
             programs++;
             batches += result.batchesRun();
             messages += result.program().batches().subList(0, result.batchesRun()).stream().mapToInt(b -> b.ops().size()).sum();
@@ -157,8 +176,12 @@ class ResponseOrderModelTest {
             }
         }
 
+        boolean isNew(ProgramRunner.Result result) {
+            return !mismatches.containsKey(result.signature());
+        }
+
         void mismatch(ProgramRunner.Result original, ProgramRunner.Result shrunk) {
-            String key = signature(shrunk != null ? shrunk.mismatch() : original.mismatch());
+            String key = original.signature();
             if (mismatches.containsKey(key)) {
                 return;
             }
@@ -168,20 +191,33 @@ class ResponseOrderModelTest {
             System.out.println("=== mismatch (" + name + ") ===\n" + text);
         }
 
-        /** The first-difference line without the numbers that vary (server names, indexes). */
-        private static String signature(String mismatch) {
-            for (String line : mismatch.split("\n")) {
-                if (line.contains("first difference")) {
-                    return line.replaceAll("pgmux_[0-9a-z]+", "pgmux_N").replaceAll("message \\d+", "message N");
+        /**
+         * Runs the first failure of each kind again with controlled placement (the program's own switches),
+         * shrinks it when it fails again, within its own time budget; then fails with one of each kind.
+         */
+        void shrinkAndReport(PgmuxHarness harness, List<ProgramRunner.Result> failures) throws IOException {
+            long shrinkDeadline = System.nanoTime() + BUDGET_NANOS;
+            for (ProgramRunner.Result failure : failures) {
+                ProgramRunner.Result small = null;
+                if (System.nanoTime() < shrinkDeadline && isNew(failure)) {
+                    try (Placement placement = new Placement.Controlled(harness)) {
+                        ProgramRunner.Result again = new ProgramRunner(harness).run(failure.program(), placement);
+                        if (!again.matched()) {
+                            small = new Shrinker(p -> new ProgramRunner(harness).run(p, placement), SHRINK_TRIALS, shrinkDeadline)
+                                    .shrink(again);
+                        }
+                    }
                 }
+                mismatch(failure, small);
             }
-            return mismatch;
+            finish();
         }
 
         void finish() {
-            System.out.printf("%s sweep: %d programs, %d batches, %d messages in %d ms; %d programs mismatched, %d distinct%n",
-                    name, programs, batches, messages, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
-                    failedPrograms, mismatches.size());
+            System.out.printf("%s sweep: %d programs, %d batches, %d messages in %d ms (then %d ms shrinking); "
+                            + "%d programs mismatched, %d distinct%n",
+                    name, programs, batches, messages, TimeUnit.NANOSECONDS.toMillis(ranNanos),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started - ranNanos), failedPrograms, mismatches.size());
             if (!mismatches.isEmpty()) {
                 fail(mismatches.size() + " distinct mismatch(es) in " + failedPrograms + " of " + programs + " programs ("
                         + name + " placement):\n\n" + String.join("\n\n", mismatches.values()));

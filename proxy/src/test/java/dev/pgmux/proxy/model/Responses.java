@@ -19,7 +19,15 @@ final class Responses {
     }
 
     /** The first difference, or null when both answered the same. */
-    record Difference(int index, String what) {}
+    record Difference(int index, String what) {
+        /** What differs, with pgmux's server names, the client's names and counts replaced by placeholders. */
+        String signature() {
+            return what.replaceAll("pgmux_[0-9a-z]+", "pgmux_N")
+                    .replaceAll("\"(s1|s2|s3|q)\"", "\"NAME\"")
+                    .replaceAll("\\d+ parameters", "N parameters")
+                    .replaceAll("requires \\d+", "requires N");
+        }
+    }
 
     static List<BackendMessage> relevant(List<BackendMessage> messages) {
         return messages.stream().filter(m -> m.tag() != 'N' && m.tag() != 'S' && m.tag() != 'K' && m.tag() != 'A').toList();

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Makes a failing program smaller while it still fails: cut after the failing batch, drop whole batches,
- * drop single messages (never a batch's last Sync or Query), then drop server switches. Only meaningful
+ * drop single messages (never a Sync), then drop server switches. Only meaningful
  * with a reproducible placement.
  */
 final class Shrinker {
@@ -19,11 +19,14 @@ final class Shrinker {
 
     private final Trial trial;
     private final int maxTrials;
+    private final long deadlineNanos;
     private int trials;
 
-    Shrinker(Trial trial, int maxTrials) {
+    /** At most {@code maxTrials} runs, none started after {@code deadlineNanos} ({@link System#nanoTime()}). */
+    Shrinker(Trial trial, int maxTrials, long deadlineNanos) {
         this.trial = trial;
         this.maxTrials = maxTrials;
+        this.deadlineNanos = deadlineNanos;
     }
 
     ProgramRunner.Result shrink(ProgramRunner.Result failing) throws IOException {
@@ -50,9 +53,8 @@ final class Shrinker {
                     Batch batch = best.program().batches().get(b);
                     List<Op> ops = new ArrayList<>(batch.ops());
                     Op removed = ops.remove(o);
-                    boolean unitEnd = removed.readyCount() > 0;
-                    boolean lastOp = o == batch.ops().size() - 1;
-                    if ((unitEnd && lastOp) || ops.isEmpty()) {
+                    // A Sync stays: without it a unit would run into the next one, which no driver sends.
+                    if (removed instanceof Op.Sync || ops.isEmpty() || ops.get(ops.size() - 1).readyCount() == 0) {
                         continue;
                     }
                     var result = attempt(best, replace(best.program(), b, new Batch(List.copyOf(ops), batch.switchServer())));
@@ -82,15 +84,23 @@ final class Shrinker {
     }
 
     private java.util.Optional<ProgramRunner.Result> attempt(ProgramRunner.Result best, Program candidate) throws IOException {
-        if (candidate.messageCount() >= best.program().messageCount() && candidate.equals(best.program())) {
+        if (candidate.equals(best.program()) || trials >= maxTrials || System.nanoTime() > deadlineNanos
+                || PostgresHazard.present(candidate)) {
             return java.util.Optional.empty();
         }
         trials++;
+        if (Boolean.getBoolean("pgmux.model.verbose")) {
+            System.out.println("shrink trial " + trials + ":\n" + candidate.describe(Integer.MAX_VALUE));
+        }
         ProgramRunner.Result result = trial.run(candidate);
-        if (result.matched()) {
+        if (Boolean.getBoolean("pgmux.model.verbose")) {
+            System.out.println(result.matched() ? "  -> same" : "  -> differs: " + result.mismatch());
+        }
+        // Only the same kind of difference counts: shrinking must not wander off to another bug.
+        if (result.matched() || !result.signature().equals(best.signature())) {
             return java.util.Optional.empty();
         }
-        return java.util.Optional.of(new ProgramRunner.Result(candidate, result.batchesRun(), result.mismatch()));
+        return java.util.Optional.of(result);
     }
 
     private static Program truncated(Program program, int batches) {
