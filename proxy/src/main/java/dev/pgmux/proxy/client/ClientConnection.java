@@ -112,6 +112,21 @@ public final class ClientConnection {
         }
     }
 
+    /**
+     * The end of a connection after an exception in its pipeline: a protocol violation (also one the
+     * frame decoder found) gets its FATAL error first; anything else is a bug of ours, logged, and closes.
+     */
+    public void failed(Throwable cause, org.slf4j.Logger log) {
+        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        if (root instanceof dev.pgmux.protocol.frame.ProtocolException e) {
+            fatal(e.sqlState(), e.getMessage());
+        } else {
+            log.warn("{}: closing after an unexpected error: {}", this, root.toString(), root);
+            channel.close();
+        }
+    }
+
     /** Gives back what the client held outside its channel (tenant slot, cancel key); idempotent. */
     public void released() {
         if (released) {

@@ -290,12 +290,16 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException e && state != State.DONE) {
-            fail(e.sqlState(), e.getMessage());
+        cancelTimeout();
+        boolean protocolError = cause instanceof ProtocolException
+                || (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof ProtocolException);
+        if (state != State.DONE && protocolError) {
+            state = State.DONE;
+            client.failed(cause, log);
         } else {
-            log.debug("{}: closing after error during login: {}", client, root.toString());
-            cancelTimeout();
+            // A failed TLS handshake or a reset during login: the client's problem, not worth a warning.
+            log.debug("{}: closing during login: {}", client, cause.toString());
+            state = State.DONE;
             ctx.close();
         }
     }

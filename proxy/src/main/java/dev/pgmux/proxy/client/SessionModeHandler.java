@@ -298,12 +298,6 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException e) {
-            client.fatal(e.sqlState(), e.getMessage());
-        } else {
-            log.debug("{}: closing after error: {}", client, root.toString());
-            ctx.close();
-        }
+        client.failed(cause, log);
     }
 }

@@ -627,12 +627,6 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (root instanceof ProtocolException e) {
-            client.fatal(e.sqlState(), e.getMessage());
-        } else {
-            log.warn("{}: closing after error: {}", client, root.toString(), root);
-            ctx.close();
-        }
+        client.failed(cause, log);
     }
 }
