@@ -8,6 +8,8 @@ public final class ClientStatements {
     private final StatementCache cache;
     private final int maxStatements;
     private final Map<String, StatementDef> byName = new HashMap<>();
+    /** Per name, the plan generation of its definition this client has seen (see StatementDef#generation). */
+    private final Map<String, Integer> seenGeneration = new HashMap<>();
 
     public ClientStatements(StatementCache cache, int maxStatements) {
         this.cache = cache;
@@ -34,7 +36,21 @@ public final class ClientStatements {
     public StatementDef register(String name, String query, int[] parameterTypes, boolean sqlPrepared) {
         StatementDef def = cache.acquire(query, parameterTypes, sqlPrepared);
         byName.put(name, def);
+        seenGeneration.put(name, def.generation());
         return def;
+    }
+
+    /**
+     * Whether this client's view of {@code name} predates a result-shape change another client ran into:
+     * on a direct connection it would get "cached plan must not change result type" once, too.
+     */
+    public boolean planOutdated(String name, StatementDef def) {
+        return seenGeneration.getOrDefault(name, def.generation()) < def.generation();
+    }
+
+    /** The client now knows of the latest plan change of {@code name}'s definition. */
+    public void planSeen(String name, StatementDef def) {
+        seenGeneration.put(name, def.generation());
     }
 
     /** Forgets {@code name} if it still means {@code def} (a failed Parse undoes its registration this way). */
@@ -46,6 +62,7 @@ public final class ClientStatements {
 
     /** Forgets {@code name}, as Close or DEALLOCATE do; returns whether it existed. */
     public boolean remove(String name) {
+        seenGeneration.remove(name);
         StatementDef def = byName.remove(name);
         if (def != null) {
             cache.release(def);
@@ -76,6 +93,7 @@ public final class ClientStatements {
     public void clear() {
         byName.values().forEach(cache::release);
         byName.clear();
+        seenGeneration.clear();
     }
 
     public int size() {

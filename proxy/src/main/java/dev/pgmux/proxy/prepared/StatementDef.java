@@ -15,6 +15,8 @@ public final class StatementDef {
     private final boolean sqlPrepared;
     private final boolean changesSession;
     final AtomicInteger references = new AtomicInteger();
+    /** Bumped when a server reports that this statement's result shape changed (DDL). */
+    private final AtomicInteger generation = new AtomicInteger();
 
     StatementDef(String query, int[] parameterTypes, boolean sqlPrepared, String serverName, boolean changesSession) {
         this.query = query;
@@ -83,6 +85,15 @@ public final class StatementDef {
             }
         }
         return Math.max(highest, parameterTypes.length);
+    }
+
+    public int generation() {
+        return generation.get();
+    }
+
+    /** A server reported a changed result shape to a client that had seen {@code seen}: a new generation. */
+    public void planChanged(int seen) {
+        generation.compareAndSet(seen, seen + 1);
     }
 
     /** The name this statement has on every server that holds it. */

@@ -46,6 +46,7 @@ final class StatementRewriter {
     private static final String NO_SUCH_STATEMENT = "pgmux/no such statement";
     /** A name only ever used to let the server check a query, closed right after. */
     private static final String CHECK_STATEMENT = "pgmux/check";
+    private static final String CACHED_PLAN_CHANGED = "cached plan must not change result type";
 
     private final PreparedStatementMode mode;
     private final ClientStatements statements;
@@ -137,6 +138,10 @@ final class StatementRewriter {
         } else {
             makeRoom();
             ServerStatements held = held();
+            if (held.takeStale(def)) {
+                send(new Close(Close.STATEMENT, def.serverName()));
+                responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+            }
             held.add(def);
             send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
             responses.expect(Kind.PARSE, Delivery.CLIENT, new Expected.Outcome() {
@@ -158,6 +163,14 @@ final class StatementRewriter {
         }
         if (def.changesSession()) {
             sessionChangingSql.accept(def.query());
+        }
+        if (statements.planOutdated(bind.statement(), def)) {
+            // Another client's server reported that this statement's result shape changed (DDL); this
+            // client's own Postgres session would report it once too, so its driver re-describes.
+            frame.release();
+            statements.planSeen(bind.statement(), def);
+            failLikeServer(SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED);
+            return;
         }
         if (cannotPrepareHere(def)) {
             // In a failed transaction nothing can be prepared. Postgres checks the parameter count
@@ -377,8 +390,12 @@ final class StatementRewriter {
             @Override
             public void failed(ErrorResponse error) {
                 if (error != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.code())
-                        && error.message() != null && error.message().startsWith("cached plan must not change result type")) {
+                        && error.message() != null && error.message().startsWith(CACHED_PLAN_CHANGED)) {
                     held.markStale(def);
+                    if (!statements.planOutdated(clientName, def)) {
+                        def.planChanged(def.generation());
+                    }
+                    statements.planSeen(clientName, def);
                 }
             }
         };

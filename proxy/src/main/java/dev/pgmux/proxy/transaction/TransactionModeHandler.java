@@ -73,6 +73,8 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private Map<String, String> startupKey;
     /** Settings the client changed in the current unit, read back before the server is released. */
     private final Set<String> changedSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    /** Of those, the ones last RESET: they return to the client's startup value, as on a direct connection. */
+    private final Set<String> resetSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private boolean resetAllSettings;
     private ChannelHandlerContext ctx;
     private ServerPool pool;
@@ -424,6 +426,13 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private void sessionChangingSql(String sql) {
         SessionChanges changes = SessionChanges.of(sql);
         changedSettings.addAll(changes.names());
+        for (String name : changes.names()) {
+            if (changes.resets().contains(name)) {
+                resetSettings.add(name);
+            } else {
+                resetSettings.remove(name);
+            }
+        }
         resetAllSettings |= changes.resetAll();
     }
 
@@ -502,6 +511,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         if (resetAllSettings) {
             resetAllSettings = false;
             changedSettings.clear();
+            resetSettings.clear();
             settings.clear();
             settings.putAll(startupSettings);
             settingsChanged();
@@ -523,7 +533,10 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     /** Asks the server what the client's SET and RESET left, so the next server gets the same. */
     private void readBackSettings() {
         List<String> names = new ArrayList<>(changedSettings);
+        Set<String> resets = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        resets.addAll(resetSettings);
         changedSettings.clear();
+        resetSettings.clear();
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < names.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append("pg_catalog.current_setting(")
@@ -549,13 +562,17 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
                     return;
                 }
                 for (int i = 0; i < names.size(); i++) {
+                    String name = names.get(i);
                     String value = values.get(i);
-                    if (value == null) {
-                        settings.remove(names.get(i));
-                    } else {
-                        settings.put(names.get(i), value);
+                    target.session().changedByClient(name, value);
+                    if (resets.contains(name) && startupSettings.containsKey(name)) {
+                        value = startupSettings.get(name); // applied again at the next checkout
                     }
-                    target.session().changedByClient(names.get(i), value);
+                    if (value == null) {
+                        settings.remove(name);
+                    } else {
+                        settings.put(name, value);
+                    }
                 }
                 settingsChanged();
             }

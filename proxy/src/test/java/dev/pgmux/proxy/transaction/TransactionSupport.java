@@ -45,8 +45,13 @@ final class TransactionSupport {
         }
     }
 
+    /**
+     * pgjdbc connection properties; every connection gets a socket timeout, so that a response pgmux never
+     * delivers fails the test instead of blocking it (a blocked socket read ignores JUnit's timeout).
+     */
     static Properties props(String... keyValues) {
         Properties p = new Properties();
+        p.setProperty("socketTimeout", "30");
         for (int i = 0; i < keyValues.length; i += 2) {
             p.setProperty(keyValues[i], keyValues[i + 1]);
         }
@@ -133,7 +138,7 @@ final class TransactionSupport {
         }
 
         static Holder open(PgmuxHarness pgmux, TestRole role) throws SQLException {
-            return open(pgmux, role, new Properties());
+            return open(pgmux, role, props());
         }
 
         /** Ends the transaction: the server goes back to the pool. */
