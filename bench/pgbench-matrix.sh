@@ -12,16 +12,17 @@
 # Logs, configurations and raw pgbench output stay under target/bench-results/<date>/.
 # See docs/benchmarks.md for what is measured and how to read it.
 set -uo pipefail
+export LC_NUMERIC=C
 
 usage() {
   cat <<'EOF'
 usage: bench/pgbench-matrix.sh [options]
 
   --quick                smoke run: --duration 3 --runs 1 --warmup 1, cases simple, prepared,
-                         connect-per-transaction and 500 clients only
+                         connect-per-transaction and 500 clients only (500 clients run at least 10 s)
   --runs N               runs per cell, interleaved across targets; the median is reported (default 3)
   --duration S           seconds per pgbench run (default 15)
-  --warmup S             seconds of untimed pgbench per target and protocol before the first run (default 5)
+  --warmup S             seconds of untimed pgbench per target and protocol before the first run (default 10)
   --scale N              pgbench -i scale (default 10)
   --pool-size N          server connections per pool, pgmux and PgBouncer alike (default 20)
   --jobs N               pgbench -j (default 2)
@@ -49,7 +50,7 @@ cd "$repo" || exit 1
 cmdline="bench/pgbench-matrix.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
-runs=3 duration=15 warmup=5 scale=10 pool_size=20 jobs=2
+runs=3 duration=15 warmup=10 scale=10 pool_size=20 jobs=2
 quick=0 build=0 install_pgbouncer=0 use_pgbouncer=1 session_all=0
 markdown_out="" jar_arg="" cases_arg="" targets_arg=""
 runs_set=0 duration_set=0 warmup_set=0
@@ -148,29 +149,23 @@ drop_target() {
 }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# A port below the kernel's ephemeral range (so that no outgoing connection takes it meanwhile) that
+# no socket uses in any state (a TIME_WAIT left on a port is enough to make a listener's bind fail).
 used_ports=" "
+eph_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+[ "${eph_low:-0}" -gt 20000 ] 2>/dev/null || eph_low=32768
 free_port() {
   local p i
   for i in $(seq 1 500); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((15000 + RANDOM % (eph_low - 15000)))
     case "$used_ports" in *" $p "*) continue ;; esac
-    if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+    if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
       used_ports+="$p "
       echo "$p"
       return 0
     fi
   done
   return 1
-}
-
-# utime+stime of a process in clock ticks (all its threads), from /proc/PID/stat
-cpu_ticks() {
-  local stat rest
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo ""; return; }
-  rest=${stat##*) }
-  # shellcheck disable=SC2086
-  set -- $rest
-  echo $(( ${12} + ${13} ))
 }
 
 # Stops a process this script started: TERM, up to 15 s, then KILL.
@@ -200,6 +195,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$bench_pid" ]; then stop_pid "$bench_pid" pgbench; fi
+  if [ -n "${sampler_pid:-}" ]; then kill "$sampler_pid" 2>/dev/null; fi
   if [ -n "$pgmux_pid" ]; then log "stopping pgmux (pid $pgmux_pid)"; stop_pid "$pgmux_pid" pgmux; fi
   if [ -n "$pgbouncer_pid" ]; then log "stopping PgBouncer (pid $pgbouncer_pid)"; stop_pid "$pgbouncer_pid" pgbouncer; fi
   if [ "$pg_started" = 1 ]; then
@@ -418,45 +414,85 @@ fi
 
 pid_of() { case "$1" in pgmux-*) echo "$pgmux_pid" ;; pgbouncer) echo "$pgbouncer_pid" ;; *) echo "" ;; esac; }
 
-# Clients for a target: session mode gets at most pool_size (see docs/benchmarks.md).
+# Session mode gets at most pool_size clients (unless --session-all-clients): pgbench logs all its
+# clients in before the first transaction, and a session-mode pooler gives every logged-in client a
+# server of its own, so client pool_size+1 waits for a server that an idle client of the same
+# pgbench holds, until checkout_timeout. Its ratio is then taken against direct Postgres with the
+# same number of clients ("direct-pool", run only for those cases).
+session_capped() { has_target pgmux-session && [ "$session_all" = 0 ] && [ "${case_clients[$1]}" -gt "$pool_size" ]; }
 clients_for() {
   local c=${case_clients[$1]}
-  if [ "$2" = pgmux-session ] && [ "$session_all" = 0 ] && [ "$c" -gt "$pool_size" ]; then echo "$pool_size"; else echo "$c"; fi
+  case "$2" in
+    direct-pool) echo "$pool_size" ;;
+    pgmux-session) if session_capped "$1"; then echo "$pool_size"; else echo "$c"; fi ;;
+    *) echo "$c" ;;
+  esac
+}
+port_for() { if [ "$1" = direct-pool ]; then echo "${port[direct]}"; else echo "${port[$1]}"; fi; }
+# 500 logins take seconds of the run: that case runs at least 10 s (pgbench's TPS leaves them out).
+duration_for() { if [ "$1" = c500 ] && [ "$duration" -lt 10 ]; then echo 10; else echo "$duration"; fi; }
+
+# "EPOCHREALTIME ticks" every 0.2 s, ticks = utime+stime of the whole process (all threads).
+sample_cpu() {
+  local pid=$1 line f
+  while read -r line <"/proc/$pid/stat"; do
+    read -ra f <<<"${line##*) }"
+    echo "$EPOCHREALTIME $(( f[11] + f[12] ))"
+    sleep 0.2
+  done 2>/dev/null
 }
 
-# run_case CASE TARGET RUN: appends one line to $results_dir/runs.tsv:
-#   case target run status tps lat_mean_ms lat_p99_ms failed transactions cpu_us_per_txn clients message
+# run_case CASE TARGET RUN: appends one line to runs.tsv:
+#   case target run status tps mean_ms p99_ms failed transactions cpu_us_per_txn clients message
 run_case() {
-  local cs=$1 t=$2 r=$3 c out rc pid t0 t1 tps txns failed lat mean p99 cpu status msg
+  local cs=$1 t=$2 r=$3 c dur out rc pid tps txns failed lat mean p99 win n tmin tmax cpu status msg
   c=$(clients_for "$cs" "$t")
+  dur=$(duration_for "$cs")
   out="$results_dir/pgbench/$cs.$t.run$r.out"
-  rm -rf "$tmp/log" && mkdir -p "$tmp/log"
+  rm -rf "$tmp/log" "$tmp/cpu.samples" && mkdir -p "$tmp/log"
   pid=$(pid_of "$t")
-  t0=""; [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
+  if [ -n "$pid" ]; then
+    sample_cpu "$pid" >"$tmp/cpu.samples" &
+    sampler_pid=$!
+  fi
   # shellcheck disable=SC2086
-  timeout -k 10 $((duration + 180)) pgbench -n -j "$jobs" -T "$duration" -c "$c" ${case_args[$cs]} \
-    --log --log-prefix="$tmp/log/txn" -h 127.0.0.1 -p "${port[$t]}" -U bench bench >"$out" 2>&1 </dev/null &
+  timeout -k 10 $((dur + 180)) pgbench -n -j "$jobs" -T "$dur" -c "$c" ${case_args[$cs]} \
+    --log --log-prefix="$tmp/log/txn" -h 127.0.0.1 -p "$(port_for "$t")" -U bench bench >"$out" 2>&1 </dev/null &
   bench_pid=$!
   wait "$bench_pid"; rc=$?
   bench_pid=""
-  t1=""; [ -n "$pid" ] && t1=$(cpu_ticks "$pid")
+  if [ -n "$sampler_pid" ]; then kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null; sampler_pid=""; fi
 
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -n 1)
   txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -n 1)
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -n 1)
-  # Per-transaction log: "client_id transaction_no time_us script_no epoch epoch_us"; failed
-  # transactions carry a word instead of a time and are left out of the latency figures.
+  # Per-transaction log lines: "client_id transaction_no time_us script_no epoch_s epoch_us", the
+  # epoch being when the transaction completed; failed transactions carry a word instead of a time
+  # and are left out of the latency figures. p99 = the ceil(0.99 n)-th smallest latency.
   lat=$(cat "$tmp/log"/txn.* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ {print $3}' | LC_ALL=C sort -n -S 256M \
-        | awk '{v[NR]=$1; s+=$1} END {if (NR) {i=int(NR*0.99); if (i<NR*0.99) i++; printf "%.3f %.3f %d\n", s/NR/1000, v[i]/1000, NR}}')
-  read -r mean p99 _ <<<"$lat"
+        | awk '{v[NR]=$1; s+=$1} END {if (NR) {i=int(NR*0.99); if (i<NR*0.99) i++; printf "%.3f %.3f\n", s/NR/1000, v[i]/1000}}')
+  read -r mean p99 <<<"$lat"
+  # CPU of the pooler per transaction, over the window from the first to the last completed
+  # transaction (so the logins before the first transaction are left out, except with -C where
+  # every transaction includes its own login), from the samples interpolated at both ends.
   cpu=""
-  if [ -n "$t0" ] && [ -n "$t1" ] && [ -n "$txns" ] && [ "$txns" -gt 0 ]; then
-    cpu=$(awk -v d=$((t1 - t0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN {printf "%.1f", d / hz * 1e6 / n}')
+  if [ -n "$pid" ] && [ -s "$tmp/cpu.samples" ]; then
+    win=$(cat "$tmp/log"/txn.* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ {t = $5 + $6 / 1e6; if (n == 0 || t < a) a = t; if (n == 0 || t > b) b = t; n++}
+                                               END {printf "%d %.6f %.6f\n", n, a, b}')
+    read -r n tmin tmax <<<"$win"
+    cpu=$(awk -v a="$tmin" -v b="$tmax" -v hz="$clk_tck" -v n="$n" '
+      {T[NR] = $1; K[NR] = $2}
+      function at(x,   i) {
+        if (x <= T[1]) return K[1]
+        for (i = 2; i <= NR; i++) if (T[i] >= x) return K[i-1] + (K[i] - K[i-1]) * (x - T[i-1]) / (T[i] - T[i-1])
+        return K[NR]
+      }
+      END {if (NR >= 2 && n >= 2 && b > a) printf "%.1f", (at(b) - at(a)) / hz * 1e6 / (n - 1)}' "$tmp/cpu.samples")
   fi
   status=ok msg=""
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    status=fails msg="no result within $((duration + 180)) s (pgbench stopped)"
-  elif [ "$rc" != 0 ] || [ -z "$tps" ] || [ -z "$txns" ] || [ "$txns" = 0 ]; then
+    status=fails msg="no result within $((dur + 180)) s (pgbench stopped)"
+  elif [ "$rc" != 0 ] || [ -z "$tps" ] || [ -z "$txns" ]; then
     status=fails
     msg=$(grep -m 1 -iE 'error|fatal|abort|could not|failed' "$out")
     [ -n "$msg" ] || msg=$(grep -m 1 . "$out")
@@ -464,27 +500,33 @@ run_case() {
     case "$msg" in *ERROR:*) msg="ERROR: ${msg#*ERROR:}" ;; *FATAL:*) msg="FATAL: ${msg#*FATAL:}" ;; esac
     msg=$(echo "$msg" | tr -s ' \t' ' ' | sed 's/^pgbench: error: //' | cut -c1-140)
     case "$msg" in *"too many clients"*|*"remaining connection slots"*) status=refused ;; esac
+  elif [ "$txns" = 0 ]; then
+    status=fails msg="no transaction completed in $dur s"
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cs" "$t" "$r" "$status" "${tps:-}" "${mean:-}" \
     "${p99:-}" "${failed:-0}" "${txns:-0}" "$cpu" "$c" "$msg" >>"$results_dir/runs.tsv"
   if [ "$status" = ok ]; then
-    log "  $cs  ${target_title[$t]}  run $r: $(fmt_int "$tps") TPS, mean ${mean:-?} ms, p99 ${p99:-?} ms${cpu:+, $cpu µs/txn}"
+    log "  $cs  $(title "$t")  run $r: $(fmt_int "$tps") TPS, mean ${mean:-?} ms, p99 ${p99:-?} ms${cpu:+, $cpu µs/txn}"
   else
-    log "  $cs  ${target_title[$t]}  run $r: $status: $msg"
+    log "  $cs  $(title "$t")  run $r: $status: $msg"
   fi
 }
 
+title() { if [ "$1" = direct-pool ]; then echo "direct PG -c $pool_size"; else echo "${target_title[$1]}"; fi; }
+
 clk_tck=$(getconf CLK_TCK)
+sampler_pid=""
 : >"$results_dir/runs.tsv"
 
 # ---------------------------------------------------------------------------------------------
 # Warm-up (untimed): fills Postgres' caches and lets the JVM compile its hot paths
 
 if [ "$warmup" -gt 0 ]; then
-  log "warm-up: $warmup s of pgbench -S -c 20 per target and protocol (not measured)"
+  log "warm-up: $warmup s of pgbench -S -c 20 per target and protocol, and of -C (not measured)"
   for t in "${targets[@]}"; do
-    for m in simple extended prepared; do
-      timeout -k 10 $((warmup + 60)) pgbench -n -j "$jobs" -T "$warmup" -c 20 -S -M "$m" \
+    for m in "-M simple" "-M extended" "-M prepared" "-C -M simple"; do
+      # shellcheck disable=SC2086
+      timeout -k 10 $((warmup + 60)) pgbench -n -j "$jobs" -T "$warmup" -c 20 -S $m \
         -h 127.0.0.1 -p "${port[$t]}" -U bench bench >>"$results_dir/warmup.log" 2>&1 </dev/null &
       bench_pid=$!
       wait "$bench_pid"
@@ -497,83 +539,104 @@ fi
 # The matrix: run 1 of every case and target, then run 2, ...
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
-total=$(( runs * ${#cases[@]} * ${#targets[@]} ))
-log "matrix: ${#cases[@]} cases x ${#targets[@]} targets x $runs runs of $duration s ($total pgbench runs)"
+total=0
+for cs in "${cases[@]}"; do
+  total=$(( total + ${#targets[@]} ))
+  has_target direct && session_capped "$cs" && total=$(( total + 1 ))
+done
+total=$(( total * runs ))
+log "matrix: ${#cases[@]} cases x ${#targets[@]} targets x $runs run(s) of $duration s ($total pgbench runs)"
 for r in $(seq 1 "$runs"); do
   for cs in "${cases[@]}"; do
     for t in "${targets[@]}"; do
       run_case "$cs" "$t" "$r"
+      if [ "$t" = direct ] && session_capped "$cs"; then run_case "$cs" direct-pool "$r"; fi
     done
   done
 done
+finished=$(date -u '+%H:%M UTC')
 
 # ---------------------------------------------------------------------------------------------
 # Report
 
-# cell CASE TARGET -> sets: c_status c_msg c_tps c_mean c_p99 c_failed c_cpu c_clients c_runs
+# cell CASE TARGET -> c_status c_msg c_tps c_all c_mean c_p99 c_failed c_cpu c_clients (medians over ok runs)
 cell() {
-  local rows
+  local rows bad
   rows=$(awk -F'\t' -v c="$1" -v t="$2" '$1==c && $2==t' "$results_dir/runs.tsv")
-  c_runs=$(printf '%s\n' "$rows" | grep -c .)
-  c_status=ok c_msg=""
-  local bad
+  c_status=none c_msg="" c_tps="" c_all="" c_mean="" c_p99="" c_failed=0 c_cpu="" c_clients=""
+  [ -n "$rows" ] || return 0
+  c_status=ok
   bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4!="ok"' | head -n 1)
   if [ -n "$bad" ]; then
     c_status=$(cut -f4 <<<"$bad"); c_msg=$(cut -f12 <<<"$bad")
   fi
   c_clients=$(printf '%s\n' "$rows" | head -n 1 | cut -f11)
   c_tps=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {print $5}' | median)
+  c_all=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {printf "%s%.0f", (n++ ? " / " : ""), $5}')
   c_mean=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $6!="" {print $6}' | median)
   c_p99=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $7!="" {print $7}' | median)
   c_failed=$(printf '%s\n' "$rows" | awk -F'\t' '{s+=$8} END {print s+0}')
   c_cpu=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $10!="" {print $10}' | median)
 }
 
-base_tps() { # direct Postgres TPS of the case; for 500 clients, direct -c 50 simple when direct refused
-  local cs=$1
-  has_target direct || { echo ""; return; }
-  cell "$cs" direct
-  if [ "$c_status" = ok ] && [ -n "$c_tps" ]; then echo "$c_tps"; return; fi
-  if [ "$cs" = c500 ] && grep -q "^simple	direct	" "$results_dir/runs.tsv"; then
-    cell simple direct
-    [ "$c_status" = ok ] && echo "$c_tps" && return
+# base CASE TARGET -> b_tps b_note: the direct Postgres TPS this cell is compared with
+base() {
+  local cs=$1 t=$2
+  b_tps="" b_note=""
+  if [ "$t" = pgmux-session ] && session_capped "$cs"; then
+    cell "$cs" direct-pool
+    [ "$c_status" = ok ] && b_tps=$c_tps b_note="vs direct -c $pool_size"
+    return 0
   fi
-  echo ""
+  cell "$cs" direct
+  if [ "$c_status" = ok ]; then b_tps=$c_tps; return 0; fi
+  if [ "$cs" = c500 ]; then
+    cell simple direct
+    [ "$c_status" = ok ] && b_tps=$c_tps b_note="vs direct -c 50"
+  fi
+  return 0
 }
 
-ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; fi; }
+ms() { if [ -n "$1" ]; then awk -v x="$1" 'BEGIN {printf "%.2f", x}'; fi; }
 
 machine_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 mem_gib=$(awk '/^MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)
 git_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD 2>/dev/null || git_rev+=" (with uncommitted changes)"
+git -C "$repo" diff --quiet HEAD -- 2>/dev/null || git_rev+=" with uncommitted changes"
+machine="$(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname -sr)"
 
 text="$results_dir/table.txt"
 md="$results_dir/table.md"
+detail=$(mktemp "$tmp/detail.XXXXXX")
+
 {
   echo
-  echo "pgbench matrix, $started: ${#cases[@]} cases, median of $runs run(s) of $duration s per cell, interleaved"
-  echo "command: $cmdline"
-  echo "machine: $(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname -sr)"
-  echo "Postgres $pg_version (max_connections=300, shared_buffers=256MB, fsync=off, synchronous_commit=off, full_page_writes=off: benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
-  [ -n "${java_version:-}" ] && echo "pgmux: $git_rev, $jar_facts; $java_version${PGMUX_JAVA_OPTS:+, JVM options $PGMUX_JAVA_OPTS}; pool_size $pool_size"
+  echo "pgbench matrix, $started - $finished: median of $runs run(s) of $duration s per cell, runs interleaved across targets"
+  echo "command:   $cmdline"
+  echo "machine:   $machine"
+  echo "Postgres:  $pg_version, $pg_settings (benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
+  [ -n "${java_version:-}" ] && echo "pgmux:     $git_rev, $jar_facts; $java_version${PGMUX_JAVA_OPTS:+, JVM options $PGMUX_JAVA_OPTS}; pool_size $pool_size"
   [ -n "${pgbouncer_version:-}" ] && echo "PgBouncer: $pgbouncer_version, pool_mode=transaction, default_pool_size=$pool_size"
-  [ -n "$pgbouncer_note" ] && echo "note: $pgbouncer_note"
-  echo "pgbench -n -j $jobs -T $duration; latency mean and p99 from pgbench's per-transaction log; CPU = utime+stime of the pooler process / transactions"
+  [ -n "$pgbouncer_note" ] && echo "note:      $pgbouncer_note"
+  echo "pgbench -n -j $jobs -T $duration after a warm-up of $warmup s per target with each of -M simple, -M extended, -M prepared, -C;"
+  echo "mean and p99 latency from pgbench's per-transaction log;"
+  echo "CPU = utime+stime of the pooler process per transaction, from first to last completed transaction"
   echo
-  printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' case target TPS ratio "mean ms" "p99 ms" failed "CPU µs" note
-  printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' ---- ------ --- ----- ------- ------ ------ ------ ----
+  printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' case target "-c" TPS ratio "mean ms" "p99 ms" failed "CPU µs" "runs (TPS) / note"
 } >"$text"
 
 {
-  echo "Measured $started with \`$cmdline\`."
+  echo "Measured $started with \`$cmdline\`:"
   echo
-  echo "- Machine: $(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname -sr)"
-  echo "- Postgres $pg_version, \`max_connections=300\`, \`shared_buffers=256MB\`, \`fsync=off\`, \`synchronous_commit=off\`, \`full_page_writes=off\` (benchmark settings), \`pgbench -i -s $scale\`, SCRAM-SHA-256 everywhere, no TLS"
+  echo "- machine: $machine"
+  echo "- Postgres $pg_version with \`${pg_settings// /\`, \`}\` (benchmark settings), \`pgbench -i -s $scale\`, SCRAM-SHA-256 to every target, no TLS"
   [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${PGMUX_JAVA_OPTS:+ with \`$PGMUX_JAVA_OPTS\`}, \`pool_size: $pool_size\`"
-  [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
+  [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version from Debian, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
-  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets"
+  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up of $warmup s per target with each of \`-S -c 20\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and \`-C\`"
+  echo
+  echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency · pooler CPU per transaction."
   echo
   printf '| case (pgbench) |'
   for t in "${targets[@]}"; do printf ' %s |' "${target_title[$t]}"; done
@@ -582,53 +645,67 @@ md="$results_dir/table.md"
   for t in "${targets[@]}"; do printf -- '---|'; done
   echo
 } >"$md"
-detail_md=$(mktemp "$tmp/detail.XXXXXX")
 {
   echo
-  echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency in ms · CPU of the pooler in µs per transaction."
+  echo "All cells, with the TPS of each run:"
   echo
-  echo "| case | target | TPS | ratio | mean ms | p99 ms | failed | CPU µs/txn |"
-  echo "|---|---|---|---|---|---|---|---|"
-} >"$detail_md"
+  echo "| case | target | clients | TPS | ratio | mean ms | p99 ms | failed | CPU µs/txn | TPS of each run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+} >"$detail"
 
-session_capped=0 c500_base_note=0
+notes_session=0 notes_c500=0
 for cs in "${cases[@]}"; do
-  base=$(base_tps "$cs")
   row="| ${case_label[$cs]} |"
-  for t in "${targets[@]}"; do
+  rows_targets=("${targets[@]}")
+  if has_target direct && session_capped "$cs"; then
+    rows_targets=()
+    for t in "${targets[@]}"; do rows_targets+=("$t"); [ "$t" = direct ] && rows_targets+=(direct-pool); done
+  fi
+  for t in "${rows_targets[@]}"; do
+    base "$cs" "$t"
     cell "$cs" "$t"
-    note=""
-    [ "$c_clients" != "${case_clients[$cs]}" ] && { note="-c $c_clients"; session_capped=1; }
     if [ "$c_status" = ok ]; then
-      r=$(ratio "$c_tps" "$base")
-      if [ "$cs" = c500 ] && [ -n "$r" ]; then
-        cell c500 direct; [ "$c_status" = ok ] || { note="${note:+$note; }ratio to direct -c 50"; c500_base_note=1; }
-        cell "$cs" "$t"
-      fi
+      r=$(ratio "$c_tps" "$b_tps")
+      note=$b_note
       [ "$c_failed" != 0 ] && note="${note:+$note; }$c_failed failed"
-      printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' "$cs" "${target_title[$t]}" "$(fmt_int "$c_tps")" "${r:--}" \
-        "${c_mean:--}" "${c_p99:--}" "$c_failed" "${c_cpu:--}" "$note" >>"$text"
-      cellmd="$(fmt_int "$c_tps") (${r:-–})<br>${c_mean:-?} / ${c_p99:-?} ms"
+      printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$(fmt_int "$c_tps")" "${r:--}" \
+        "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${note:+ ($note)}" >>"$text"
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" \
+        "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all" >>"$detail"
+      cellmd="$(fmt_int "$c_tps") (${r:--})<br>$(ms "$c_mean") / $(ms "$c_p99") ms"
       [ -n "$c_cpu" ] && cellmd+="<br>$(printf '%.0f' "$c_cpu") µs/txn"
       [ "$c_failed" != 0 ] && cellmd+="<br>$c_failed failed"
-      [ "$c_clients" != "${case_clients[$cs]}" ] && cellmd+="<br>(\`-c $c_clients\`)"
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "${target_title[$t]}" "$(fmt_int "$c_tps")" \
-        "${r:--}" "${c_mean:--}" "${c_p99:--}" "$c_failed" "${c_cpu:--}" >>"$detail_md"
+      if [ -n "$b_note" ]; then
+        if [ "$c_clients" != "${case_clients[$cs]}" ]; then cellmd+="<br>(\`-c $c_clients\`, ratio $b_note)"; else cellmd+="<br>(ratio $b_note)"; fi
+        case "$b_note" in *"-c 50"*) notes_c500=1 ;; *) notes_session=1 ;; esac
+      fi
+    elif [ "$c_status" = none ]; then
+      cellmd="–"
     else
-      printf '%-28s %-22s %9s %6s %9s %9s %7s %9s  %s\n' "$cs" "${target_title[$t]}" "$c_status" - - - - - "$c_msg" >>"$text"
-      m=$(printf '%s' "$c_msg" | sed 's/|/\\|/g')
+      printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$c_status" - - - - - "$c_msg" >>"$text"
+      m=$(printf '%s' "$c_msg" | sed 's/|/\\|/g; s/`/'"'"'/g')
+      printf '| %s | %s | %s | %s: `%s` | | | | | | |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" "$c_status" "$m" >>"$detail"
       if [ "$c_status" = refused ]; then cellmd="refused: \`$m\`"; else cellmd="**fails**: \`$m\`"; fi
-      printf '| %s | %s | %s | | | | | |\n' "${case_label[$cs]}" "${target_title[$t]}" "$c_status" >>"$detail_md"
     fi
-    row+=" $cellmd |"
+    [ "$t" = direct-pool ] || row+=" $cellmd |"
   done
   echo "$row" >>"$md"
 done
-cat "$detail_md" >>"$md"
+cat "$detail" >>"$md"
 {
-  echo
-  [ "$session_capped" = 1 ] && echo "Session mode ran with at most $pool_size clients (-c $pool_size): pgbench logs all its clients in before the first transaction, and a session-mode pooler gives each logged-in client its own server, so more clients than pool_size never get past login."
-  [ "$c500_base_note" = 1 ] && echo "500 clients: direct Postgres refuses them (max_connections=300); the ratio there is to direct Postgres with -c 50 -S simple."
+  if [ "$notes_session" = 1 ]; then
+    echo
+    echo "Session mode ran with at most pool_size = $pool_size clients, and its ratio is to direct Postgres with as many"
+    echo "clients: pgbench logs every client in before the first transaction, and a session-mode pooler gives each"
+    echo "logged-in client a server of its own, so with more clients than servers the extra logins wait for a"
+    echo "server that an idle client of the same pgbench holds, until checkout_timeout or the client's connect"
+    echo "timeout (--session-all-clients runs them anyway)."
+  fi
+  if [ "$notes_c500" = 1 ]; then
+    echo
+    echo "500 clients: direct Postgres refuses them (max_connections=300); ratios in that row are to direct Postgres"
+    echo "with -c 50 -S -M simple."
+  fi
 } | tee -a "$md" >>"$text"
 
 cat "$text"

@@ -169,7 +169,11 @@ final class StatementRewriter {
             // client's own Postgres session would report it once too, so its driver re-describes.
             frame.release();
             statements.planSeen(bind.statement(), def);
-            failLikeServer(SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED);
+            // Drivers (pgjdbc) re-prepare on this error only when it names Postgres' routine, as Postgres does.
+            send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
+            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(
+                    new ErrorResponse(Notice.of("ERROR", SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED)
+                            .with(Notice.FILE, "plancache.c").with(Notice.ROUTINE, "RevalidateCachedQuery"))));
             return;
         }
         if (cannotPrepareHere(def)) {
@@ -530,6 +534,10 @@ final class StatementRewriter {
     }
 
     private static Expected.Outcome replaceError(String sqlState, String message) {
+        return replaceError(new ErrorResponse(Notice.of("ERROR", sqlState, message)));
+    }
+
+    private static Expected.Outcome replaceError(ErrorResponse replacement) {
         return new Expected.Outcome() {
             @Override
             public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
@@ -537,7 +545,7 @@ final class StatementRewriter {
                     return frame;
                 }
                 frame.release();
-                return BackendCodec.encode(new ErrorResponse(Notice.of("ERROR", sqlState, message)), allocator);
+                return BackendCodec.encode(replacement, allocator);
             }
         };
     }

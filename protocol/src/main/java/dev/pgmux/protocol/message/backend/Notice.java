@@ -12,6 +12,8 @@ public record Notice(Map<Byte, String> fields) {
     public static final byte MESSAGE = 'M';
     public static final byte DETAIL = 'D';
     public static final byte HINT = 'H';
+    public static final byte FILE = 'F';
+    public static final byte ROUTINE = 'R';
 
     public Notice {
         fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
