@@ -77,12 +77,17 @@ public final class PgmuxServer implements AutoCloseable {
         String host = config.listen().host();
         transactionListener = listen(host, config.listen().transactionPort(), PoolingMode.TRANSACTION);
         sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
-        adminListener = new ServerBootstrap()
-                .group(acceptors, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
-                .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
+        try {
+            adminListener = new ServerBootstrap()
+                    .group(acceptors, workers)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
+                    .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen on " + host + ":" + config.listen().adminPort()
+                    + " for the admin HTTP port: " + e.getMessage(), e);
+        }
         listeners.add(adminListener);
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
@@ -91,6 +96,15 @@ public final class PgmuxServer implements AutoCloseable {
     }
 
     private Channel listen(String host, int port, PoolingMode mode) {
+        try {
+            return bindListener(host, port, mode);
+        } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + " for " + mode.name().toLowerCase()
+                    + " mode: " + e.getMessage(), e);
+        }
+    }
+
+    private Channel bindListener(String host, int port, PoolingMode mode) {
         Channel channel = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(transport.serverChannel())
