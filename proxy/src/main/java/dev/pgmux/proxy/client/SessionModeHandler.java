@@ -11,13 +11,10 @@ import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.server.ServerConnection;
-import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.UpstreamException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
@@ -39,14 +36,12 @@ import java.util.Map;
  *             with no protocol exchange open; otherwise it is closed
  * </pre>
  */
-final class SessionModeHandler extends ChannelInboundHandlerAdapter implements ServerListener {
+final class SessionModeHandler extends ServerRelay {
     private static final Logger log = LoggerFactory.getLogger(SessionModeHandler.class);
 
     private enum State { CHECKOUT, SETUP, RELAY, CLOSED }
 
-    private final ClientConnection client;
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
-    private ChannelHandlerContext ctx;
     private ServerPool pool;
     private Future<ServerConnection> checkout;
     private ServerConnection server;
@@ -58,12 +53,12 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
     private boolean fatalForwarded;
 
     SessionModeHandler(ClientConnection client) {
-        this.client = client;
+        super(client);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
+        super.handlerAdded(ctx);
         ctx.channel().config().setAutoRead(false);
         pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
         checkout = pool.acquire(ctx.channel().eventLoop());
@@ -179,28 +174,6 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state == State.RELAY) {
-            server.flush();
-        }
-        ctx.fireChannelReadComplete();
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        // The client cannot take more: stop reading from its server until it can.
-        if (server != null && state == State.RELAY) {
-            server.setAutoRead(ctx.channel().isWritable());
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
-    }
-
-    @Override
     public void onServerFrame(ServerConnection from, ByteBuf frame) {
         if (from != server || state != State.RELAY) {
             frame.release();
@@ -213,18 +186,6 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
             fatalForwarded = ((ErrorResponse) BackendCodec.decode(frame)).isFatal();
         }
         ctx.write(frame, ctx.voidPromise());
-    }
-
-    @Override
-    public void onServerReadComplete(ServerConnection from) {
-        ctx.flush();
-    }
-
-    @Override
-    public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
-        if (state == State.RELAY) {
-            ctx.channel().config().setAutoRead(writable);
-        }
     }
 
     @Override
@@ -296,8 +257,9 @@ final class SessionModeHandler extends ChannelInboundHandlerAdapter implements S
         });
     }
 
+
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        client.failed(cause, log);
+    protected ServerConnection relayingServer() {
+        return state == State.RELAY ? server : null;
     }
 }

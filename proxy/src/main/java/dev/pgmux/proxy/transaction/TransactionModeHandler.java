@@ -12,12 +12,12 @@ import dev.pgmux.protocol.message.frontend.Query;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientErrors;
+import dev.pgmux.proxy.client.ServerRelay;
 import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.prepared.ClientStatements;
 import dev.pgmux.proxy.prepared.ServerStatements;
 import dev.pgmux.proxy.server.ServerConnection;
-import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.ServerSession;
 import dev.pgmux.proxy.server.SettingsSnapshot;
@@ -26,8 +26,6 @@ import dev.pgmux.proxy.transaction.Expected.Delivery;
 import dev.pgmux.proxy.transaction.Expected.Kind;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
@@ -55,12 +53,11 @@ import java.util.TreeSet;
  *             settings the client changed are read back and the server is released
  * </pre>
  */
-public final class TransactionModeHandler extends ChannelInboundHandlerAdapter implements ServerListener {
+public final class TransactionModeHandler extends ServerRelay {
     private static final Logger log = LoggerFactory.getLogger(TransactionModeHandler.class);
 
     private enum State { LOGIN, IDLE, CHECKOUT, ATTACHED, CLOSED }
 
-    private final ClientConnection client;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
     private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
@@ -76,7 +73,6 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     /** Of those, the ones last RESET: they return to the client's startup value, as on a direct connection. */
     private final Set<String> resetSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     private boolean resetAllSettings;
-    private ChannelHandlerContext ctx;
     private ServerPool pool;
     private StatementRewriter rewriter;
     private ResponseTracker responses;
@@ -91,12 +87,12 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     private boolean discardUntilSync;
 
     public TransactionModeHandler(ClientConnection client) {
-        this.client = client;
+        super(client);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
+        super.handlerAdded(ctx);
         this.responses = new ResponseTracker(ctx);
         var tenant = client.tenant().config();
         var prepared = tenant.preparedStatements();
@@ -436,29 +432,7 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         resetAllSettings |= changes.resetAll();
     }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state == State.ATTACHED) {
-            server.flush();
-        }
-        ctx.flush();
-        ctx.fireChannelReadComplete();
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (server != null && state == State.ATTACHED) {
-            server.setAutoRead(ctx.channel().isWritable());
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
     // --- server responses ---
-
-    @Override
-    public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
-    }
 
     @Override
     public void onServerFrame(ServerConnection from, ByteBuf frame) {
@@ -584,18 +558,6 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
     }
 
     @Override
-    public void onServerReadComplete(ServerConnection from) {
-        ctx.flush();
-    }
-
-    @Override
-    public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
-        if (state == State.ATTACHED) {
-            ctx.channel().config().setAutoRead(writable);
-        }
-    }
-
-    @Override
     public void onServerClosed(ServerConnection from, Throwable cause) {
         if (from != server) {
             return;
@@ -642,8 +604,9 @@ public final class TransactionModeHandler extends ChannelInboundHandlerAdapter i
         }
     }
 
+
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        client.failed(cause, log);
+    protected ServerConnection relayingServer() {
+        return state == State.ATTACHED ? server : null;
     }
 }

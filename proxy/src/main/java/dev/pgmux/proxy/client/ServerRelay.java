@@ -1,0 +1,74 @@
+package dev.pgmux.proxy.client;
+
+import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What both pooling modes do while a client and a server exchange messages: flush once per read batch
+ * on either side, pause whichever side the other cannot keep up with, and end the client on errors.
+ * Subclasses say which server, if any, messages currently flow with.
+ */
+public abstract class ServerRelay extends ChannelInboundHandlerAdapter implements ServerListener {
+    private final Logger log = LoggerFactory.getLogger(getClass());
+    protected final ClientConnection client;
+    protected ChannelHandlerContext ctx;
+
+    protected ServerRelay(ClientConnection client) {
+        this.client = client;
+    }
+
+    /** The server messages are relayed with right now, or null. */
+    protected abstract ServerConnection relayingServer();
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ServerConnection server = relayingServer();
+        if (server != null) {
+            server.flush();
+        }
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // The client cannot take more: stop reading from its server until it can.
+        ServerConnection server = relayingServer();
+        if (server != null) {
+            server.setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public void onServerReadComplete(ServerConnection from) {
+        ctx.flush();
+    }
+
+    @Override
+    public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
+        if (relayingServer() != null) {
+            ctx.channel().config().setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        client.failed(cause, log);
+    }
+}
