@@ -13,7 +13,7 @@ import java.util.Optional;
 final class ConfigTreeReader {
 
     static final List<String> TOP_KEYS = List.of("listen", "tls", "limits", "default_tenant", "tenants");
-    static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port");
+    static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
@@ -46,7 +46,8 @@ final class ConfigTreeReader {
                 m.string("host", ListenConfig.DEFAULT_HOST),
                 m.integer("transaction_port", ListenConfig.DEFAULT_TRANSACTION_PORT),
                 m.integer("session_port", ListenConfig.DEFAULT_SESSION_PORT),
-                m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT));
+                m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT),
+                m.integer("io_threads", ListenConfig.AUTO_IO_THREADS));
     }
 
     private static TlsConfig tls(MappingReader m) {

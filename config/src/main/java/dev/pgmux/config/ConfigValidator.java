@@ -42,6 +42,10 @@ final class ConfigValidator {
         distinct("listen.session_port", listen.sessionPort(), "listen.transaction_port", listen.transactionPort(), problems);
         distinct("listen.admin_port", listen.adminPort(), "listen.transaction_port", listen.transactionPort(), problems);
         distinct("listen.admin_port", listen.adminPort(), "listen.session_port", listen.sessionPort(), problems);
+        if (listen.ioThreads() < 0 || listen.ioThreads() > ListenConfig.MAX_IO_THREADS) {
+            problems.add("listen.io_threads", "must be between 0 (half the cores) and " + ListenConfig.MAX_IO_THREADS
+                    + ", got " + listen.ioThreads());
+        }
     }
 
     private static void distinct(String path, int port, String otherPath, int otherPort, Problems problems) {

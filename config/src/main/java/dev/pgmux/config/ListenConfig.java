@@ -9,17 +9,33 @@ import java.util.Objects;
  * @param transactionPort Postgres protocol, transaction pooling
  * @param sessionPort     Postgres protocol, session pooling
  * @param adminPort       HTTP: metrics and health
+ * @param ioThreads       event-loop threads serving every connection; 0 means {@link #AUTO_IO_THREADS}
  */
-public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort) {
+public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TRANSACTION_PORT = 6543;
     /** Supavisor uses 5432; pgmux picks another so that it does not clash with a local Postgres. */
     public static final int DEFAULT_SESSION_PORT = 6542;
     public static final int DEFAULT_ADMIN_PORT = 6544;
+    /** {@code io_threads: 0} (the default): half the cores, at least one. */
+    public static final int AUTO_IO_THREADS = 0;
+    public static final int MAX_IO_THREADS = 1024;
 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
+    }
+
+    public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort) {
+        this(host, transactionPort, sessionPort, adminPort, AUTO_IO_THREADS);
+    }
+
+    /**
+     * The event-loop threads to start. By default half the cores: a pooler usually shares its machine
+     * with Postgres or with its clients, and one thread relays tens of thousands of transactions a second.
+     */
+    public int effectiveIoThreads(int cores) {
+        return ioThreads > 0 ? ioThreads : Math.max(1, cores / 2);
     }
 
     public static ListenConfig defaults() {
@@ -32,18 +48,22 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     }
 
     public ListenConfig withHost(String host) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads);
     }
 
     public ListenConfig withTransactionPort(int port) {
-        return new ListenConfig(host, port, sessionPort, adminPort);
+        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads);
     }
 
     public ListenConfig withSessionPort(int port) {
-        return new ListenConfig(host, transactionPort, port, adminPort);
+        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads);
+    }
+
+    public ListenConfig withIoThreads(int threads) {
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads);
     }
 
     public ListenConfig withAdminPort(int port) {
-        return new ListenConfig(host, transactionPort, sessionPort, port);
+        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads);
     }
 }

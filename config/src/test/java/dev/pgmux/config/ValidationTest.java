@@ -32,6 +32,8 @@ class ValidationTest {
                 arguments(topWith("listen: {host: ''}"), "listen.host: must not be empty"),
                 arguments(topWith("listen: {transaction_port: 7000, session_port: 7000}"),
                         "listen.session_port: must differ from listen.transaction_port, both are 7000"),
+                arguments(topWith("listen: {io_threads: -1}"),
+                        "listen.io_threads: must be between 0 (half the cores) and 1024, got -1"),
                 arguments(topWith("listen: {admin_port: 6542}"),
                         "listen.admin_port: must differ from listen.session_port, both are 6542"),
                 arguments(topWith("tls: {mode: sometimes}"),
@@ -142,6 +144,18 @@ class ValidationTest {
     }
 
     @Test
+    void ioThreadsDefaultToHalfTheCoresAndAtLeastOne() {
+        ListenConfig auto = Yamls.parse(topWith("listen: {transaction_port: 6543}")).listen();
+        ListenConfig four = Yamls.parse(topWith("listen: {io_threads: 4}")).listen();
+
+        assertThat(auto.ioThreads()).isZero();
+        assertThat(auto.effectiveIoThreads(1)).isEqualTo(1);
+        assertThat(auto.effectiveIoThreads(2)).isEqualTo(1);
+        assertThat(auto.effectiveIoThreads(16)).isEqualTo(8);
+        assertThat(four.effectiveIoThreads(16)).isEqualTo(4);
+    }
+
+    @Test
     void listenersMayAllUsePortZero() {
         assertThat(Yamls.parse(topWith("listen: {transaction_port: 0, session_port: 0, admin_port: 0}")).listen())
                 .isEqualTo(ListenConfig.ephemeral());
@@ -169,7 +183,7 @@ class ValidationTest {
 
         // In file order, section by section; shape problems before rule problems within a place.
         assertThat(problems(yaml)).containsExactly(
-                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port)",
+                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads)",
                 "listen.admin_port: must be a port number 0..65535, got 70000",
                 "tls.mode: must be one of disabled, allowed, required, got \"sometimes\"",
                 "default_tenant: no tenant with id \"nobody\"",

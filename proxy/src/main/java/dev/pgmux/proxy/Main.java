@@ -5,6 +5,8 @@ import dev.pgmux.config.ConfigLoader;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.UpstreamUrl;
 
+import io.netty.util.ResourceLeakDetector;
+
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
@@ -23,6 +25,12 @@ public final class Main {
             """;
 
     public static void main(String[] args) {
+        // Netty samples buffers for leak reports by default, capturing a stack trace each time: a cost on
+        // every relayed message. The tests run with paranoid detection instead; -Dio.netty.leakDetection.level
+        // turns it back on here.
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         PgmuxConfig config;
         try {
             config = parse(args);

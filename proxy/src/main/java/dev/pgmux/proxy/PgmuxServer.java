@@ -57,9 +57,9 @@ public final class PgmuxServer implements AutoCloseable {
                 new StatementCache(SessionChanges::mayChange));
     }
 
-    /** Starts pgmux with one I/O thread per core. */
+    /** Starts pgmux with the configured number of I/O threads (by default half the cores). */
     public static PgmuxServer start(PgmuxConfig config) {
-        return start(config, Runtime.getRuntime().availableProcessors());
+        return start(config, config.listen().effectiveIoThreads(Runtime.getRuntime().availableProcessors()));
     }
 
     public static PgmuxServer start(PgmuxConfig config, int workerThreads) {

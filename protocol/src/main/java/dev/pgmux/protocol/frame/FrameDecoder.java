@@ -14,6 +14,10 @@ import java.util.List;
  * {@code tag + int32 length + payload}. Nothing is allocated for a message before its length
  * has been checked against the configured maximum; a bad length raises a
  * {@link ProtocolException} and the decoder stops reading for good.
+ *
+ * <p>A {@linkplain #batches batching} decoder hands on, per read, one retained slice holding every whole
+ * message received so far, back to back: a relay that forwards most messages unchanged then writes a
+ * read's worth of them at once instead of one by one.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
@@ -22,12 +26,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrameSize;
     private final int maxStartupSize;
+    private final boolean batches;
     private State state;
 
     public FrameDecoder(State initial, int maxFrameSize, int maxStartupSize) {
+        this(initial, maxFrameSize, maxStartupSize, false);
+    }
+
+    private FrameDecoder(State initial, int maxFrameSize, int maxStartupSize, boolean batches) {
         this.state = initial;
         this.maxFrameSize = maxFrameSize;
         this.maxStartupSize = maxStartupSize;
+        this.batches = batches;
+    }
+
+    /** Tagged messages only, handed on as batches of whole messages (walk them with {@link Frames#length}). */
+    public static FrameDecoder batches(int maxFrameSize) {
+        return new FrameDecoder(State.MESSAGES, maxFrameSize, 0, true);
     }
 
     /** Called once the startup phase is over (after StartupMessage); the rest are tagged messages. */
@@ -69,21 +84,18 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     return;
                 }
                 case MESSAGES -> {
-                    if (in.readableBytes() < 5) {
+                    if (batches) {
+                        int whole = wholeMessages(in);
+                        if (whole > 0) {
+                            out.add(in.readRetainedSlice(whole));
+                        }
                         return;
                     }
-                    int length = in.getInt(in.readerIndex() + 1);
-                    if (length < 4) {
-                        fail(in, "invalid message length: " + length);
-                    }
-                    if (length > maxFrameSize) {
-                        fail(in, "message of " + length + " bytes exceeds the maximum of " + maxFrameSize
-                                + " bytes (limits.max_frame_size)");
-                    }
-                    if (in.readableBytes() < length + 1) {
+                    int length = nextMessageLength(in, in.readerIndex(), in.writerIndex());
+                    if (length < 0) {
                         return;
                     }
-                    out.add(in.readRetainedSlice(length + 1));
+                    out.add(in.readRetainedSlice(length));
                 }
                 case FAILED -> {
                     in.skipBytes(in.readableBytes());
@@ -91,6 +103,33 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 }
             }
         }
+    }
+
+    /** The bytes from the reader index up to the end of the last whole message. */
+    private int wholeMessages(ByteBuf in) {
+        int start = in.readerIndex();
+        int end = in.writerIndex();
+        int at = start;
+        for (int length; (length = nextMessageLength(in, at, end)) >= 0; ) {
+            at += length;
+        }
+        return at - start;
+    }
+
+    /** The whole length (tag included) of the message at {@code at}, checked; -1 if not all of it is here. */
+    private int nextMessageLength(ByteBuf in, int at, int end) {
+        if (end - at < Frames.HEADER) {
+            return -1;
+        }
+        int length = in.getInt(at + 1);
+        if (length < 4) {
+            fail(in, "invalid message length: " + length);
+        }
+        if (length > maxFrameSize) {
+            fail(in, "message of " + length + " bytes exceeds the maximum of " + maxFrameSize
+                    + " bytes (limits.max_frame_size)");
+        }
+        return end - at < length + 1 ? -1 : length + 1;
     }
 
     private void fail(ByteBuf in, String message) {

@@ -19,6 +19,11 @@ public final class Frames {
         return frame.getByte(frame.readerIndex());
     }
 
+    /** The whole length, tag included, of the message that starts at {@code index} of a batch of messages. */
+    public static int length(ByteBuf batch, int index) {
+        return batch.getInt(index + 1) + 1;
+    }
+
     /** A view of the payload (no copy, no retain). */
     public static ByteBuf payload(ByteBuf frame) {
         return frame.slice(frame.readerIndex() + HEADER, frame.readableBytes() - HEADER);

@@ -17,6 +17,8 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     private final Logger log = LoggerFactory.getLogger(getClass());
     protected final ClientConnection client;
     protected ChannelHandlerContext ctx;
+    /** Every server message bound for the client goes through here, in order. */
+    protected ClientWriter out;
 
     protected ServerRelay(ClientConnection client) {
         this.client = client;
@@ -28,6 +30,7 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.out = new ClientWriter(ctx);
     }
 
     @Override
@@ -36,7 +39,7 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
         if (server != null) {
             server.flush();
         }
-        ctx.flush();
+        out.flush();
         ctx.fireChannelReadComplete();
     }
 
@@ -56,8 +59,13 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public void onServerBatchEnd(ServerConnection from) {
+        out.emit();
+    }
+
+    @Override
     public void onServerReadComplete(ServerConnection from) {
-        ctx.flush();
+        out.flush();
     }
 
     @Override

@@ -175,17 +175,26 @@ final class SessionModeHandler extends ServerRelay {
 
     @Override
     public void onServerFrame(ServerConnection from, ByteBuf frame) {
-        if (from != server || state != State.RELAY) {
+        try {
+            onServerMessage(from, frame, frame.readerIndex(), frame.readableBytes());
+            out.emit();
+        } finally {
             frame.release();
+        }
+    }
+
+    @Override
+    public void onServerMessage(ServerConnection from, ByteBuf batch, int index, int length) {
+        if (from != server || state != State.RELAY) {
             return;
         }
-        byte tag = Frames.tag(frame);
+        byte tag = batch.getByte(index);
         if (tag == ReadyForQuery.TAG) {
             awaitingReady = Math.max(0, awaitingReady - 1);
         } else if (tag == ErrorResponse.TAG && !fatalForwarded) {
-            fatalForwarded = ((ErrorResponse) BackendCodec.decode(frame)).isFatal();
+            fatalForwarded = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
         }
-        ctx.write(frame, ctx.voidPromise());
+        out.relay(batch, index, length);
     }
 
     @Override
@@ -205,7 +214,7 @@ final class SessionModeHandler extends ServerRelay {
         }
         state = State.CLOSED;
         if (fatalForwarded) {
-            ctx.flush();
+            out.flush();
             ctx.close();
         } else {
             client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");

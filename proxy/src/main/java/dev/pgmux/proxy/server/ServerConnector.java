@@ -37,7 +37,7 @@ public final class ServerConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         ServerConnection connection = new ServerConnection(ch, target);
-                        ch.pipeline().addLast("frames", new FrameDecoder(FrameDecoder.State.MESSAGES, maxFrameSize, 0));
+                        ch.pipeline().addLast("frames", FrameDecoder.batches(maxFrameSize));
                         ch.pipeline().addLast("server", new ServerHandler(connection, ready, random));
                     }
                 });

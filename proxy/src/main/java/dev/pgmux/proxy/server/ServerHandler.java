@@ -72,32 +72,86 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
-        byte tag = Frames.tag(frame);
-        // Note what the server tells about itself whoever is attached: it decides reuse and reset.
-        if (tag == ReadyForQuery.TAG && frame.readableBytes() == 6) {
-            connection.transactionStatus(frame.getByte(frame.readerIndex() + 5));
+        ByteBuf batch = (ByteBuf) msg; // whole messages, back to back
+        int start = batch.readerIndex();
+        int end = batch.writerIndex();
+        try {
+            while (phase == Phase.LOGIN && start < end && ctx.channel().isActive()) {
+                int length = Frames.length(batch, start);
+                note(batch, start);
+                loginMessage(ctx, batch.retainedSlice(start, length));
+                start += length;
+            }
+            if (start == end || !ctx.channel().isActive()) {
+                return;
+            }
+            ServerListener listener = connection.listener();
+            if (listener != null && !listener.eventLoop().inEventLoop()) {
+                int from = start;
+                batch.retain();
+                listener.eventLoop().execute(() -> {
+                    try {
+                        deliver(ctx, batch, from, end);
+                    } finally {
+                        batch.release();
+                    }
+                });
+            } else {
+                deliver(ctx, batch, start, end);
+            }
+        } finally {
+            batch.release();
+        }
+    }
+
+    /** Notes what the server tells about itself, whoever is attached: it decides reuse and reset. */
+    private void note(ByteBuf batch, int at) {
+        byte tag = batch.getByte(at);
+        if (tag == ReadyForQuery.TAG && Frames.length(batch, at) == 6) {
+            connection.transactionStatus(batch.getByte(at + 5));
         } else if (tag == ParameterStatus.TAG) {
-            ParameterStatus status = (ParameterStatus) BackendCodec.decode(frame);
+            ParameterStatus status = (ParameterStatus) BackendCodec.decode(batch.slice(at, Frames.length(batch, at)));
             connection.parameterReported(status.name(), status.value());
         }
-        if (phase == Phase.LOGIN) {
-            try {
-                login(ctx, frame);
-            } catch (Exception e) {
-                failLogin(ctx, e instanceof UpstreamException u ? u : new UpstreamException("upstream login failed: " + e.getMessage(), e));
-            } finally {
-                frame.release();
+    }
+
+    /**
+     * Hands messages to whoever is attached as each is reached: a listener may let the server go midway
+     * (at its ReadyForQuery) and the next one take it. A message that arrives while nobody is attached (an
+     * asynchronous notice, a FATAL error while idle) is pgmux's to judge.
+     */
+    private void deliver(ChannelHandlerContext ctx, ByteBuf batch, int start, int end) {
+        ServerListener last = null;
+        for (int at = start; at < end; ) {
+            int length = Frames.length(batch, at);
+            note(batch, at);
+            ServerListener current = connection.listener();
+            if (last != null && current != last) {
+                last.onServerBatchEnd(connection);
             }
-            return;
+            last = current;
+            if (current == null) {
+                unexpectedWhileIdle(ctx, batch.retainedSlice(at, length));
+            } else if (current.eventLoop().inEventLoop()) {
+                current.onServerMessage(connection, batch, at, length);
+            } else {
+                ByteBuf frame = batch.retainedSlice(at, length);
+                current.eventLoop().execute(() -> current.onServerFrame(connection, frame));
+            }
+            at += length;
         }
-        ServerListener listener = connection.listener();
-        if (listener == null) {
-            unexpectedWhileIdle(ctx, frame);
-        } else if (listener.eventLoop().inEventLoop()) {
-            listener.onServerFrame(connection, frame);
-        } else {
-            listener.eventLoop().execute(() -> listener.onServerFrame(connection, frame));
+        if (last != null && last.eventLoop().inEventLoop()) {
+            last.onServerBatchEnd(connection);
+        }
+    }
+
+    private void loginMessage(ChannelHandlerContext ctx, ByteBuf frame) {
+        try {
+            login(ctx, frame);
+        } catch (Exception e) {
+            failLogin(ctx, e instanceof UpstreamException u ? u : new UpstreamException("upstream login failed: " + e.getMessage(), e));
+        } finally {
+            frame.release();
         }
     }
 

@@ -13,6 +13,18 @@ public interface ServerListener {
     /** A whole message from the server; the listener owns (and must release or forward) the buffer. */
     void onServerFrame(ServerConnection server, ByteBuf frame);
 
+    /**
+     * The message at {@code index} (tag included, {@code length} bytes) of a batch the server sent. The caller
+     * keeps the batch: a listener that holds on to the message retains it. By default it becomes a frame of
+     * its own; relays gather messages they pass on unchanged and write them at {@link #onServerBatchEnd}.
+     */
+    default void onServerMessage(ServerConnection server, ByteBuf batch, int index, int length) {
+        onServerFrame(server, batch.retainedSlice(index, length));
+    }
+
+    /** Every message of the batch has been delivered; whatever was gathered from it must be written now. */
+    default void onServerBatchEnd(ServerConnection server) {}
+
     /** The end of one read batch from the server: time to flush. */
     void onServerReadComplete(ServerConnection server);
 

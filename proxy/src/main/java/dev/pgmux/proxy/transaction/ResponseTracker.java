@@ -3,12 +3,12 @@ package dev.pgmux.proxy.transaction;
 import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.proxy.client.ClientWriter;
 import dev.pgmux.proxy.transaction.Expected.Delivery;
 import dev.pgmux.proxy.transaction.Expected.Kind;
 import dev.pgmux.proxy.transaction.Expected.Reply;
 import dev.pgmux.proxy.transaction.Expected.Synthetic;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
 
 import java.util.ArrayDeque;
 
@@ -22,12 +22,14 @@ import java.util.ArrayDeque;
  */
 final class ResponseTracker {
     private final ArrayDeque<Expected> queue = new ArrayDeque<>();
-    private final ChannelHandlerContext client;
+    private final ClientWriter client;
     /** The server reported an error and is discarding messages until the next Sync. */
     private boolean skipping;
     private int pendingUnits;
+    /** Synthetic entries in the queue: while there are any, completions must drain them in order. */
+    private int synthetics;
 
-    ResponseTracker(ChannelHandlerContext client) {
+    ResponseTracker(ClientWriter client) {
         this.client = client;
     }
 
@@ -63,7 +65,28 @@ final class ResponseTracker {
             return;
         }
         queue.addLast(new Synthetic(frame, outcome));
+        synthetics++;
         drain();
+    }
+
+    /**
+     * The common case, without a frame of its own: the message at {@code index} of a server batch answers a
+     * client's message and goes to it unchanged, with nothing for pgmux to observe or emit after it. Then it
+     * is passed on (gathered with its neighbours) and true returned; otherwise {@link #onServerFrame} must
+     * handle it.
+     */
+    boolean relay(ByteBuf batch, int index, int length) {
+        byte tag = batch.getByte(index);
+        if (synthetics > 0 || tag == ErrorResponse.TAG
+                || !(queue.peekFirst() instanceof Reply reply)
+                || reply.delivery() != Delivery.CLIENT || reply.outcome() != Expected.Outcome.NONE) {
+            return false;
+        }
+        client.relay(batch, index, length);
+        if (tag != 'N' && tag != 'S' && tag != 'A' && reply.kind().completedBy(tag)) {
+            poll();
+        }
+        return true;
     }
 
     /** Handles one frame from the server (ownership passes here). */
@@ -75,13 +98,13 @@ final class ResponseTracker {
             if (tag != 'A' && head instanceof Reply reply && reply.delivery() == Delivery.SWALLOW) {
                 frame.release();
             } else {
-                client.write(frame, client.voidPromise());
+                client.write(frame);
             }
             return;
         }
         if (!(head instanceof Reply reply)) {
             // Nothing owed (for example a FATAL error before the server closes): the client should see it.
-            client.write(frame, client.voidPromise());
+            client.write(frame);
             return;
         }
         reply.outcome().observe(frame);
@@ -89,14 +112,14 @@ final class ResponseTracker {
             poll();
             ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
             // Even an injected message's error goes to the client: it answers the message that needed it.
-            client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
+            client.write(reply.outcome().transform(frame, client.alloc()));
             // Undo what came after the failed message first, then the message itself: an undo log.
             unwindUntilSync();
             reply.outcome().failed(error);
             return;
         }
         if (reply.delivery() == Delivery.CLIENT) {
-            client.write(reply.outcome().transform(frame, client.alloc()), client.voidPromise());
+            client.write(reply.outcome().transform(frame, client.alloc()));
         } else {
             frame.release();
         }
@@ -128,6 +151,8 @@ final class ResponseTracker {
         Expected entry = queue.pollFirst();
         if (entry instanceof Reply reply && !reply.kind().skippedAfterError()) {
             pendingUnits--;
+        } else if (entry instanceof Synthetic) {
+            synthetics--;
         }
         return entry;
     }
@@ -146,7 +171,7 @@ final class ResponseTracker {
     private void drain() {
         while (queue.peekFirst() instanceof Synthetic synthetic) {
             poll();
-            client.write(synthetic.frame(), client.voidPromise());
+            client.write(synthetic.frame());
             synthetic.outcome().succeeded();
         }
     }

@@ -46,7 +46,8 @@ import java.util.TreeSet;
  *   LOGIN:    one checkout to apply the client's startup settings and learn the server's parameters,
  *             then ParameterStatus*, BackendKeyData, ReadyForQuery; the server goes back at once
  *   IDLE:     no server; the first message that needs one starts a checkout
- *   CHECKOUT: reads paused, messages held (bounded by one read), FIFO wait up to checkout_timeout
+ *   CHECKOUT: messages held (reads pause once {@value #MAX_HELD_BYTES} bytes wait), FIFO wait up to
+ *             checkout_timeout
  *   ATTACHED: settings that differ are applied first, then messages flow through the
  *             {@link StatementRewriter} and their responses through the {@link ResponseTracker};
  *             at ReadyForQuery('I') with nothing owed and no extended-protocol sequence open,
@@ -58,7 +59,14 @@ public final class TransactionModeHandler extends ServerRelay {
 
     private enum State { LOGIN, IDLE, CHECKOUT, ATTACHED, CLOSED }
 
+    /**
+     * Input held while a server is being checked out. Reads pause only once this much waits: a client
+     * that sends one query and waits for it (the common case) costs no pause and resume of its reads.
+     */
+    static final int MAX_HELD_BYTES = 64 * 1024;
+
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    private int heldBytes;
     /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
     private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
@@ -93,7 +101,7 @@ public final class TransactionModeHandler extends ServerRelay {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        this.responses = new ResponseTracker(ctx);
+        this.responses = new ResponseTracker(out);
         var tenant = client.tenant().config();
         var prepared = tenant.preparedStatements();
         ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
@@ -191,7 +199,7 @@ public final class TransactionModeHandler extends ServerRelay {
         switch (state) {
             case ATTACHED -> toServer(frame);
             case IDLE -> idleMessage(frame);
-            case LOGIN, CHECKOUT -> held.add(frame); // bounded: reads are paused in these states
+            case LOGIN, CHECKOUT -> hold(frame);
             case CLOSED -> frame.release();
         }
     }
@@ -213,15 +221,26 @@ public final class TransactionModeHandler extends ServerRelay {
             }
             case 'H' -> frame.release(); // Flush with nothing pending
             default -> {
-                held.add(frame);
+                hold(frame);
                 startCheckout();
             }
         }
     }
 
+    /** Keeps a message until a server is attached; bounded by pausing reads (login pauses them anyway). */
+    private void hold(ByteBuf frame) {
+        held.add(frame);
+        heldBytes += frame.readableBytes();
+        if (heldBytes > MAX_HELD_BYTES) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
     private void drainHeld() {
         while (!held.isEmpty() && (state == State.IDLE || state == State.ATTACHED)) {
-            channelRead(ctx, held.poll());
+            ByteBuf next = held.poll();
+            heldBytes -= next.readableBytes();
+            channelRead(ctx, next);
         }
     }
 
@@ -232,7 +251,6 @@ public final class TransactionModeHandler extends ServerRelay {
             return;
         }
         state = State.CHECKOUT;
-        ctx.channel().config().setAutoRead(false);
         checkout = pool.acquire(ctx.channel().eventLoop());
         checkout.addListener(this::checkedOut);
     }
@@ -436,15 +454,26 @@ public final class TransactionModeHandler extends ServerRelay {
 
     @Override
     public void onServerFrame(ServerConnection from, ByteBuf frame) {
-        if (from != server || state != State.ATTACHED) {
+        try {
+            onServerMessage(from, frame, frame.readerIndex(), frame.readableBytes());
+            out.emit();
+        } finally {
             frame.release();
+        }
+    }
+
+    @Override
+    public void onServerMessage(ServerConnection from, ByteBuf batch, int index, int length) {
+        if (from != server || state != State.ATTACHED) {
             return;
         }
-        byte tag = Frames.tag(frame);
+        byte tag = batch.getByte(index);
         if (tag == 'C') {
-            noteCommand(frame);
+            noteCommand(batch, index, length);
         }
-        responses.onServerFrame(frame); // takes the frame
+        if (!responses.relay(batch, index, length)) {
+            responses.onServerFrame(batch.retainedSlice(index, length)); // takes the frame
+        }
         if (!stalled.isEmpty() && responses.pendingUnits() == 0) {
             replayStalled(); // also after an error: it may have unwound the unit being waited for
         }
@@ -454,12 +483,12 @@ public final class TransactionModeHandler extends ServerRelay {
     }
 
     /** DISCARD ALL and DEALLOCATE ALL, however they were sent, empty the server's statements. */
-    private void noteCommand(ByteBuf frame) {
-        int length = frame.readableBytes() - Frames.HEADER - 1;
-        if (length != 11 && length != 14) {
+    private void noteCommand(ByteBuf batch, int index, int length) {
+        int textLength = length - Frames.HEADER - 1;
+        if (textLength != 11 && textLength != 14) {
             return;
         }
-        String tag = frame.toString(frame.readerIndex() + Frames.HEADER, length, java.nio.charset.StandardCharsets.US_ASCII);
+        String tag = batch.toString(index + Frames.HEADER, textLength, java.nio.charset.StandardCharsets.US_ASCII);
         ServerStatements held = server.session().existingStatements();
         if (tag.equals("DISCARD ALL")) {
             if (held != null) {
@@ -499,8 +528,8 @@ public final class TransactionModeHandler extends ServerRelay {
         server = null;
         state = State.IDLE;
         rewriter.attach(null, null);
+        out.flush(); // what this client is owed goes out before the server serves anyone else
         pool.release(done);
-        ctx.flush();
         ctx.channel().config().setAutoRead(true); // in case the server had paused us
     }
 
@@ -578,6 +607,7 @@ public final class TransactionModeHandler extends ServerRelay {
         state = State.CLOSED;
         held.forEach(ReferenceCountUtil::release);
         held.clear();
+        heldBytes = 0;
         stalled.forEach(ReferenceCountUtil::release);
         stalled.clear();
         if (before == State.CHECKOUT || before == State.LOGIN) {

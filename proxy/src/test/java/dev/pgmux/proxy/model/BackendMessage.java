@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** One backend message as it came off the wire: its tag and the payload after the length. */
-record BackendMessage(char tag, byte[] payload) {
+public record BackendMessage(char tag, byte[] payload) {
 
     int int32(int offset) {
         return ByteBuffer.wrap(payload, offset, 4).getInt();

@@ -26,12 +26,12 @@ import java.util.List;
  * number of ReadyForQuery have arrived. The socket read timeout is only a safety net against a peer that
  * never answers; it never paces the exchange.
  */
-final class WireClient implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What came back for a batch: the messages, and whether the wait ended early (timeout or close). */
-    record Reply(List<BackendMessage> messages, String failure) {
-        boolean complete() {
+    public record Reply(List<BackendMessage> messages, String failure) {
+        public boolean complete() {
             return failure == null;
         }
     }
@@ -49,7 +49,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Connects and logs in up to the first ReadyForQuery. */
-    static WireClient login(String name, String host, int port, String user, String password, String database,
+    public static WireClient login(String name, String host, int port, String user, String password, String database,
                             Duration readTimeout) throws IOException {
         Socket socket = new Socket();
         try {
@@ -132,7 +132,7 @@ final class WireClient implements AutoCloseable {
         }
     }
 
-    void send(byte[] bytes) throws IOException {
+    public void send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
@@ -144,7 +144,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Reads until {@code readyCount} ReadyForQuery; a timeout or a close ends the wait with what arrived. */
-    Reply readUntilReady(int readyCount) {
+    public Reply readUntilReady(int readyCount) {
         List<BackendMessage> messages = new ArrayList<>();
         int ready = 0;
         while (ready < readyCount) {
@@ -226,7 +226,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Encoding helpers for frontend messages. */
-    static final class Wire {
+    public static final class Wire {
         private Wire() {
         }
 
@@ -234,7 +234,7 @@ final class WireClient implements AutoCloseable {
             return ByteBuffer.allocate(5 + payload.length).put((byte) tag).putInt(4 + payload.length).put(payload).array();
         }
 
-        static byte[] query(String sql) {
+        public static byte[] query(String sql) {
             return message('Q', cstringBytes(sql));
         }
 

@@ -46,7 +46,9 @@ public final class PgmuxHarness implements AutoCloseable {
     }
 
     public static PgmuxHarness start(PgmuxConfig config) {
-        return new PgmuxHarness(PgmuxServer.start(config));
+        // Two event loops at least, whatever the machine: clients and servers on different loops get exercised.
+        int ioThreads = config.listen().ioThreads() > 0 ? config.listen().ioThreads() : 2;
+        return new PgmuxHarness(PgmuxServer.start(config, ioThreads));
     }
 
     private static UserConfig user(TestRole role) {
