@@ -117,6 +117,71 @@ public final class FrontendCodec {
         return new Parse(name, query, types);
     }
 
+    // --- the common case without strings: messages about the unnamed statement, passed through as they are ---
+
+    /**
+     * For a Parse of the unnamed statement, the index in {@code frame} of its query's first byte (the query
+     * ends at the next NUL); -1 for a named statement. Checks the layout as {@link #decodeParse} does.
+     */
+    public static int unnamedParseQuery(ByteBuf frame) {
+        requireTag(frame, Parse.TAG, "Parse");
+        int end = frame.writerIndex();
+        int nameEnd = nul(frame, frame.readerIndex() + Frames.HEADER, end, "Parse");
+        int queryEnd = nul(frame, nameEnd + 1, end, "Parse");
+        int at = queryEnd + 1;
+        if (end - at < 2) {
+            throw new ProtocolException("invalid Parse message: truncated");
+        }
+        int count = frame.getUnsignedShort(at);
+        if (end - at - 2 != 4 * count) {
+            throw new ProtocolException("invalid Parse message: " + count + " parameter types in "
+                    + (end - at - 2) + " bytes");
+        }
+        return nameEnd == frame.readerIndex() + Frames.HEADER ? nameEnd + 1 : -1;
+    }
+
+    /** Whether a Bind is of the unnamed statement; checks its names as {@link #decodeBind} does. */
+    public static boolean bindsUnnamedStatement(ByteBuf frame) {
+        requireTag(frame, Bind.TAG, "Bind");
+        int end = frame.writerIndex();
+        int portalEnd = nul(frame, frame.readerIndex() + Frames.HEADER, end, "Bind");
+        return nul(frame, portalEnd + 1, end, "Bind") == portalEnd + 1;
+    }
+
+    /** Whether a Describe is of a portal or of the unnamed statement; checks it as {@link #decodeDescribe} does. */
+    public static boolean describesPortalOrUnnamed(ByteBuf frame) {
+        requireTag(frame, Describe.TAG, "Describe");
+        int at = frame.readerIndex() + Frames.HEADER;
+        int end = frame.writerIndex();
+        if (at >= end) {
+            throw new ProtocolException("invalid Describe message: truncated");
+        }
+        byte kind = frame.getByte(at);
+        if (kind != Describe.STATEMENT && kind != Describe.PORTAL) {
+            throw new ProtocolException("invalid DESCRIBE message subtype " + kind);
+        }
+        int nameEnd = nul(frame, at + 1, end, "Describe");
+        if (nameEnd != end - 1) {
+            throw new ProtocolException("invalid Describe message: " + (end - 1 - nameEnd) + " trailing bytes");
+        }
+        return kind == Describe.PORTAL || nameEnd == at + 1;
+    }
+
+    private static int nul(ByteBuf frame, int from, int end, String message) {
+        int at = from < end ? frame.indexOf(from, end, (byte) 0) : -1;
+        if (at < 0) {
+            throw new ProtocolException("invalid " + message + " message: string is not NUL-terminated");
+        }
+        return at;
+    }
+
+    private static void requireTag(ByteBuf frame, byte tag, String name) {
+        if (Frames.tag(frame) != tag) {
+            throw new ProtocolException("expected " + name + " message ('" + (char) tag + "'), got '"
+                    + (char) Frames.tag(frame) + "'");
+        }
+    }
+
     /** The portal and statement names of a Bind; the parameters are left alone. */
     public static Bind decodeBind(ByteBuf frame) {
         ByteBuf in = checkedPayload(frame, Bind.TAG, "Bind");
