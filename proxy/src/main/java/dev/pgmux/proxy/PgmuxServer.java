@@ -34,7 +34,6 @@ public final class PgmuxServer implements AutoCloseable {
 
     private final PgmuxConfig config;
     private final Transport transport = Transport.best();
-    private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
     private final List<Channel> listeners = new ArrayList<>();
@@ -45,7 +44,6 @@ public final class PgmuxServer implements AutoCloseable {
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
         this.config = config;
-        this.acceptors = transport.newGroup(1, "pgmux-accept");
         this.workers = transport.newGroup(workerThreads, "pgmux-io");
         SecureRandom random = new SecureRandom();
         byte[] mockKey = new byte[32];
@@ -79,7 +77,7 @@ public final class PgmuxServer implements AutoCloseable {
         sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
         try {
             adminListener = new ServerBootstrap()
-                    .group(acceptors, workers)
+                    .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
@@ -106,7 +104,7 @@ public final class PgmuxServer implements AutoCloseable {
 
     private Channel bindListener(String host, int port, PoolingMode mode) {
         Channel channel = new ServerBootstrap()
-                .group(acceptors, workers)
+                .group(workers) // accepting on the I/O threads: a new client needs no hand-over to another thread
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -151,7 +149,6 @@ public final class PgmuxServer implements AutoCloseable {
         ready = false;
         listeners.forEach(channel -> channel.close().awaitUninterruptibly());
         runtime.pools().close();
-        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("pgmux stopped");
     }
