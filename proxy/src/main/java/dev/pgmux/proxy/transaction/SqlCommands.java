@@ -47,8 +47,10 @@ public final class SqlCommands {
         if (i < end && startsWithKeyword(buf, i, end)) {
             return true;
         }
-        // Almost every query is a single statement: with no ';' at all there is no other statement start.
-        if (i >= end || buf.indexOf(i, end, (byte) ';') < 0) {
+        // Almost every query is a single statement: with no ';' at all there is no other statement start,
+        // nor when nothing but blanks and comments follows the first ';' (a trailing one, as most drivers send).
+        int semicolon = i < end ? buf.indexOf(i, end, (byte) ';') : -1;
+        if (semicolon < 0 || skipSpaceAndComments(buf, semicolon + 1, end) >= end) {
             return false;
         }
         boolean statementStart = false;

@@ -272,7 +272,8 @@ class SqlCommandsTest {
             "SELECT 1; SET$ = 1", "SELECT 1; SET_x", "SELECT 'a; SET b = 1'", "SELECT E'\\'; SET b = 1'",
             "SELECT \"; SET b = 1\"", "SELECT $x$ ; SET b = 1 $x$", "SELECT 1 -- ; SET b = 1",
             "UPDATE t SET a = 1; COMMIT",
-            "EXPLAIN EXECUTE p", "", "   ", ";", "SELECT 1; /* open ; SET a = 1"})
+            "EXPLAIN EXECUTE p", "", "   ", ";", "SELECT 1; /* open ; SET a = 1",
+            "SELECT abalance FROM pgbench_accounts WHERE aid = 1;", "SELECT 1; -- done", "SELECT 1;\n\t /* c */ "})
     void noAnalysisWhenNoStatementStartsWithAKeyword(String sql) {
         assertThat(mayNeedAnalysis(sql)).isFalse();
     }
