@@ -23,7 +23,7 @@ final class Execution {
         SimulationSetup setup;
         try {
             // a fresh setup per run: feeders and other state start over
-            setup = o.simulation.setUp(o.context).assertions(o.assertions);
+            setup = o.simulation.define(o.context).assertions(o.assertions);
             if (o.maxDuration != null) {
                 setup = setup.maxDuration(o.maxDuration);
             }

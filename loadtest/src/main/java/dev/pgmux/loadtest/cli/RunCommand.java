@@ -3,6 +3,7 @@ package dev.pgmux.loadtest.cli;
 import dev.pgmux.loadtest.engine.RunResult;
 import dev.pgmux.loadtest.engine.Runner;
 import dev.pgmux.loadtest.engine.Target;
+import dev.pgmux.loadtest.report.Fmt;
 import dev.pgmux.loadtest.sweep.PgmuxLauncher;
 
 import java.io.IOException;
@@ -70,7 +71,7 @@ final class RunCommand {
             if (!result.passed()) {
                 err.println("pgmux-loadtest: " + result.failures().size() + " assertion(s) failed:");
                 result.failures().forEach(f -> err.println("  " + f.description() + " (measured "
-                        + dev.pgmux.loadtest.engine.AssertionChecker.format(f.assertion().metric(), f.actual()) + ")"));
+                        + Fmt.metric(f.assertion().metric(), f.actual()) + ")"));
                 return Main.ASSERTION_FAILED;
             }
             return Main.OK;

@@ -1,6 +1,5 @@
 package dev.pgmux.loadtest.cli;
 
-import dev.pgmux.loadtest.engine.AssertionChecker;
 import dev.pgmux.loadtest.engine.AssertionResult;
 import dev.pgmux.loadtest.engine.RunResult;
 import dev.pgmux.loadtest.report.Fmt;
@@ -56,7 +55,7 @@ final class Summary {
         out.printf("%nAssertions:%n");
         for (AssertionResult a : r.assertions()) {
             out.printf(Locale.ROOT, "  %-7s %s (measured %s)%n", a.passed() ? "passed" : "FAILED", a.description(),
-                    AssertionChecker.format(a.assertion().metric(), a.actual()));
+                    Fmt.metric(a.assertion().metric(), a.actual()));
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.pgmux.loadtest.dsl;
 
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -114,7 +113,7 @@ public record Assertion(Scope scope, Metric metric, Comparison comparison, doubl
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);
         }
-        return String.format(Locale.ROOT, "%.3f", v).replaceAll("0+$", "");
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     // ---- the fluent builders behind Dsl.global(), Dsl.details(name), Dsl.forAll() ----

@@ -2,12 +2,12 @@ package dev.pgmux.loadtest.dsl;
 
 /**
  * A load test written in Java: scenarios, their injection profiles and the assertions, built with
- * {@link Dsl}. The target (URL, user, password) comes from the command line, so one simulation measures
+ * {@link Dsl} in {@link #define} (named so that {@code Dsl.setUp(...)} stays usable inside it). The target (URL, user, password) comes from the command line, so one simulation measures
  * direct Postgres, pgmux or another pooler alike. Implementations need a public no-argument constructor.
  *
  * <pre>{@code
  * public class Checkout implements Simulation {
- *     public SimulationSetup setUp(SimulationContext ctx) {
+ *     public SimulationSetup define(SimulationContext ctx) {
  *         Scenario s = scenario("checkout").connect()
  *                 .feed(Feeders.randomInt("id", 1, 1000))
  *                 .prepared("find", "SELECT * FROM orders WHERE id = ?", attr("id"))
@@ -20,7 +20,8 @@ package dev.pgmux.loadtest.dsl;
  */
 public interface Simulation {
 
-    SimulationSetup setUp(SimulationContext context);
+    /** The simulation to run with these parameters; called once per run (a sweep calls it for every point). */
+    SimulationSetup define(SimulationContext context);
 
     /** The name shown in reports. */
     default String name() {

@@ -7,7 +7,6 @@ import dev.pgmux.loadtest.stats.RunStats;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /** Checks assertions against a run's totals. */
@@ -58,18 +57,6 @@ public final class AssertionChecker {
             case MAX -> s.max();
             case ERROR_PERCENT -> s.errorPercent();
             case REQUESTS_PER_SEC -> rps;
-        };
-    }
-
-    /** {@code 12.3 ms}, {@code 0.5%}, {@code 812.0 req/s}. */
-    public static String format(Assertion.Metric metric, double v) {
-        if (Double.isNaN(v)) {
-            return "n/a";
-        }
-        return switch (metric.unit()) {
-            case "%" -> String.format(Locale.ROOT, "%.2f%%", v);
-            case "ms" -> String.format(Locale.ROOT, "%.2f ms", v);
-            default -> String.format(Locale.ROOT, "%.1f %s", v, metric.unit());
         };
     }
 }

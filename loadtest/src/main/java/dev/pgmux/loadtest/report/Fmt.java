@@ -62,6 +62,19 @@ public final class Fmt {
         if (v == Math.rint(v)) {
             return String.format(Locale.ROOT, "%,d", (long) v);
         }
-        return String.format(Locale.ROOT, "%.3f", v).replaceAll("0+$", "").replaceAll("\\.$", "");
+        // six significant digits, no float noise (0.1 + 0.2), no trailing zeros
+        return java.math.BigDecimal.valueOf(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+    }
+
+    /** A measured value in its metric's unit: {@code 12.3 ms}, {@code 0.50%}, {@code 812 req/s}; {@code n/a} if nothing was measured. */
+    public static String metric(dev.pgmux.loadtest.dsl.Assertion.Metric metric, double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        return switch (metric.unit()) {
+            case "%" -> String.format(Locale.ROOT, "%.2f%%", v);
+            case "ms" -> ms(v) + " ms";
+            default -> rate(v) + " " + metric.unit();
+        };
     }
 }

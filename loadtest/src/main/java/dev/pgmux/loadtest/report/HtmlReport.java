@@ -1,7 +1,6 @@
 package dev.pgmux.loadtest.report;
 
 import dev.pgmux.loadtest.dsl.Assertion;
-import dev.pgmux.loadtest.engine.AssertionChecker;
 import dev.pgmux.loadtest.engine.AssertionResult;
 import dev.pgmux.loadtest.engine.GeneratorStats;
 import dev.pgmux.loadtest.engine.RunInfo;
@@ -123,7 +122,7 @@ public final class HtmlReport {
                 + "<th class=\"text\">Assertion</th><th>Measured</th><th>Result</th></tr></thead><tbody>\n");
         for (AssertionResult a : results) {
             t.append("<tr><td class=\"text\">").append(Html.esc(a.description())).append("</td><td>")
-                    .append(Html.esc(AssertionChecker.format(a.assertion().metric(), a.actual()))).append("</td>")
+                    .append(Html.esc(Fmt.metric(a.assertion().metric(), a.actual()))).append("</td>")
                     .append(a.passed() ? "<td class=\"ok\">passed</td>" : "<td class=\"bad\">FAILED</td>").append("</tr>\n");
         }
         return t.append("</tbody></table></div></section>\n").toString();
@@ -164,7 +163,7 @@ public final class HtmlReport {
             if (a.assertion().scope() instanceof Assertion.Global && a.assertion().metric().isResponseTime()
                     && a.assertion().metric() != Assertion.Metric.MAX) {
                 chart.limit(a.assertion().threshold(), LineChart.Side.LEFT, a.assertion().metric().label() + " limit "
-                        + Fmt.ms(a.assertion().threshold()) + " ms", Page.P99);
+                        + Fmt.axis(a.assertion().threshold()) + " ms", Page.P99);
             }
         }
         return chart.render();

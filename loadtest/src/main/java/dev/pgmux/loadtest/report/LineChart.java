@@ -174,16 +174,20 @@ final class LineChart {
             svg.append(String.format(Locale.ROOT,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"2 4\"/>",
                     left, y, rightEdge, y, h.color));
-            svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">%s</text>",
-                    rightEdge - 4, y - 5, h.color, Html.esc(h.label)));
+            // limits are labelled at the right end, reference targets at the left, so the two rarely collide
+            boolean atRight = !h.mayExtendAxis;
+            svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">%s</text>",
+                    atRight ? rightEdge - 4 : left + 6, y - 5, atRight ? "end" : "start", h.color, Html.esc(h.label)));
         }
-        for (VLine v : vlines) {
+        for (int k = 0; k < vlines.size(); k++) {
+            VLine v = vlines.get(k);
             double xv = f.x(v.x);
+            long sameX = vlines.subList(0, k).stream().filter(o -> o.x == v.x).count();
             svg.append(String.format(Locale.ROOT,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>",
                     xv, top, xv, bottom, v.color));
             svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"start\" fill=\"%s\">%s</text>",
-                    xv + 4, top + 12, v.color, Html.esc(v.label)));
+                    xv + 4, top + 12 + 14 * sameX, v.color, Html.esc(v.label)));
         }
         legend(svg, left);
         if (columnXs != null) {

@@ -16,6 +16,18 @@ final class Page {
     static final String[] TARGET_COLORS = {"#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#edc948", "#9c755f", "#76b7b2"};
     static final String REFERENCE = "#555555";
 
+    /** pgmux's modes keep their colours from sweep to sweep; other targets take the rest in order. */
+    static String targetColor(String target, java.util.List<String> all) {
+        return switch (target) {
+            case "pgmux-session" -> TARGET_COLORS[0];
+            case "pgmux-transaction" -> TARGET_COLORS[1];
+            default -> {
+                java.util.List<String> others = all.stream().filter(t -> !t.startsWith("pgmux-")).toList();
+                yield TARGET_COLORS[2 + Math.max(0, others.indexOf(target)) % (TARGET_COLORS.length - 2)];
+            }
+        };
+    }
+
     private Page() {}
 
     static String open(String title) {

@@ -82,8 +82,9 @@ public final class SweepHtmlReport {
         b.append("</ol><div class=\"table-wrap\" style=\"margin-top:10px\"><table><thead><tr><th>pool size</th>"
                 + "<th class=\"text\">verdict</th></tr></thead><tbody>\n");
         for (Recommendation.Verdict v : rec.verdicts()) {
-            b.append("<tr><td>").append(v.poolSize()).append("</td><td class=\"text").append(v.qualifies() ? " ok" : "")
-                    .append("\">").append(v.poolSize() == rec.poolSize() ? "✔ recommended · " : "").append(Html.esc(v.why()))
+            boolean chosen = v.poolSize() == rec.poolSize();
+            b.append("<tr><td>").append(v.poolSize()).append("</td><td class=\"text").append(chosen ? " ok" : v.qualifies() ? "" : " muted")
+                    .append("\">").append(chosen ? "✔ recommended · " : "").append(Html.esc(v.why()))
                     .append("</td></tr>\n");
         }
         return b.append("</tbody></table></div></div>\n").toString();
@@ -99,10 +100,9 @@ public final class SweepHtmlReport {
     private static String chart(SweepResult r, ToDoubleFunction<SweepPoint> metric, String axis, Double limit) {
         List<String> labels = r.poolSizes().stream().map(String::valueOf).toList();
         LineChart chart = new LineChart(640, 320).xCategories("pgmux pool_size", labels).leftAxis(axis);
-        int color = 0;
         for (String target : r.targets()) {
             List<SweepPoint> pts = r.pointsOf(target);
-            String c = Page.TARGET_COLORS[color++ % Page.TARGET_COLORS.length];
+            String c = Page.targetColor(target, r.targets());
             if (pts.size() == 1 && pts.get(0).reference()) {
                 double v = metric.applyAsDouble(pts.get(0));
                 if (!Double.isNaN(v)) {
@@ -130,7 +130,7 @@ public final class SweepHtmlReport {
             }
         }
         if (limit != null) {
-            chart.hline(limit, LineChart.Side.LEFT, "p99 limit " + Fmt.ms(limit) + " ms", Page.P99);
+            chart.limit(limit, LineChart.Side.LEFT, "p99 limit " + Fmt.axis(limit) + " ms", Page.P99);
         }
         return chart.render();
     }

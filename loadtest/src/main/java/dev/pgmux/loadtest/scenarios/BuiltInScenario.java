@@ -165,7 +165,7 @@ public enum BuiltInScenario {
         BuiltInScenario self = this;
         return new Simulation() {
             @Override
-            public SimulationSetup setUp(SimulationContext context) {
+            public SimulationSetup define(SimulationContext context) {
                 return self.setUp(context);
             }
 

@@ -31,6 +31,15 @@ public record Recommendation(String target, int poolSize, double bestThroughput,
 
     /** Decides for the points of one target (pool sizes in any order). */
     public static Recommendation decide(String target, List<SweepPoint> points, double marginPercent, List<String> assertionTexts) {
+        return decide(target, points, marginPercent, assertionTexts, null);
+    }
+
+    /**
+     * As {@link #decide(String, List, double, List)}, and when {@code reference} (direct Postgres) was measured,
+     * a last step says how much latency the pooler added at the chosen (or best) pool size.
+     */
+    public static Recommendation decide(String target, List<SweepPoint> points, double marginPercent, List<String> assertionTexts,
+                                        SweepPoint reference) {
         List<SweepPoint> sorted = points.stream().sorted(Comparator.comparingInt(SweepPoint::poolSize)).toList();
         List<SweepPoint> measured = sorted.stream().filter(SweepPoint::measured).toList();
         List<String> why = new ArrayList<>();
@@ -77,17 +86,34 @@ public record Recommendation(String target, int poolSize, double bestThroughput,
         if (qualifying.isEmpty()) {
             why.add("None of these met every assertion (" + rules + "), so no pool size is recommended:"
                     + " raise the limits, lower the load, or try larger pool sizes.");
+            compare(why, target, best, reference);
             return new Recommendation(target, 0, best.throughput(), best.poolSize(), floor, marginPercent, why, verdicts);
         }
         why.add("Of these, meeting every assertion (" + rules + "): " + sizes(qualifying) + ".");
         SweepPoint chosen = qualifying.get(0);
         why.add(String.format(Locale.ROOT, "The smallest is %d: recommended pool_size %d (%s req/s, p99 %s ms).",
                 chosen.poolSize(), chosen.poolSize(), Fmt.rate(chosen.throughput()), Fmt.ms(chosen.p99())));
+        compare(why, target, chosen, reference);
         return new Recommendation(target, chosen.poolSize(), best.throughput(), best.poolSize(), floor, marginPercent, why, verdicts);
     }
 
+    /** What the pooler costs (or saves) against going straight to Postgres. */
+    private static void compare(List<String> why, String target, SweepPoint point, SweepPoint reference) {
+        if (reference == null || !reference.measured()) {
+            return;
+        }
+        why.add(String.format(Locale.ROOT, "Against %s (%s req/s, p50 %s ms, p99 %s ms), %s at pool size %d measured p50 %s ms (%s)"
+                        + " and p99 %s ms (%s).", reference.target(), Fmt.rate(reference.throughput()), Fmt.ms(reference.p50()),
+                Fmt.ms(reference.p99()), target, point.poolSize(), Fmt.ms(point.p50()), signed(point.p50() - reference.p50()),
+                Fmt.ms(point.p99()), signed(point.p99() - reference.p99())));
+    }
+
+    private static String signed(double ms) {
+        return (ms >= 0 ? "+" : "−") + Fmt.ms(Math.abs(ms)) + " ms";
+    }
+
     private static String measuredText(AssertionResult a) {
-        return dev.pgmux.loadtest.engine.AssertionChecker.format(a.assertion().metric(), a.actual());
+        return Fmt.metric(a.assertion().metric(), a.actual());
     }
 
     private static String sizes(List<SweepPoint> points) {

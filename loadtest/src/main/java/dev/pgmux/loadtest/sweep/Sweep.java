@@ -92,11 +92,12 @@ public final class Sweep {
                 }
             }
         }
+        SweepPoint direct = points.stream().filter(p -> p.target().equals(new SweepTarget.Direct().label())).findFirst().orElse(null);
         List<Recommendation> recommendations = new ArrayList<>();
         for (SweepTarget target : plan.targets()) {
             if (target instanceof SweepTarget.Pgmux) {
                 List<SweepPoint> mine = points.stream().filter(p -> p.target().equals(target.label())).toList();
-                recommendations.add(Recommendation.decide(target.label(), mine, plan.marginPercent(), plan.assertions()));
+                recommendations.add(Recommendation.decide(target.label(), mine, plan.marginPercent(), plan.assertions(), direct));
             }
         }
         Map<String, String> config = new LinkedHashMap<>(configuration);
