@@ -54,6 +54,6 @@ final class ConsoleProgress implements RunListener {
         return String.format(Locale.ROOT, "%5s/%-5s %5d active %10s/s %8s ms %8s ms %6s / %s%s",
                 Fmt.clock(s.endSeconds()), Fmt.clock(plannedSeconds), s.users().active(), Fmt.rate(s.requestsPerSecond()),
                 any ? Fmt.ms(g.p50()) : "–", any ? Fmt.ms(g.p99()) : "–", Fmt.count(g.errors()), Fmt.count(errorsSoFar),
-                s.warmup() ? "  (warm-up)" : "");
+                s.warmup() ? "  (warm-up)" : s.startSeconds() >= plannedSeconds - 1e-6 ? "  (wind-down)" : "");
     }
 }

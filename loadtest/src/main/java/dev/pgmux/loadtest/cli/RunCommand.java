@@ -38,6 +38,9 @@ final class RunCommand {
         if ((url == null) == (kind == null)) {
             throw new UsageException("give --url URL, or --target direct|pgmux-session|pgmux-transaction with --upstream URL");
         }
+        if (url != null && (args.has("upstream") || args.has("pool-size"))) {
+            throw new UsageException("--upstream and --pool-size go with --target; with --url the target is already running");
+        }
         Map<String, String> extra = new LinkedHashMap<>();
         PgmuxLauncher.RunningPgmux pgmux = null;
         Target target;

@@ -203,6 +203,10 @@ public final class HtmlReport {
         if (result.info().warmupSeconds() > 0) {
             chart.band(0, result.info().warmupSeconds(), "warm-up (not in totals)");
         }
+        if (end > result.info().plannedSeconds() + 0.05) {
+            // injection over: the last users finish their rounds, so rates fall; counted in the totals
+            chart.band(result.info().plannedSeconds(), end, "wind-down");
+        }
         return chart;
     }
 

@@ -133,7 +133,15 @@ final class LineChart {
             double x1 = f.x(Math.min(b.x1, x.max()));
             if (x1 > x0) {
                 svg.append(rect(x0, top, x1 - x0, bottom - top, "band"));
-                svg.append(text(x0 + 4, top + 12, "band-label", "start", b.label));
+                // inside the band when it fits, else just above the plot, kept within the chart
+                double width = b.label.length() * 6.2;
+                if (x1 - x0 >= width + 8) {
+                    svg.append(text(x0 + 4, top + 12, "band-label", "start", b.label));
+                } else if (x0 + width <= rightEdge) {
+                    svg.append(text(x0 + 2, top - 4, "band-label", "start", b.label));
+                } else {
+                    svg.append(text(x1, top - 4, "band-label", "end", b.label));
+                }
             }
         }
         for (double t : yl.ticks()) {

@@ -76,8 +76,8 @@ final class Page {
             svg .axis-label { font-size: 12px; fill: #52606d; }
             svg .legend { font-size: 12px; fill: #323f4b; }
             svg .band { fill: #7b8794; fill-opacity: .12; }
-            svg .band-label { font-size: 11px; fill: #616e7c; }
-            svg .ref-label { font-size: 11px; font-weight: 600; }
+            svg .band-label { font-size: 11px; fill: #616e7c; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+            svg .ref-label { font-size: 11px; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
             svg .hover { fill: #1f2933; fill-opacity: 0; }
             svg .hover:hover { fill-opacity: .06; }
             svg .bar:hover { fill-opacity: .75; }

@@ -71,6 +71,8 @@ class CommandLineTest {
     void mistakesExitWithStatusTwoAndSayWhatIsWrong() {
         assertThat(main("bench").err).contains("unknown command \"bench\"");
         assertThat(main("run", "--scenario", "tpcb").err).contains("give --url URL");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--pool-size", "4").err)
+                .contains("--upstream and --pool-size go with --target");
         Result badScenario = main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--scenario", "nope");
         assertThat(badScenario.status).isEqualTo(Main.USAGE);
         assertThat(badScenario.err).contains("no built-in scenario \"nope\"", "select-only");
