@@ -27,10 +27,10 @@ lt=(java -jar loadtest/target/pgmux-loadtest.jar)
   --scenario tpcb --users 16 --ramp 5s --duration 30s --warmup 5s \
   --assert 'p99<50ms' --assert 'errors<1%' --out "$out/run" || echo "(the run's assertions failed: see its report)"
 
-# The sweep: serverless requests arriving at 100 per second, each connecting, running one SELECT and
+# The sweep: serverless requests arriving at 250 per second, each connecting, running one SELECT and
 # disconnecting; direct and through both pgmux ports, pgmux at pool sizes 1, 2, 4 and 8.
 "${lt[@]}" sweep --upstream "$upstream" --targets direct,pgmux-session,pgmux-transaction \
-  --pool-sizes 1,2,4,8 --scenario serverless --rate 100 --duration 10s --warmup 2s \
+  --pool-sizes 1,2,4,8 --scenario serverless --rate 250 --duration 10s --warmup 2s \
   --assert 'p99<50ms' --out "$out/sweep" || echo "(no pool size qualified for some target: see the sweep report)"
 
 if command -v chromium >/dev/null 2>&1; then

@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * How the runner runs a simulation.
  *
- * @param warmup         intervals beginning before this are shown in the timeline but kept out of the
- *                       totals and the assertions; rounded up to whole intervals
+ * @param warmup         requests due before this are shown in the timeline but kept out of the totals and
+ *                       the assertions; rounded up to whole intervals
  * @param grace          when the simulation sets no maximum duration: how long users may go on after the
  *                       injection ended before they are stopped
  * @param maxActiveUsers open-model users beyond this many running at once are not started (and counted as dropped)

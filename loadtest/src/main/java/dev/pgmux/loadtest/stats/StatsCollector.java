@@ -22,15 +22,16 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Latency is {@code end - start} where the caller chooses {@code start}: the runner passes the request's
  * <em>intended</em> start, so time a user spent waiting because the system under test stalled is counted
- * (no coordinated omission). Intervals that begin before the warm-up ends are reported but not added to the
- * totals.
+ * (no coordinated omission). Requests whose (intended) start falls in the warm-up are shown in the intervals
+ * they complete in but kept out of the totals, so a backlog built up during the warm-up cannot inflate the
+ * measured throughput when it drains afterwards.
  */
 public final class StatsCollector {
     private final long originNanos;
     private final long warmupNanos;
     private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
     private final AtomicInteger nextOrder = new AtomicInteger();
-    private final Channel global = new Channel("", RequestKind.QUERY, -1);
+    private final Channel global;
     private final ConcurrentHashMap<ErrorKey, ConcurrentHashMap<String, LongAdder>> errors = new ConcurrentHashMap<>();
     private final LongAccumulator lastEnd = new LongAccumulator(Math::max, Long.MIN_VALUE);
 
@@ -42,12 +43,13 @@ public final class StatsCollector {
 
     /**
      * @param originNanos  the run's time zero, in {@link System#nanoTime()} terms
-     * @param warmupNanos  intervals starting before {@code originNanos + warmupNanos} are not totalled
+     * @param warmupNanos  requests starting before {@code originNanos + warmupNanos} are not totalled
      */
     public StatsCollector(long originNanos, long warmupNanos) {
         this.originNanos = originNanos;
         this.warmupNanos = Math.max(0, warmupNanos);
         this.lastTickNanos = originNanos;
+        this.global = new Channel("", RequestKind.QUERY, -1, this.warmupNanos > 0);
     }
 
     public long originNanos() {
@@ -61,12 +63,13 @@ public final class StatsCollector {
      */
     public void record(String name, RequestKind kind, long startNanos, long endNanos, ErrorKey error) {
         long micros = Latency.micros(endNanos - startNanos);
-        Channel channel = channels.computeIfAbsent(name, n -> new Channel(n, kind, nextOrder.getAndIncrement()));
-        (error == null ? channel.ok : channel.ko).recordValue(micros);
+        Channel channel = channels.computeIfAbsent(name, n -> new Channel(n, kind, nextOrder.getAndIncrement(), warmupNanos > 0));
+        boolean counted = startNanos - originNanos >= warmupNanos;
+        channel.recorder(error == null, counted).recordValue(micros);
         if (kind.countsInGlobal()) {
-            (error == null ? global.ok : global.ko).recordValue(micros);
+            global.recorder(error == null, counted).recordValue(micros);
         }
-        if (error != null) {
+        if (error != null && counted) {
             errors.computeIfAbsent(error, k -> new ConcurrentHashMap<>())
                     .computeIfAbsent(name, n -> new LongAdder()).increment();
         }
@@ -81,10 +84,10 @@ public final class StatsCollector {
         boolean warmup = lastTickNanos - originNanos < warmupNanos;
         Map<String, LatencyStats> perRequest = new LinkedHashMap<>();
         for (Channel c : ordered()) {
-            perRequest.put(c.name, c.drain(warmup));
+            perRequest.put(c.name, c.drain());
         }
-        LatencyStats g = global.drain(warmup);
-        drainErrors(warmup);
+        LatencyStats g = global.drain();
+        drainErrors();
         IntervalSnapshot snapshot = new IntervalSnapshot(intervals.size() + 1, seconds(lastTickNanos),
                 seconds(nowNanos), warmup, users, g, perRequest);
         intervals.add(snapshot);
@@ -117,10 +120,10 @@ public final class StatsCollector {
         return channels.values().stream().sorted(Comparator.comparingInt(c -> c.order)).toList();
     }
 
-    private void drainErrors(boolean warmup) {
+    private void drainErrors() {
         errors.forEach((key, byRequest) -> byRequest.forEach((name, adder) -> {
             long n = adder.sumThenReset();
-            if (n > 0 && !warmup) {
+            if (n > 0) {
                 errorTotals.computeIfAbsent(key, k -> new LinkedHashMap<>()).merge(name, n, Long::sum);
             }
         }));
@@ -130,36 +133,57 @@ public final class StatsCollector {
         return (nanos - originNanos) / 1e9;
     }
 
-    /** One request name: interval recorders filled by users, totals kept by the ticker. */
+    /**
+     * One request name: interval recorders filled by users, totals kept by the ticker. Requests that started
+     * in the warm-up have recorders of their own, drawn in the timeline but never totalled.
+     */
     private static final class Channel {
         final String name;
         final RequestKind kind;
         final int order;
         final Recorder ok = Latency.recorder();
         final Recorder ko = Latency.recorder();
+        final Recorder warmOk;
+        final Recorder warmKo;
         Histogram okSpare;
         Histogram koSpare;
+        Histogram warmOkSpare;
+        Histogram warmKoSpare;
         final Histogram total = Latency.histogram();
         long totalErrors;
 
-        Channel(String name, RequestKind kind, int order) {
+        Channel(String name, RequestKind kind, int order, boolean warmup) {
             this.name = name;
             this.kind = kind;
             this.order = order;
+            this.warmOk = warmup ? Latency.recorder() : null;
+            this.warmKo = warmup ? Latency.recorder() : null;
         }
 
-        /** This interval's figures; added to the totals unless in the warm-up. */
-        LatencyStats drain(boolean warmup) {
+        Recorder recorder(boolean success, boolean counted) {
+            if (!counted && warmOk != null) {
+                return success ? warmOk : warmKo;
+            }
+            return success ? ok : ko;
+        }
+
+        /** This interval's figures (warm-up starts included); only requests counted go into the totals. */
+        LatencyStats drain() {
             okSpare = ok.getIntervalHistogram(okSpare);
             koSpare = ko.getIntervalHistogram(koSpare);
-            Histogram both = okSpare.copy();
-            both.add(koSpare);
-            long errorCount = koSpare.getTotalCount();
-            if (!warmup) {
-                total.add(both);
-                totalErrors += errorCount;
+            Histogram counted = okSpare.copy();
+            counted.add(koSpare);
+            total.add(counted);
+            totalErrors += koSpare.getTotalCount();
+            if (warmOk == null) {
+                return LatencyStats.of(counted, koSpare.getTotalCount());
             }
-            return LatencyStats.of(both, errorCount);
+            warmOkSpare = warmOk.getIntervalHistogram(warmOkSpare);
+            warmKoSpare = warmKo.getIntervalHistogram(warmKoSpare);
+            Histogram all = counted.copy();
+            all.add(warmOkSpare);
+            all.add(warmKoSpare);
+            return LatencyStats.of(all, koSpare.getTotalCount() + warmKoSpare.getTotalCount());
         }
     }
 }
