@@ -35,7 +35,7 @@ lt=(java -jar loadtest/target/pgmux-loadtest.jar)
 
 if command -v chromium >/dev/null 2>&1; then
   scripts/loadtest-screenshot.sh "$out/run/report.html" docs/loadtest-run.png 1400x2250
-  scripts/loadtest-screenshot.sh "$out/sweep/sweep.html" docs/loadtest-sweep.png 1400x2450
+  scripts/loadtest-screenshot.sh "$out/sweep/sweep.html" docs/loadtest-sweep.png 1400x2150
 else
   echo "chromium not found: no screenshots (apt-get install -y chromium)" >&2
 fi

@@ -117,6 +117,15 @@ final class VirtualUser implements Runnable {
         }
     }
 
+    /**
+     * When a request is due, for the warm-up cut: an open-model user's requests all belong to its arrival
+     * (a user who arrived in the warm-up is warm-up traffic, however late its requests ran); a closed-model
+     * user's each to its own intended start.
+     */
+    private long due(long requestStart) {
+        return open ? scheduledStart : requestStart;
+    }
+
     private void connect() throws Stop {
         if (connection != null) {
             group.source.release(connection);
@@ -134,7 +143,7 @@ final class VirtualUser implements Runnable {
         } catch (NoSuchElementException e) {
             long now = System.nanoTime();
             control.stats.record("feed", RequestKind.CUSTOM, now, now, new ErrorKey(null, e.getMessage() == null
-                    ? "feeder exhausted" : e.getMessage()));
+                    ? "feeder exhausted" : e.getMessage()), due(now));
             throw Stop.FAILED;
         }
     }
@@ -157,7 +166,7 @@ final class VirtualUser implements Runnable {
             throw Stop.DEADLINE; // cut short by the deadline: not a measurement
         }
         ErrorKey error = failure == null ? null : SqlErrors.key(failure);
-        control.stats.record(name, kind, start, end, error);
+        control.stats.record(name, kind, start, end, error, due(start));
         if (failure == null) {
             return true;
         }
@@ -195,7 +204,7 @@ final class VirtualUser implements Runnable {
             }
         } catch (Stop stop) {
             if (stop != Stop.DEADLINE && !control.hardStopped()) {
-                control.stats.record(t.name(), RequestKind.TRANSACTION, start, System.nanoTime(), lastError);
+                control.stats.record(t.name(), RequestKind.TRANSACTION, start, System.nanoTime(), lastError, due(start));
             }
             throw stop;
         } catch (SQLException e) {
@@ -208,7 +217,7 @@ final class VirtualUser implements Runnable {
         if (control.hardStopped()) {
             throw Stop.DEADLINE;
         }
-        control.stats.record(t.name(), RequestKind.TRANSACTION, start, end, error);
+        control.stats.record(t.name(), RequestKind.TRANSACTION, start, end, error, due(start));
         if (error != null && !usable()) {
             throw Stop.FAILED;
         }

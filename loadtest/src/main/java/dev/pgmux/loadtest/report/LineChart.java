@@ -19,7 +19,7 @@ final class LineChart {
     }
 
     /** A horizontal reference line; one that would squash the data (far above it) is only named at the top. */
-    private record HLine(double y, Side side, String label, String color, boolean mayExtendAxis) {
+    private record HLine(double y, Side side, String label, String color, boolean mayExtendAxis, boolean labelRight) {
     }
 
     private record Band(double x0, double x1, String label) {
@@ -86,13 +86,19 @@ final class LineChart {
     }
 
     LineChart hline(double y, Side side, String label, String color) {
-        hlines.add(new HLine(y, side, label, color, true));
+        hlines.add(new HLine(y, side, label, color, true, false));
+        return this;
+    }
+
+    /** A reference level (a target measured once): like a limit, it never squashes the data; labelled at the left. */
+    LineChart reference(double y, Side side, String label, String color) {
+        hlines.add(new HLine(y, side, label, color, false, false));
         return this;
     }
 
     /** A threshold: drawn when it is at most 3 times the data's maximum, otherwise named above the plot. */
     LineChart limit(double y, Side side, String label, String color) {
-        hlines.add(new HLine(y, side, label, color, false));
+        hlines.add(new HLine(y, side, label, color, false, true));
         return this;
     }
 
@@ -174,8 +180,9 @@ final class LineChart {
         for (HLine h : hlines) {
             Axis axis = h.side == Side.LEFT ? yl : yr;
             if (h.y > axis.max()) {
-                svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">%s</text>",
-                        rightEdge - 4, top - 6, h.color, Html.esc("↑ " + h.label + " (above the chart)")));
+                svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">%s</text>",
+                        h.labelRight ? rightEdge - 4 : left + 4, top - 6, h.labelRight ? "end" : "start", h.color,
+                        Html.esc("↑ " + h.label + " (above the chart)")));
                 continue;
             }
             double y = h.side == Side.LEFT ? f.yl(h.y) : f.yr(h.y);
@@ -183,7 +190,7 @@ final class LineChart {
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"2 4\"/>",
                     left, y, rightEdge, y, h.color));
             // limits are labelled at the right end, reference targets at the left, so the two rarely collide
-            boolean atRight = !h.mayExtendAxis;
+            boolean atRight = h.labelRight;
             svg.append(String.format(Locale.ROOT, "<text class=\"ref-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">%s</text>",
                     atRight ? rightEdge - 4 : left + 6, y - 5, atRight ? "end" : "start", h.color, Html.esc(h.label)));
         }
@@ -284,13 +291,16 @@ final class LineChart {
                 "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" stroke-linejoin=\"round\"%s/>",
                 d.toString().strip(), s.color, s.style == Style.POINTS ? "2.5" : "1.8", dash));
         if (s.style == Style.POINTS) {
+            // later series get smaller markers, so points of series with equal values stay visible, nested
+            long earlier = series.stream().takeWhile(o -> o != s).filter(o -> o.style == Style.POINTS).count();
+            double radius = Math.max(2.5, 6.5 - 2 * earlier);
             for (int i = 0; i < s.xs.length; i++) {
                 if (Double.isNaN(s.ys[i])) {
                     continue;
                 }
                 double py = s.side == Side.LEFT ? f.yl(s.ys[i]) : f.yr(s.ys[i]);
-                svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2.5\">",
-                        f.x(s.xs[i]), py, s.color));
+                svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2.5\">",
+                        f.x(s.xs[i]), py, radius, s.color));
                 if (s.tips != null && s.tips[i] != null) {
                     svg.append("<title>").append(Html.esc(s.tips[i])).append("</title>");
                 }

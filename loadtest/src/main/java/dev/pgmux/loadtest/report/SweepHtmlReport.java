@@ -106,7 +106,7 @@ public final class SweepHtmlReport {
             if (pts.size() == 1 && pts.get(0).reference()) {
                 double v = metric.applyAsDouble(pts.get(0));
                 if (!Double.isNaN(v)) {
-                    chart.hline(v, LineChart.Side.LEFT, target + " " + (axis.startsWith("p99") ? Fmt.ms(v) + " ms" : Fmt.rate(v) + " req/s"),
+                    chart.reference(v, LineChart.Side.LEFT, target + " " + (axis.startsWith("p99") ? Fmt.ms(v) + " ms" : Fmt.rate(v) + " req/s"),
                             Page.REFERENCE);
                 }
                 continue;

@@ -62,9 +62,18 @@ public final class StatsCollector {
      * @param error null for success, else what went wrong
      */
     public void record(String name, RequestKind kind, long startNanos, long endNanos, ErrorKey error) {
+        record(name, kind, startNanos, endNanos, error, startNanos);
+    }
+
+    /**
+     * As {@link #record(String, RequestKind, long, long, ErrorKey)}, with {@code dueNanos} deciding whether the
+     * request counts in the totals (due at or after the warm-up's end): an open-model user passes its
+     * scheduled arrival, so all requests of a user who arrived in the warm-up stay out, however late they ran.
+     */
+    public void record(String name, RequestKind kind, long startNanos, long endNanos, ErrorKey error, long dueNanos) {
         long micros = Latency.micros(endNanos - startNanos);
         Channel channel = channels.computeIfAbsent(name, n -> new Channel(n, kind, nextOrder.getAndIncrement(), warmupNanos > 0));
-        boolean counted = startNanos - originNanos >= warmupNanos;
+        boolean counted = dueNanos - originNanos >= warmupNanos;
         channel.recorder(error == null, counted).recordValue(micros);
         if (kind.countsInGlobal()) {
             global.recorder(error == null, counted).recordValue(micros);
