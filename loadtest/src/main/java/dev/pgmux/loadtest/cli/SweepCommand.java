@@ -1,0 +1,118 @@
+package dev.pgmux.loadtest.cli;
+
+import dev.pgmux.loadtest.dsl.Assertion;
+import dev.pgmux.loadtest.dsl.Dsl;
+import dev.pgmux.loadtest.engine.Target;
+import dev.pgmux.loadtest.report.SweepHtmlReport;
+import dev.pgmux.loadtest.report.SweepJsonReport;
+import dev.pgmux.loadtest.scenarios.BuiltInScenario;
+import dev.pgmux.loadtest.sweep.PgmuxLauncher;
+import dev.pgmux.loadtest.sweep.Sweep;
+import dev.pgmux.loadtest.sweep.SweepResult;
+import dev.pgmux.loadtest.sweep.SweepTarget;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code sweep}: one simulation across pool sizes and targets; pgmux is started once per pool size and pgmux
+ * target. Writes sweep.html and sweep.json, and a run report per point under points/.
+ */
+final class SweepCommand {
+    static final String DEFAULT_TARGETS = "direct,pgmux-session,pgmux-transaction";
+    static final String DEFAULT_POOL_SIZES = "2,4,8,16,32";
+    static final Set<String> VALUES;
+
+    static {
+        Set<String> v = new HashSet<>(LoadOptions.VALUES);
+        v.addAll(List.of("upstream", "targets", "pool-sizes", "margin"));
+        VALUES = Set.copyOf(v);
+    }
+
+    private SweepCommand() {}
+
+    static int execute(List<String> argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse(argv, VALUES, LoadOptions.FLAGS);
+        if (args.flag("help")) {
+            out.print(Usage.SWEEP);
+            return Main.OK;
+        }
+        LoadOptions o = new LoadOptions(args, "serverless", "sweep");
+        Target upstream = RunCommand.parseTarget(RunCommand.required(args, "upstream"), o);
+        List<SweepTarget> targets;
+        List<Integer> sizes = new ArrayList<>();
+        double margin;
+        try {
+            targets = SweepTarget.parseList(args.get("targets", DEFAULT_TARGETS));
+            for (String s : args.get("pool-sizes", DEFAULT_POOL_SIZES).split(",")) {
+                sizes.add(Integer.parseInt(s.strip()));
+            }
+            margin = Double.parseDouble(args.get("margin", "10").strip().replaceFirst("%$", ""));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--pool-sizes needs whole numbers (e.g. 2,4,8) and --margin a percentage (e.g. 10%)");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        List<String> assertionTexts = new ArrayList<>(o.assertionTexts);
+        if (o.assertions.stream().noneMatch(a -> a.metric() == Assertion.Metric.ERROR_PERCENT)) {
+            // a pool size whose runs fail is no candidate, even when nobody said so
+            Assertion errors = Dsl.global().failedRequests().percent().lt(1);
+            o.assertions.add(errors);
+            assertionTexts.add(errors.describe() + " (added by the sweep)");
+        }
+        Sweep.Plan plan;
+        try {
+            plan = new Sweep.Plan(upstream, targets, sizes, margin, o.out, assertionTexts);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        PgmuxLauncher launcher = targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux) ? o.launcher() : null;
+        List<String> warnings = warnings(o, targets, plan.poolSizes());
+        warnings.forEach(w -> err.println("pgmux-loadtest: warning: " + w));
+        out.printf("pgmux-loadtest %s sweep: %s; targets %s; pool sizes %s; report in %s%n", Version.get(), o.simulationName,
+                String.join(", ", targets.stream().map(SweepTarget::label).toList()), plan.poolSizes(), o.out);
+        Sweep sweep = new Sweep(plan, launcher,
+                (target, name, dir, extra) -> Execution.run(o, target, name, dir, extra, out, name), out);
+        SweepResult result = sweep.run(o.name, o.simulationName, o.configuration(), warnings);
+        try {
+            Files.createDirectories(o.out);
+            Files.writeString(o.out.resolve("sweep.json"), SweepJsonReport.render(result));
+            Files.writeString(o.out.resolve("sweep.html"), SweepHtmlReport.render(result, Version.get()));
+        } catch (IOException e) {
+            err.println("pgmux-loadtest: cannot write the sweep report: " + e.getMessage());
+            return Main.CANNOT_RUN;
+        }
+        Summary.print(result, out);
+        out.printf("%nReport: %s%n        %s%n", o.out.resolve("sweep.html"), o.out.resolve("sweep.json"));
+        if (!result.passed()) {
+            err.println("pgmux-loadtest: no pool size met every assertion for "
+                    + String.join(", ", result.recommendations().stream().filter(r -> !r.found()).map(r -> r.target()).toList()));
+            return Main.ASSERTION_FAILED;
+        }
+        return Main.OK;
+    }
+
+    /** Session mode with connections held for the whole run and fewer servers than connections: say what will happen. */
+    static List<String> warnings(LoadOptions o, List<SweepTarget> targets, List<Integer> sizes) {
+        List<String> w = new ArrayList<>();
+        boolean session = targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux p && !p.transactionMode());
+        BuiltInScenario b = o.builtIn;
+        if (!session || b == null) {
+            return w;
+        }
+        int held = b.connectionsHeld(o.context);
+        int smallest = sizes.stream().mapToInt(Integer::intValue).min().orElse(0);
+        if (held > smallest) {
+            w.add("pgmux-session: in session mode every client connection holds a server connection for its whole life,"
+                    + " and this run keeps " + held + " client connections open throughout; at pool sizes below " + held
+                    + " the other clients wait for a server (up to checkout_timeout, 10s by default) and then fail."
+                    + " Use pool sizes of at least " + held + " for session mode, or a connect-per-request scenario (serverless).");
+        }
+        return w;
+    }
+}

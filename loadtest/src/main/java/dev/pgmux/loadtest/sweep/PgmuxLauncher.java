@@ -1,0 +1,212 @@
+package dev.pgmux.loadtest.sweep;
+
+import dev.pgmux.loadtest.engine.Target;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts pgmux as a separate process ({@code java -jar pgmux.jar --config FILE}) with a generated
+ * configuration on free ports of 127.0.0.1, waits until its admin port answers {@code /ready}, and stops it
+ * by destroying the process. The load generator thus reaches it only over the network, as any client.
+ */
+public final class PgmuxLauncher {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final int ATTEMPTS = 3;
+    /** Processes to destroy if this JVM exits first (Ctrl-C in the middle of a sweep). */
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "pgmux-launcher-cleanup"));
+    }
+
+    private final Path jar;
+    private final List<String> javaOptions;
+    private final Map<String, String> tenantSettings;
+
+    public PgmuxLauncher(Path jar, List<String> javaOptions, Map<String, String> tenantSettings) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("pgmux jar not found: " + jar + " (build it with mvn -DskipTests package, or give --pgmux-jar)");
+        }
+        this.jar = jar;
+        this.javaOptions = List.copyOf(javaOptions);
+        this.tenantSettings = Map.copyOf(tenantSettings);
+    }
+
+    public Path jar() {
+        return jar;
+    }
+
+    public Map<String, String> tenantSettings() {
+        return tenantSettings;
+    }
+
+    /**
+     * The pgmux jar: {@code explicit} if given; else {@code proxy/target/pgmux.jar} under the working
+     * directory; else the same path beside the build this code was loaded from
+     * ({@code loadtest/target/pgmux-loadtest.jar} → {@code ../../proxy/target/pgmux.jar}).
+     */
+    public static Path findJar(String explicit) {
+        if (explicit != null) {
+            return Path.of(explicit).toAbsolutePath().normalize();
+        }
+        List<Path> candidates = new ArrayList<>();
+        candidates.add(Path.of("proxy", "target", "pgmux.jar").toAbsolutePath());
+        codeLocation().ifPresent(location -> {
+            for (Path p = location.getParent(); p != null; p = p.getParent()) {
+                candidates.add(p.resolve("proxy").resolve("target").resolve("pgmux.jar"));
+                if (candidates.size() > 6) {
+                    break;
+                }
+            }
+        });
+        return candidates.stream().filter(Files::isRegularFile).findFirst().map(Path::normalize)
+                .orElseThrow(() -> new IllegalArgumentException("pgmux jar not found at " + candidates.get(0)
+                        + " or beside this build; build it (mvn -DskipTests package) or give --pgmux-jar FILE"));
+    }
+
+    private static Optional<Path> codeLocation() {
+        try {
+            return Optional.of(Path.of(PgmuxLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Starts pgmux in front of {@code upstream} with {@code poolSize}; its output goes to {@code log}. */
+    public RunningPgmux start(Target upstream, int poolSize, Path log) throws IOException {
+        IOException last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            PgmuxConfigYaml.Ports ports = new PgmuxConfigYaml.Ports(freePort(), freePort(), freePort());
+            Path config = Files.createTempFile("pgmux-loadtest-", ".yaml",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(config, PgmuxConfigYaml.render(upstream, poolSize, ports, tenantSettings));
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(javaOptions);
+            command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
+            Files.createDirectories(log.toAbsolutePath().getParent());
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            LIVE.add(process);
+            RunningPgmux running = new RunningPgmux(process, ports, poolSize, config, log);
+            try {
+                awaitReady(running);
+                return running;
+            } catch (IOException e) {
+                running.close();
+                last = e;
+                if (!e.getMessage().contains("in use")) {
+                    throw e;
+                }
+            }
+        }
+        throw last;
+    }
+
+    private static void awaitReady(RunningPgmux pgmux) throws IOException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pgmux.ports().admin() + "/ready"))
+                .timeout(Duration.ofSeconds(2)).GET().build();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!pgmux.process().isAlive()) {
+                throw new IOException("pgmux exited with status " + pgmux.process().exitValue() + " before it was ready:\n"
+                        + pgmux.logTail());
+            }
+            try {
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for pgmux", e);
+            }
+            try {
+                Thread.sleep(50); // polling the readiness endpoint: pgmux has no other way to say it is up
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for pgmux", e);
+            }
+        }
+        throw new IOException("pgmux was not ready within " + READY_TIMEOUT.toSeconds() + " s:\n" + pgmux.logTail());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A started pgmux; {@link #close()} stops it (SIGTERM, then SIGKILL after 10 s) and deletes its configuration. */
+    public record RunningPgmux(Process process, PgmuxConfigYaml.Ports ports, int poolSize, Path config, Path log)
+            implements AutoCloseable {
+
+        /**
+         * The client's view: the same user, password, database and connection properties as the upstream URL,
+         * pgmux's port for the mode; TLS settings are dropped, as this pgmux has TLS disabled.
+         */
+        public Target target(Target upstream, boolean transactionMode) {
+            Map<String, String> props = new java.util.LinkedHashMap<>(upstream.properties());
+            props.keySet().removeIf(k -> k.startsWith("ssl"));
+            return new Target("127.0.0.1", transactionMode ? ports.transaction() : ports.session(), upstream.database(),
+                    PgmuxConfigYaml.clientUser(upstream.user()), upstream.password(), props);
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public void close() {
+            try {
+                process.destroy();
+                if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            } finally {
+                LIVE.remove(process);
+                try {
+                    Files.deleteIfExists(config);
+                } catch (IOException ignored) {
+                    // a temporary file
+                }
+            }
+        }
+
+        String logTail() {
+            try {
+                List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+                return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+            } catch (IOException | UncheckedIOException e) {
+                return "(cannot read " + log + ": " + e.getMessage() + ")";
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.pgmux.loadtest.sweep;
+
+import dev.pgmux.loadtest.engine.RunResult;
+import dev.pgmux.loadtest.engine.Target;
+import dev.pgmux.loadtest.report.Fmt;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs one simulation against every target: pgmux targets once per pool size (each with a pgmux process of
+ * its own, started with that size and stopped afterwards), the others once. A point that cannot run is
+ * recorded with its reason and the sweep goes on.
+ */
+public final class Sweep {
+
+    /** Runs the simulation once against {@code target} and writes that point's report into {@code outDir}. */
+    @FunctionalInterface
+    public interface PointRunner {
+        RunResult run(Target target, String pointName, Path outDir, Map<String, String> extraConfig) throws Exception;
+    }
+
+    /**
+     * What to sweep.
+     *
+     * @param upstream the Postgres: the {@code direct} target, and what pgmux is started in front of
+     */
+    public record Plan(Target upstream, List<SweepTarget> targets, List<Integer> poolSizes, double marginPercent,
+                       Path outDir, List<String> assertions) {
+        public Plan {
+            targets = List.copyOf(targets);
+            poolSizes = poolSizes.stream().distinct().sorted().toList();
+            assertions = List.copyOf(assertions);
+            if (poolSizes.isEmpty() || poolSizes.get(0) < 1) {
+                throw new IllegalArgumentException("pool sizes must be >= 1, got " + poolSizes);
+            }
+            if (!(marginPercent >= 0 && marginPercent < 100)) {
+                throw new IllegalArgumentException("--margin must be between 0% and 100%, got " + marginPercent);
+            }
+        }
+
+        boolean startsPgmux() {
+            return targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux);
+        }
+
+        int pointCount() {
+            return targets.stream().mapToInt(t -> t instanceof SweepTarget.Pgmux ? poolSizes.size() : 1).sum();
+        }
+    }
+
+    private final Plan plan;
+    private final PgmuxLauncher launcher;
+    private final PointRunner runner;
+    private final PrintStream log;
+
+    public Sweep(Plan plan, PgmuxLauncher launcher, PointRunner runner, PrintStream log) {
+        if (plan.startsPgmux() && launcher == null) {
+            throw new IllegalArgumentException("pgmux targets need the pgmux jar");
+        }
+        this.plan = plan;
+        this.launcher = launcher;
+        this.runner = runner;
+        this.log = log;
+    }
+
+    public SweepResult run(String name, String simulation, Map<String, String> configuration, List<String> warnings) {
+        Instant startedAt = Instant.now();
+        long t0 = System.nanoTime();
+        List<SweepPoint> points = new ArrayList<>();
+        int total = plan.pointCount();
+        for (SweepTarget target : plan.targets()) {
+            switch (target) {
+                case SweepTarget.Pgmux pgmux -> {
+                    for (int size : plan.poolSizes()) {
+                        points.add(pgmuxPoint(pgmux, size, points.size() + 1, total));
+                    }
+                }
+                case SweepTarget.Direct direct -> points.add(point(direct.label(), 0, plan.upstream(), Map.of(), points.size() + 1, total));
+                case SweepTarget.Url url -> {
+                    Target t = Target.parse(url.url(), null, null);
+                    if (t.password() == null && t.user().equals(plan.upstream().user())) {
+                        t = Target.parse(url.url(), null, plan.upstream().password());
+                    }
+                    points.add(point(url.label(), 0, t, Map.of(), points.size() + 1, total));
+                }
+            }
+        }
+        SweepPoint direct = points.stream().filter(p -> p.target().equals(new SweepTarget.Direct().label())).findFirst().orElse(null);
+        List<Recommendation> recommendations = new ArrayList<>();
+        for (SweepTarget target : plan.targets()) {
+            if (target instanceof SweepTarget.Pgmux) {
+                List<SweepPoint> mine = points.stream().filter(p -> p.target().equals(target.label())).toList();
+                recommendations.add(Recommendation.decide(target.label(), mine, plan.marginPercent(), plan.assertions(), direct));
+            }
+        }
+        Map<String, String> config = new LinkedHashMap<>(configuration);
+        config.put("upstream", plan.upstream().display());
+        config.put("targets", String.join(", ", plan.targets().stream().map(SweepTarget::label).toList()));
+        config.put("pool sizes", plan.poolSizes().toString());
+        config.put("margin", Fmt.axis(plan.marginPercent()) + "% of the best throughput");
+        if (launcher != null) {
+            config.put("pgmux jar", launcher.jar().toString());
+            launcher.tenantSettings().forEach((k, v) -> config.put("pgmux " + k, v));
+        }
+        return new SweepResult(name, simulation, startedAt, (System.nanoTime() - t0) / 1e9, plan.upstream().display(),
+                plan.targets().stream().map(SweepTarget::label).toList(), plan.poolSizes(), plan.marginPercent(),
+                plan.assertions(), config, List.copyOf(points), List.copyOf(recommendations), List.copyOf(warnings));
+    }
+
+    private SweepPoint pgmuxPoint(SweepTarget.Pgmux target, int size, int index, int total) {
+        String name = target.label() + " pool " + size;
+        Path dir = plan.outDir().resolve("points").resolve(dirName(target.label() + "-pool-" + size));
+        banner(name, index, total);
+        PgmuxLauncher.RunningPgmux pgmux;
+        try {
+            pgmux = launcher.start(plan.upstream(), size, dir.resolve("pgmux.log"));
+        } catch (IOException | RuntimeException e) {
+            log.println("  pgmux did not start: " + e.getMessage());
+            return new SweepPoint(target.label(), size, null, "pgmux did not start: " + firstLine(e.getMessage()), null);
+        }
+        try (pgmux) {
+            log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d, %s port %d)%n", pgmux.pid(), size,
+                    target.transactionMode() ? "transaction" : "session",
+                    target.transactionMode() ? pgmux.ports().transaction() : pgmux.ports().session());
+            Map<String, String> extra = new LinkedHashMap<>();
+            extra.put("pgmux pool_size", Integer.toString(size));
+            extra.put("pgmux mode", target.transactionMode() ? "transaction" : "session");
+            extra.put("pgmux log", dir.resolve("pgmux.log").toString());
+            return run(target.label(), size, pgmux.target(plan.upstream(), target.transactionMode()), name, dir, extra);
+        }
+    }
+
+    private SweepPoint point(String label, int size, Target target, Map<String, String> extra, int index, int total) {
+        banner(label, index, total);
+        return run(label, size, target, label, plan.outDir().resolve("points").resolve(dirName(label)), extra);
+    }
+
+    private SweepPoint run(String label, int size, Target target, String name, Path dir, Map<String, String> extra) {
+        String report = plan.outDir().relativize(dir.resolve("report.html")).toString();
+        try {
+            RunResult r = runner.run(target, name, dir, extra);
+            return new SweepPoint(label, size, r, null, report);
+        } catch (Exception e) {
+            log.println("  " + name + " could not run: " + e.getMessage());
+            return new SweepPoint(label, size, null, firstLine(String.valueOf(e.getMessage())), null);
+        }
+    }
+
+    private void banner(String name, int index, int total) {
+        log.printf(Locale.ROOT, "%n== %s (%d of %d) ==%n", name, index, total);
+    }
+
+    static String dirName(String label) {
+        return label.replaceAll("[^A-Za-z0-9._-]+", "_");
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.strip().lines().findFirst().orElse("");
+    }
+}
