@@ -106,7 +106,7 @@ public final class Sweep {
         config.put("pool sizes", plan.poolSizes().toString());
         config.put("margin", Fmt.axis(plan.marginPercent()) + "% of the best throughput");
         if (launcher != null) {
-            config.put("pgmux jar", launcher.jar().toString());
+            config.put("pgmux jar", shown(launcher.jar()));
             launcher.tenantSettings().forEach((k, v) -> config.put("pgmux " + k, v));
         }
         return new SweepResult(name, simulation, startedAt, (System.nanoTime() - t0) / 1e9, plan.upstream().display(),
@@ -163,5 +163,12 @@ public final class Sweep {
 
     private static String firstLine(String s) {
         return s == null ? "" : s.strip().lines().findFirst().orElse("");
+    }
+
+    /** A jar under the working directory is shown relative to it: reports are shared, local paths mean nothing. */
+    static String shown(java.nio.file.Path jar) {
+        java.nio.file.Path here = java.nio.file.Path.of("").toAbsolutePath().normalize();
+        java.nio.file.Path absolute = jar.toAbsolutePath().normalize();
+        return absolute.startsWith(here) ? here.relativize(absolute).toString() : absolute.toString();
     }
 }
