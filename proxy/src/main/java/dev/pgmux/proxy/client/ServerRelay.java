@@ -2,6 +2,7 @@ package dev.pgmux.proxy.client;
 
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -26,6 +27,10 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
 
     /** The server messages are relayed with right now, or null. */
     protected abstract ServerConnection relayingServer();
+
+    /** Relays pass what goes on unchanged to {@link #out}; each mode says what it must look at first. */
+    @Override
+    public abstract void onServerMessage(ServerConnection from, ByteBuf batch, int index, int length);
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -56,6 +61,17 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     @Override
     public EventLoop eventLoop() {
         return ctx.channel().eventLoop();
+    }
+
+    /** A lone frame (a server on another event loop hands them over one by one) is a batch of one message. */
+    @Override
+    public void onServerFrame(ServerConnection from, ByteBuf frame) {
+        try {
+            onServerMessage(from, frame, frame.readerIndex(), frame.readableBytes());
+            out.emit();
+        } finally {
+            frame.release();
+        }
     }
 
     @Override

@@ -453,16 +453,6 @@ public final class TransactionModeHandler extends ServerRelay {
     // --- server responses ---
 
     @Override
-    public void onServerFrame(ServerConnection from, ByteBuf frame) {
-        try {
-            onServerMessage(from, frame, frame.readerIndex(), frame.readableBytes());
-            out.emit();
-        } finally {
-            frame.release();
-        }
-    }
-
-    @Override
     public void onServerMessage(ServerConnection from, ByteBuf batch, int index, int length) {
         if (from != server || state != State.ATTACHED) {
             return;
