@@ -26,7 +26,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrameSize;
     private final int maxStartupSize;
-    private final boolean batches;
+    private boolean batches;
     private State state;
 
     public FrameDecoder(State initial, int maxFrameSize, int maxStartupSize) {
@@ -52,6 +52,17 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * From now on hands on batches (the startup phase must be over). Messages framed one by one before
+     * this stay as they were: a single message is a batch of one.
+     */
+    public void batchMessages() {
+        if (state == State.STARTUP) {
+            throw new IllegalStateException("still in the startup phase");
+        }
+        batches = true;
+    }
+
     public State state() {
         return state;
     }
@@ -59,6 +70,38 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /** Bytes received but not yet framed (a client that sends data right after SSLRequest is suspicious). */
     public int bufferedBytes() {
         return actualReadableBytes();
+    }
+
+    /**
+     * A batching decoder passes a read that holds whole messages only, with nothing left over from the reads
+     * before (the usual case), on as it is: no slice and no cumulation. Anything else takes the general path,
+     * which also reports bad lengths. Only while reads are on: the general path keeps the bookkeeping that
+     * asks for another read when a paused channel's read gave no whole message.
+     */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (batches && state == State.MESSAGES && msg instanceof ByteBuf in && !internalBuffer().isReadable()
+                && ctx.channel().config().isAutoRead() && wholeMessagesOnly(in)) {
+            ctx.fireChannelRead(in);
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    private boolean wholeMessagesOnly(ByteBuf in) {
+        int at = in.readerIndex();
+        int end = in.writerIndex();
+        if (at == end) {
+            return false;
+        }
+        while (end - at >= Frames.HEADER) {
+            int length = in.getInt(at + 1);
+            if (length < 4 || length > maxFrameSize) {
+                return false;
+            }
+            at += length + 1;
+        }
+        return at == end;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.pgmux.protocol.frame;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,34 @@ class FrameDecoderBatchesTest {
         List<List<byte[]>> batches = drainBatches(channel);
         assertThat(batches).hasSize(1);
         assertThat(batches.get(0)).containsExactly(ROW_DESCRIPTION, DATA_ROW, COMMAND_COMPLETE, READY);
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void passesAReadOfWholeMessagesOnAsItIs() {
+        ByteBuf read = Unpooled.wrappedBuffer(concat(DATA_ROW, COMMAND_COMPLETE, READY));
+
+        channel.writeInbound(read);
+
+        ByteBuf batch = channel.readInbound();
+        assertThat(batch).isSameAs(read);
+        assertThat(ByteBufUtil.getBytes(batch)).isEqualTo(concat(DATA_ROW, COMMAND_COMPLETE, READY));
+        batch.release();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void aReadAfterAPartialOneIsJoinedToIt() {
+        byte[] all = concat(DATA_ROW, COMMAND_COMPLETE, READY);
+        int cut = DATA_ROW.length + 3;
+        write(channel, concat(ROW_DESCRIPTION, java.util.Arrays.copyOf(all, cut)));
+        // The rest ends on a message boundary, but the bytes before it must come first.
+        write(channel, java.util.Arrays.copyOfRange(all, cut, all.length));
+        write(channel, READY);
+
+        List<byte[]> messages = new ArrayList<>();
+        drainBatches(channel).forEach(messages::addAll);
+        assertThat(messages).containsExactly(ROW_DESCRIPTION, DATA_ROW, COMMAND_COMPLETE, READY, READY);
         assertFalse(channel.finish());
     }
 

@@ -249,6 +249,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.flush();
         client.cancelKey(runtime.cancels().register(client));
         log.debug("{} authenticated", client);
+        if (mode == PoolingMode.TRANSACTION) {
+            decoder.batchMessages(); // most of what it sends goes on unchanged: in one write per read
+        }
         ctx.pipeline().replace(this, "pooling", switch (mode) {
             case SESSION -> new SessionModeHandler(client);
             case TRANSACTION -> new TransactionModeHandler(client);

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
 import io.netty.buffer.ByteBuf;
@@ -18,8 +19,9 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     private final Logger log = LoggerFactory.getLogger(getClass());
     protected final ClientConnection client;
     protected ChannelHandlerContext ctx;
+    private EventLoop eventLoop;
     /** Every server message bound for the client goes through here, in order. */
-    protected ClientWriter out;
+    protected MessageWriter out;
 
     protected ServerRelay(ClientConnection client) {
         this.client = client;
@@ -35,7 +37,8 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.out = new ClientWriter(ctx);
+        this.eventLoop = ctx.channel().eventLoop();
+        this.out = new MessageWriter(ctx, ctx.alloc());
     }
 
     @Override
@@ -60,7 +63,14 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
 
     @Override
     public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
+        return eventLoop;
+    }
+
+    /** Reads from the client on or off; a no-op (no atomic write) when they already are. */
+    protected final void clientReads(boolean on) {
+        if (ctx.channel().config().isAutoRead() != on) {
+            ctx.channel().config().setAutoRead(on);
+        }
     }
 
     /** A lone frame (a server on another event loop hands them over one by one) is a batch of one message. */
@@ -87,7 +97,7 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     @Override
     public void onServerWritabilityChanged(ServerConnection from, boolean writable) {
         if (relayingServer() != null) {
-            ctx.channel().config().setAutoRead(writable);
+            clientReads(writable);
         }
     }
 

@@ -36,14 +36,14 @@ import java.util.Map;
  *             with no protocol exchange open; otherwise it is closed
  * </pre>
  */
-final class SessionModeHandler extends ServerRelay {
+final class SessionModeHandler extends ServerRelay implements ServerPool.CheckoutListener {
     private static final Logger log = LoggerFactory.getLogger(SessionModeHandler.class);
 
     private enum State { CHECKOUT, SETUP, RELAY, CLOSED }
 
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
     private ServerPool pool;
-    private Future<ServerConnection> checkout;
+    private ServerPool.Waiter checkout;
     private ServerConnection server;
     private State state = State.CHECKOUT;
     /** Queries and Syncs sent whose ReadyForQuery has not come back yet. */
@@ -59,29 +59,28 @@ final class SessionModeHandler extends ServerRelay {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        ctx.channel().config().setAutoRead(false);
+        clientReads(false);
         pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
-        checkout = pool.acquire(ctx.channel().eventLoop());
-        checkout.addListener(this::checkedOut);
+        checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
-    private void checkedOut(Future<? super ServerConnection> future) {
-        if (future.isCancelled()) {
+    @Override
+    public void checkoutFailed(Throwable cause) {
+        if (state == State.CLOSED) {
             return; // the client left while waiting
         }
-        if (!future.isSuccess()) {
-            Throwable cause = future.cause();
-            state = State.CLOSED;
-            switch (cause) {
-                case CheckoutException e when e.timedOut() -> client.fatal(ClientErrors.checkoutTimeout(e, "Session"));
-                case CheckoutException e -> client.fatal(SqlState.CANNOT_CONNECT_NOW, e.getMessage());
-                case UpstreamException e when e.serverError() != null ->
-                        client.fatal(e.serverError().code(), e.serverError().message());
-                default -> client.fatal(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
-            }
-            return;
+        state = State.CLOSED;
+        switch (cause) {
+            case CheckoutException e when e.timedOut() -> client.fatal(ClientErrors.checkoutTimeout(e, "Session"));
+            case CheckoutException e -> client.fatal(SqlState.CANNOT_CONNECT_NOW, e.getMessage());
+            case UpstreamException e when e.serverError() != null ->
+                    client.fatal(e.serverError().code(), e.serverError().message());
+            default -> client.fatal(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
         }
-        ServerConnection acquired = (ServerConnection) future.getNow();
+    }
+
+    @Override
+    public void checkedOut(ServerConnection acquired) {
         if (state == State.CLOSED || !ctx.channel().isActive()) {
             pool.release(acquired);
             return;
@@ -141,7 +140,7 @@ final class SessionModeHandler extends ServerRelay {
             forwardToServer(early.poll());
         }
         server.flush();
-        ctx.channel().config().setAutoRead(true);
+        clientReads(true);
     }
 
     @Override
@@ -218,7 +217,7 @@ final class SessionModeHandler extends ServerRelay {
         early.forEach(ReferenceCountUtil::release);
         early.clear();
         if (before == State.CHECKOUT) {
-            checkout.cancel(false); // the pool then serves the next waiter
+            checkout.cancel(); // the pool then serves the next waiter; one already on its way comes back
         } else if (before == State.RELAY) {
             releaseServer();
         } // in SETUP, settingsApplied releases the server once pgmux's own query is answered

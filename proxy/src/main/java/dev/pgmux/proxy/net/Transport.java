@@ -20,9 +20,20 @@ public enum Transport {
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
+    /**
+     * Loops that run their tasks after every round of I/O, untimed (ioRatio 100): pgmux's tasks are short
+     * (hand-offs between loops, timers), and timing each round would cost two clock reads per wake-up.
+     */
     public EventLoopGroup newGroup(int threads, String name) {
         DefaultThreadFactory factory = new DefaultThreadFactory(name, true);
-        return this == EPOLL ? new EpollEventLoopGroup(threads, factory) : new NioEventLoopGroup(threads, factory);
+        if (this == EPOLL) {
+            EpollEventLoopGroup group = new EpollEventLoopGroup(threads, factory);
+            group.setIoRatio(100);
+            return group;
+        }
+        NioEventLoopGroup group = new NioEventLoopGroup(threads, factory);
+        group.setIoRatio(100);
+        return group;
     }
 
     public Class<? extends ServerSocketChannel> serverChannel() {

@@ -5,9 +5,8 @@ import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,22 +68,77 @@ public final class ServerPool {
         return settings;
     }
 
-    private static final class Waiter {
-        final Promise<ServerConnection> promise;
+    /** Told, on the event loop it named, how its checkout ended; exactly one of the two is called. */
+    public interface CheckoutListener {
+        /** A server for the caller, who gives it back with {@link #release} or {@link #discard}. */
+        void checkedOut(ServerConnection server);
+
+        void checkoutFailed(Throwable cause);
+    }
+
+    /** A checkout that may still be waiting: {@link #cancel} it when the caller goes away. */
+    public final class Waiter {
+        final CheckoutListener listener;
         final EventLoop loop;
         final long deadline;
         /** Times a later waiter went first (see nextWaiterFor); bounded so the head never starves. */
         int passedOver;
 
-        Waiter(Promise<ServerConnection> promise, EventLoop loop, long deadline) {
-            this.promise = promise;
+        Waiter(CheckoutListener listener, EventLoop loop, long deadline) {
+            this.listener = listener;
             this.loop = loop;
             this.deadline = deadline;
+        }
+
+        /**
+         * Leaves the queue, so the caller neither gets a server nor counts as demand. Whoever takes a waiter
+         * out of the queue (under the pool's lock) owns its outcome: a server already on its way is still
+         * delivered, and the listener must give it back.
+         */
+        public void cancel() {
+            synchronized (ServerPool.this) {
+                waiters.remove(this);
+            }
+        }
+
+        void served(ServerConnection server) {
+            if (loop.inEventLoop() && DELIVERY_DEPTH.get()[0] < MAX_DELIVERY_DEPTH) {
+                int[] depth = DELIVERY_DEPTH.get();
+                depth[0]++;
+                try {
+                    listener.checkedOut(server);
+                } finally {
+                    depth[0]--;
+                }
+            } else {
+                loop.execute(() -> listener.checkedOut(server));
+            }
+        }
+
+        void failed(Throwable cause) {
+            if (loop.inEventLoop()) {
+                listener.checkoutFailed(cause);
+            } else {
+                loop.execute(() -> listener.checkoutFailed(cause));
+            }
         }
     }
 
     /**
-     * An idle server right now, or null (then {@link #acquire} queues the caller). Skips the promise on
+     * A server released on a waiter's own loop goes to it on the same stack, with no task in between; a
+     * chain of such hand-offs (each new holder releasing at once) goes through the loop's queue past
+     * this depth instead of growing the stack.
+     */
+    private static final int MAX_DELIVERY_DEPTH = 8;
+    private static final FastThreadLocal<int[]> DELIVERY_DEPTH = new FastThreadLocal<>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
+
+    /**
+     * An idle server right now, or null (then {@link #acquire} queues the caller). Allocates nothing on
      * the hot path; never jumps the queue, since servers go to waiters before they go idle.
      */
     public ServerConnection tryAcquireIdle(EventLoop loop) {
@@ -100,40 +154,40 @@ public final class ServerPool {
         }
     }
 
-    /** Gets a server for a client whose channel runs on {@code loop}; the future completes on that loop. */
-    public Future<ServerConnection> acquire(EventLoop loop) {
-        Promise<ServerConnection> promise = loop.newPromise();
-        ServerConnection ready;
+    /**
+     * Gets a server for a caller whose channel runs on {@code loop}; the listener hears on that loop, and
+     * may hear before this returns when an idle server is at hand.
+     */
+    public Waiter acquire(EventLoop loop, CheckoutListener listener) {
+        Waiter waiter = new Waiter(listener, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
+        ServerConnection ready = null;
         boolean connect = false;
+        boolean poolClosed;
         synchronized (this) {
-            if (closed) {
-                return promise.setFailure(CheckoutException.closed(target.key()));
-            }
-            ready = takeIdle(loop);
-            if (ready == null) {
-                // Every waiter of a pool has the same timeout, so deadlines are in queue order: one timer
-                // for the head serves them all, instead of a scheduled task per waiter.
-                Waiter waiter = new Waiter(promise, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
-                waiters.addLast(waiter);
-                if (!timerArmed) {
-                    armTimer(waiter);
-                }
-                promise.addListener(f -> {
-                    if (f.isCancelled()) {
-                        abandoned(waiter);
+            poolClosed = closed;
+            if (!poolClosed) {
+                ready = takeIdle(loop);
+                if (ready == null) {
+                    // Every waiter of a pool has the same timeout, so deadlines are in queue order: one timer
+                    // for the head serves them all, instead of a scheduled task per waiter.
+                    waiters.addLast(waiter);
+                    if (!timerArmed) {
+                        armTimer(waiter);
                     }
-                });
-                connect = reserveConnect();
-            } else {
-                active++;
+                    connect = reserveConnect();
+                } else {
+                    active++;
+                }
             }
         }
-        if (ready != null) {
-            promise.setSuccess(ready);
+        if (poolClosed) {
+            waiter.failed(CheckoutException.closed(target.key()));
+        } else if (ready != null) {
+            waiter.served(ready);
         } else if (connect) {
             startConnect(loop);
         }
-        return promise;
+        return waiter;
     }
 
     /** Returns a server after use. The caller has made sure it is idle, reset and not mid-protocol. */
@@ -141,21 +195,33 @@ public final class ServerPool {
         long now = System.nanoTime();
         Duration maxLifetime = settings.maxLifetime();
         boolean expired = !maxLifetime.isZero() && server.ageNanos(now) > maxLifetime.toNanos();
-        boolean poolClosed;
-        synchronized (this) {
-            poolClosed = closed;
-        }
-        if (poolClosed || expired || !server.isActive()) {
+        if (expired || !server.isActive()) {
             discard(server);
             return;
         }
         server.attach(null);
         server.setAutoRead(true); // a slow client may have paused it; idle servers must see their close
+        server.markIdle(now);
+        Waiter waiter;
         synchronized (this) {
-            active--;
+            if (closed) {
+                waiter = null;
+            } else {
+                // Straight to the next waiter (it stays active), or idle: servers go to waiters before they
+                // go idle, so nobody jumps the queue.
+                waiter = nextWaiterFor(server);
+                if (waiter == null) {
+                    active--;
+                    idle.addFirst(server);
+                    return;
+                }
+            }
         }
-        server.markIdle();
-        handOff(server);
+        if (waiter == null) {
+            discard(server);
+        } else {
+            waiter.served(server);
+        }
     }
 
     /** Closes a server that must not be reused (broken, mid-transaction, expired). */
@@ -168,23 +234,16 @@ public final class ServerPool {
     }
 
     private void handOff(ServerConnection server) {
-        for (;;) {
-            Waiter waiter;
-            synchronized (this) {
-                waiter = nextWaiterFor(server);
-                if (waiter == null) {
-                    idle.addFirst(server);
-                    return;
-                }
-                active++;
-            }
-            if (waiter.promise.trySuccess(server)) {
+        Waiter waiter;
+        synchronized (this) {
+            waiter = nextWaiterFor(server);
+            if (waiter == null) {
+                idle.addFirst(server);
                 return;
             }
-            synchronized (this) {
-                active--;
-            }
+            active++;
         }
+        waiter.served(server);
     }
 
     /**
@@ -211,6 +270,13 @@ public final class ServerPool {
     }
 
     private ServerConnection takeIdle(EventLoop loop) {
+        ServerConnection first = idle.peekFirst();
+        if (first == null) {
+            return null; // the common case under load
+        }
+        if (first.channel().eventLoop() == loop && first.isActive()) {
+            return idle.pollFirst();
+        }
         ServerConnection fallback = null;
         for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
             ServerConnection server = it.next();
@@ -273,7 +339,7 @@ public final class ServerPool {
         }
         log.warn("pool {}: cannot open a server connection: {}", target.key(), cause.getMessage());
         if (failed != null) {
-            failed.promise.tryFailure(cause);
+            failed.failed(cause);
         }
         if (retryLoop != null) {
             startConnect(retryLoop);
@@ -291,13 +357,6 @@ public final class ServerPool {
         }
         if (connectLoop != null) {
             startConnect(connectLoop);
-        }
-    }
-
-    /** The client left while waiting: forget it, so it neither gets a server nor counts as demand. */
-    private void abandoned(Waiter waiter) {
-        synchronized (this) {
-            waiters.remove(waiter);
         }
     }
 
@@ -323,7 +382,7 @@ public final class ServerPool {
         }
         long timeoutMillis = settings.checkoutTimeout().toMillis();
         for (Waiter waiter : expired) {
-            waiter.promise.tryFailure(CheckoutException.timedOut(timeoutMillis));
+            waiter.failed(CheckoutException.timedOut(timeoutMillis));
         }
     }
 
@@ -377,7 +436,7 @@ public final class ServerPool {
         }
         toClose.forEach(ServerConnection::close);
         for (Waiter waiter : toFail) {
-            waiter.promise.tryFailure(CheckoutException.closed(target.key()));
+            waiter.failed(CheckoutException.closed(target.key()));
         }
     }
 

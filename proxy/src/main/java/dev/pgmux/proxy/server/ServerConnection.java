@@ -90,8 +90,8 @@ public final class ServerConnection {
         return idleSinceNanos;
     }
 
-    public void markIdle() {
-        idleSinceNanos = System.nanoTime();
+    public void markIdle(long now) {
+        idleSinceNanos = now;
     }
 
     public ServerListener listener() {
@@ -128,7 +128,9 @@ public final class ServerConnection {
     }
 
     public void setAutoRead(boolean autoRead) {
-        channel.config().setAutoRead(autoRead);
+        if (channel.config().isAutoRead() != autoRead) {
+            channel.config().setAutoRead(autoRead);
+        }
     }
 
     public Future<Void> close() {

@@ -12,7 +12,22 @@ import dev.pgmux.protocol.message.backend.ErrorResponse;
 sealed interface Expected {
 
     /** What the server answers to one message, and whether the client sees it. */
-    record Reply(Kind kind, Delivery delivery, Outcome outcome) implements Expected {}
+    record Reply(Kind kind, Delivery delivery, Outcome outcome) implements Expected {
+        private static final Reply[][] PLAIN = new Reply[Kind.values().length][Delivery.values().length];
+
+        static {
+            for (Kind kind : Kind.values()) {
+                for (Delivery delivery : Delivery.values()) {
+                    PLAIN[kind.ordinal()][delivery.ordinal()] = new Reply(kind, delivery, Outcome.NONE);
+                }
+            }
+        }
+
+        /** A reply with nothing to do as it arrives: shared, since it carries no state of its own. */
+        static Reply of(Kind kind, Delivery delivery, Outcome outcome) {
+            return outcome == Outcome.NONE ? PLAIN[kind.ordinal()][delivery.ordinal()] : new Reply(kind, delivery, outcome);
+        }
+    }
 
     /** A response pgmux answers itself (ParseComplete for a statement the server has, CloseComplete, ...). */
     record Synthetic(ByteBuf frame, Outcome outcome) implements Expected {}

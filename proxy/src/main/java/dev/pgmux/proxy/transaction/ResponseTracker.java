@@ -3,7 +3,7 @@ package dev.pgmux.proxy.transaction;
 import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
-import dev.pgmux.proxy.client.ClientWriter;
+import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.transaction.Expected.Delivery;
 import dev.pgmux.proxy.transaction.Expected.Kind;
 import dev.pgmux.proxy.transaction.Expected.Reply;
@@ -22,14 +22,14 @@ import java.util.ArrayDeque;
  */
 final class ResponseTracker {
     private final ArrayDeque<Expected> queue = new ArrayDeque<>();
-    private final ClientWriter client;
+    private final MessageWriter client;
     /** The server reported an error and is discarding messages until the next Sync. */
     private boolean skipping;
     private int pendingUnits;
     /** Synthetic entries in the queue: while there are any, completions must drain them in order. */
     private int synthetics;
 
-    ResponseTracker(ClientWriter client) {
+    ResponseTracker(MessageWriter client) {
         this.client = client;
     }
 
@@ -47,7 +47,7 @@ final class ResponseTracker {
                 return;
             }
         }
-        queue.addLast(new Reply(kind, delivery, outcome));
+        queue.addLast(Reply.of(kind, delivery, outcome));
         if (!kind.skippedAfterError()) {
             pendingUnits++;
         }

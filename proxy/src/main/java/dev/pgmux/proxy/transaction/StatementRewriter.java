@@ -18,6 +18,7 @@ import dev.pgmux.protocol.message.frontend.FrontendMessage;
 import dev.pgmux.protocol.message.frontend.Parse;
 import dev.pgmux.protocol.message.frontend.Query;
 import dev.pgmux.protocol.message.frontend.Sync;
+import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.prepared.ClientStatements;
 import dev.pgmux.proxy.prepared.ServerStatements;
 import dev.pgmux.proxy.prepared.StatementDef;
@@ -52,6 +53,8 @@ final class StatementRewriter {
     private final ClientStatements statements;
     private final int maxServerStatements;
     private final Consumer<String> sessionChangingSql;
+    /** Where messages for the attached server go, after anything the client's batch passes on unchanged. */
+    private final MessageWriter toServer;
     private ServerConnection server;
     private ResponseTracker responses;
     /** Earlier messages of the current unit were sent: a simple Query may not be injected now. */
@@ -60,7 +63,8 @@ final class StatementRewriter {
     private boolean statusSettled;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
-                      Consumer<String> sessionChangingSql) {
+                      Consumer<String> sessionChangingSql, MessageWriter toServer) {
+        this.toServer = toServer;
         this.mode = mode;
         this.statements = statements;
         this.maxServerStatements = maxServerStatements;
@@ -91,7 +95,7 @@ final class StatementRewriter {
      *                      unit unanswered, nothing executed yet in this one) and is not failed
      */
     void parse(ByteBuf frame, boolean statusSettled) {
-        int unnamedQuery = FrontendCodec.unnamedParseQuery(frame);
+        int unnamedQuery = FrontendCodec.unnamedParseQuery(frame, frame.readerIndex(), frame.readableBytes());
         if (unnamedQuery >= 0) {
             int queryLength = frame.indexOf(unnamedQuery, frame.writerIndex(), (byte) 0) - unnamedQuery;
             if (!SqlCommands.mayNeedAnalysis(frame, unnamedQuery, queryLength)) {
@@ -163,7 +167,7 @@ final class StatementRewriter {
     }
 
     void bind(ByteBuf frame) {
-        if (FrontendCodec.bindsUnnamedStatement(frame)) {
+        if (FrontendCodec.bindsUnnamedStatement(frame, frame.readerIndex(), frame.readableBytes())) {
             forward(frame, Kind.BIND);
             return;
         }
@@ -205,12 +209,12 @@ final class StatementRewriter {
         String serverName = prepareOnServer(def);
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
         frame.release();
-        server.write(renamed);
+        toServer.write(renamed);
         responses.expect(Kind.BIND, Delivery.CLIENT, asClientSees(def, bind.statement()));
     }
 
     void describe(ByteBuf frame) {
-        if (FrontendCodec.describesPortalOrUnnamed(frame)) {
+        if (FrontendCodec.describesPortalOrUnnamed(frame, frame.readerIndex(), frame.readableBytes())) {
             boolean portal = frame.getByte(frame.readerIndex() + Frames.HEADER) == Describe.PORTAL;
             forward(frame, portal ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT);
             return;
@@ -568,12 +572,12 @@ final class StatementRewriter {
     }
 
     private void forward(ByteBuf frame, Kind kind) {
-        server.write(frame);
+        toServer.write(frame);
         responses.expect(kind, Delivery.CLIENT);
     }
 
     private void send(FrontendMessage message) {
-        server.write(FrontendCodec.encode(message, server.channel().alloc()));
+        toServer.write(FrontendCodec.encode(message, toServer.alloc()));
     }
 
     private ByteBuf encode(dev.pgmux.protocol.message.backend.BackendMessage message) {

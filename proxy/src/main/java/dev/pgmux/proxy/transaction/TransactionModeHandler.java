@@ -13,6 +13,7 @@ import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientErrors;
 import dev.pgmux.proxy.client.ServerRelay;
+import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.prepared.ClientStatements;
@@ -27,7 +28,6 @@ import dev.pgmux.proxy.transaction.Expected.Kind;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +54,7 @@ import java.util.TreeSet;
  *             settings the client changed are read back and the server is released
  * </pre>
  */
-public final class TransactionModeHandler extends ServerRelay {
+public final class TransactionModeHandler extends ServerRelay implements ServerPool.CheckoutListener {
     private static final Logger log = LoggerFactory.getLogger(TransactionModeHandler.class);
 
     private enum State { LOGIN, IDLE, CHECKOUT, ATTACHED, CLOSED }
@@ -65,6 +65,7 @@ public final class TransactionModeHandler extends ServerRelay {
      */
     static final int MAX_HELD_BYTES = 64 * 1024;
 
+    /** Input that waits for a server: the rest of a batch from the first message that needs one. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     private int heldBytes;
     /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
@@ -84,8 +85,10 @@ public final class TransactionModeHandler extends ServerRelay {
     private ServerPool pool;
     private StatementRewriter rewriter;
     private ResponseTracker responses;
-    private Future<ServerConnection> checkout;
+    private ServerPool.Waiter checkout;
     private ServerConnection server;
+    /** The attached server's side: what the client sends, gathered per batch where it passes unchanged. */
+    private MessageWriter toServer;
     private State state = State.LOGIN;
     /** Extended-protocol messages sent since the last Sync: the server must stay attached. */
     private boolean unsynced;
@@ -93,6 +96,10 @@ public final class TransactionModeHandler extends ServerRelay {
     private boolean executedInUnit;
     /** After a failed checkout, the client's messages up to its Sync are dropped, as a server would. */
     private boolean discardUntilSync;
+    /** The client sent Terminate: whatever follows it is not read. */
+    private boolean terminated;
+    /** Handling a read from the client: its channelReadComplete flushes what this read sent on. */
+    private boolean inClientRead;
 
     public TransactionModeHandler(ClientConnection client) {
         super(client);
@@ -102,10 +109,12 @@ public final class TransactionModeHandler extends ServerRelay {
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
         this.responses = new ResponseTracker(out);
+        this.toServer = new MessageWriter(null, ctx.alloc());
         var tenant = client.tenant().config();
         var prepared = tenant.preparedStatements();
         ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
-        this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChangingSql);
+        this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChangingSql,
+                toServer);
         this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
         settings.putAll(client.sessionParameters());
         startupKey = SettingsSnapshot.of(client.sessionParameters());
@@ -117,26 +126,34 @@ public final class TransactionModeHandler extends ServerRelay {
             welcome(template.parameters());
             return;
         }
-        ctx.channel().config().setAutoRead(false);
-        checkout = pool.acquire(ctx.channel().eventLoop());
-        checkout.addListener(this::loginServer);
+        clientReads(false);
+        checkout = pool.acquire(ctx.channel().eventLoop(), this);
+    }
+
+    @Override
+    public void checkedOut(ServerConnection acquired) {
+        switch (state) {
+            case LOGIN -> loginServer(acquired);
+            case CHECKOUT -> attached(acquired);
+            default -> pool.release(acquired); // the client left while its server was on the way
+        }
+    }
+
+    @Override
+    public void checkoutFailed(Throwable cause) {
+        switch (state) {
+            case LOGIN -> {
+                state = State.CLOSED;
+                client.fatal(checkoutError(cause, true));
+            }
+            case CHECKOUT -> reportCheckoutFailure(cause);
+            default -> { } // the client left while waiting
+        }
     }
 
     // --- login: learn the parameters and validate the startup settings on a real server ---
 
-    private void loginServer(Future<? super ServerConnection> future) {
-        if (state == State.CLOSED) {
-            if (future.isSuccess()) {
-                pool.release((ServerConnection) future.getNow());
-            }
-            return;
-        }
-        if (!future.isSuccess()) {
-            state = State.CLOSED;
-            client.fatal(checkoutError(future.cause(), true));
-            return;
-        }
-        ServerConnection first = (ServerConnection) future.getNow();
+    private void loginServer(ServerConnection first) {
         String setup = first.session().differences(settings);
         if (setup == null) {
             welcome(first);
@@ -187,7 +204,7 @@ public final class TransactionModeHandler extends ServerRelay {
         state = State.IDLE;
         drainHeld();
         if (state == State.IDLE) {
-            ctx.channel().config().setAutoRead(true);
+            clientReads(true);
         }
     }
 
@@ -195,44 +212,87 @@ public final class TransactionModeHandler extends ServerRelay {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
-        switch (state) {
-            case ATTACHED -> toServer(frame);
-            case IDLE -> idleMessage(frame);
-            case LOGIN, CHECKOUT -> hold(frame);
-            case CLOSED -> frame.release();
+        inClientRead = true;
+        try {
+            received((ByteBuf) msg, false);
+        } finally {
+            inClientRead = false;
         }
     }
 
-    private void idleMessage(ByteBuf frame) {
-        byte tag = Frames.tag(frame);
+    /**
+     * Handles whole messages, back to back (one or many), and takes the buffer. Messages that go on
+     * unchanged are gathered into one write to the server; from the first message that must wait for a
+     * server, the rest of the batch is held as one piece.
+     *
+     * @param wasHeld the batch comes from {@link #held}: if it must wait again, it goes back in front
+     */
+    private void received(ByteBuf batch, boolean wasHeld) {
+        int at = batch.readerIndex();
+        int end = batch.writerIndex();
+        try {
+            while (at < end && !terminated) {
+                int length = Frames.length(batch, at);
+                switch (state) {
+                    case ATTACHED -> attachedMessage(batch, at, length);
+                    case IDLE -> {
+                        if (!idleMessage(batch, at)) {
+                            hold(batch.retainedSlice(at, end - at), wasHeld);
+                            startCheckout();
+                            return;
+                        }
+                    }
+                    case LOGIN, CHECKOUT -> {
+                        hold(batch.retainedSlice(at, end - at), wasHeld);
+                        return;
+                    }
+                    case CLOSED -> {
+                        return;
+                    }
+                }
+                at += length;
+            }
+        } finally {
+            toServer.emit(); // what was gathered refers to this batch
+            batch.release();
+        }
+    }
+
+    /** Handles what needs no server; false if the message must wait for one. */
+    private boolean idleMessage(ByteBuf batch, int at) {
+        byte tag = batch.getByte(at);
         if (discardUntilSync && tag != Terminate.TAG) {
-            frame.release();
             if (tag == 'S' || tag == 'Q') {
                 discardUntilSync = false;
                 ctx.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
             }
-            return;
+            return true;
         }
         switch (tag) {
             case Terminate.TAG -> {
-                frame.release();
+                terminated = true;
                 ctx.close();
+                return true;
             }
-            case 'H' -> frame.release(); // Flush with nothing pending
+            case 'H' -> {
+                return true; // Flush with nothing pending
+            }
             default -> {
-                hold(frame);
-                startCheckout();
+                return false;
             }
         }
     }
 
-    /** Keeps a message until a server is attached; bounded by pausing reads (login pauses them anyway). */
-    private void hold(ByteBuf frame) {
-        held.add(frame);
-        heldBytes += frame.readableBytes();
+    /** Keeps input until a server is attached; bounded by pausing reads (login pauses them anyway). */
+    private void hold(ByteBuf input, boolean inFront) {
+        if (inFront) {
+            held.addFirst(input);
+        } else {
+            held.addLast(input);
+        }
+        heldBytes += input.readableBytes();
         if (heldBytes > MAX_HELD_BYTES) {
-            ctx.channel().config().setAutoRead(false);
+            clientReads(false);
         }
     }
 
@@ -240,49 +300,31 @@ public final class TransactionModeHandler extends ServerRelay {
         while (!held.isEmpty() && (state == State.IDLE || state == State.ATTACHED)) {
             ByteBuf next = held.poll();
             heldBytes -= next.readableBytes();
-            channelRead(ctx, next);
+            received(next, true);
         }
     }
 
     private void startCheckout() {
         ServerConnection idle = pool.tryAcquireIdle(ctx.channel().eventLoop());
         if (idle != null) {
-            attached(idle, true);
+            attached(idle);
             return;
         }
         state = State.CHECKOUT;
-        checkout = pool.acquire(ctx.channel().eventLoop());
-        checkout.addListener(this::checkedOut);
+        checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
-    private void checkedOut(Future<? super ServerConnection> future) {
-        if (future.isCancelled()) {
-            return;
-        }
-        if (state == State.CLOSED) {
-            if (future.isSuccess()) {
-                pool.release((ServerConnection) future.getNow());
-            }
-            return;
-        }
-        if (!future.isSuccess()) {
-            checkoutFailed(future.cause());
-            return;
-        }
-        attached((ServerConnection) future.getNow(), false);
-    }
-
-    /** @param inRead called while reading the client: channelReadComplete flushes, reads were never paused */
-    private void attached(ServerConnection acquired, boolean inRead) {
+    private void attached(ServerConnection acquired) {
         server = acquired;
         server.attach(this);
+        toServer.target(server.channel());
         rewriter.attach(server, responses);
         state = State.ATTACHED;
         String setup = server.session().differences(settingsSnapshot);
         if (setup != null) {
             ServerConnection target = server;
             Map<String, String> applying = settingsSnapshot;
-            server.write(FrontendCodec.encode(new Query(setup), ctx.alloc()));
+            toServer.write(FrontendCodec.encode(new Query(setup), ctx.alloc()));
             responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
                 @Override
                 void completed(boolean failed) {
@@ -293,23 +335,24 @@ public final class TransactionModeHandler extends ServerRelay {
             });
         }
         drainHeld();
-        if (!inRead) {
-            server.flush();
+        if (!inClientRead) {
+            // Reached from the pool, or from input held at login: nothing else flushes what was sent.
+            toServer.flush();
             ctx.flush();
-            ctx.channel().config().setAutoRead(true);
+            clientReads(true);
         }
         maybeRelease();
     }
 
     /** The client's connection stays usable: an error now, its pending batch dropped up to its Sync. */
-    private void checkoutFailed(Throwable cause) {
+    private void reportCheckoutFailure(Throwable cause) {
         state = State.IDLE;
         ctx.write(BackendCodec.encode(checkoutError(cause, false), ctx.alloc()));
         discardUntilSync = true;
         drainHeld();
         ctx.flush();
         if (state == State.IDLE) {
-            ctx.channel().config().setAutoRead(true);
+            clientReads(true);
         }
     }
 
@@ -324,12 +367,70 @@ public final class TransactionModeHandler extends ServerRelay {
         return new ErrorResponse(notice);
     }
 
-    private void toServer(ByteBuf frame) {
-        if (!stalled.isEmpty() || (responses.pendingUnits() > 0 && dependsOnEarlierUnits(frame))) {
-            stall(frame);
-        } else {
-            process(frame);
+    private void attachedMessage(ByteBuf batch, int at, int length) {
+        if (!stalled.isEmpty() || (responses.pendingUnits() > 0 && dependsOnEarlierUnits(batch, at))) {
+            stall(batch.retainedSlice(at, length));
+        } else if (!passThrough(batch, at, length)) {
+            process(batch.retainedSlice(at, length));
         }
+    }
+
+    /**
+     * The common case, without a frame of its own: a message that goes to the server as it is and needs
+     * nothing from pgmux but its place in the response queue (what the unnamed statement and portals use,
+     * Execute, Sync, a Query with nothing to analyse). Then it is gathered with its neighbours and true
+     * returned; otherwise {@link #process} must handle it.
+     */
+    private boolean passThrough(ByteBuf batch, int at, int length) {
+        Kind kind;
+        switch (batch.getByte(at)) {
+            case 'B' -> {
+                if (!FrontendCodec.bindsUnnamedStatement(batch, at, length)) {
+                    return false;
+                }
+                kind = Kind.BIND;
+                unsynced = true;
+            }
+            case 'D' -> {
+                if (!FrontendCodec.describesPortalOrUnnamed(batch, at, length)) {
+                    return false;
+                }
+                kind = batch.getByte(at + Frames.HEADER) == 'P' ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT;
+                unsynced = true;
+            }
+            case 'E' -> {
+                kind = Kind.EXECUTE;
+                unsynced = true;
+                executedInUnit = true;
+            }
+            case 'S' -> {
+                kind = Kind.SYNC;
+                unsynced = false;
+                executedInUnit = false;
+            }
+            case 'P' -> {
+                int query = FrontendCodec.unnamedParseQuery(batch, at, length);
+                if (query < 0 || SqlCommands.mayNeedAnalysis(batch, query, batch.indexOf(query, at + length, (byte) 0) - query)) {
+                    return false;
+                }
+                kind = Kind.PARSE;
+                unsynced = true;
+            }
+            case 'Q' -> {
+                if (SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, length - Frames.HEADER - 1)) {
+                    return false;
+                }
+                kind = Kind.QUERY;
+                unsynced = false;
+                executedInUnit = false;
+            }
+            default -> {
+                return false;
+            }
+        }
+        toServer.relay(batch, at, length);
+        responses.expect(kind, Delivery.CLIENT);
+        return true;
     }
 
     private void process(ByteBuf frame) {
@@ -371,9 +472,10 @@ public final class TransactionModeHandler extends ServerRelay {
             case 'F' -> forward(frame, Kind.FUNCTION_CALL);
             case Terminate.TAG -> {
                 frame.release();
+                terminated = true;
                 ctx.close();
             }
-            default -> server.write(frame); // Flush, CopyData, CopyDone, CopyFail: no reply of their own
+            default -> toServer.write(frame); // Flush, CopyData, CopyDone, CopyFail: no reply of their own
         }
     }
 
@@ -382,14 +484,11 @@ public final class TransactionModeHandler extends ServerRelay {
      * statement's fate (a Parse that may fail, a Close that may be skipped) or the transaction status.
      * Such a message waits until those units are answered; everything else is pipelined.
      */
-    private boolean dependsOnEarlierUnits(ByteBuf frame) {
-        return switch (Frames.tag(frame)) {
+    private boolean dependsOnEarlierUnits(ByteBuf batch, int at) {
+        return switch (batch.getByte(at)) {
             case 'P', 'B', 'C' -> true;
-            case 'D' -> frame.getByte(frame.readerIndex() + Frames.HEADER) == 'S';
-            case 'Q' -> {
-                ByteBuf payload = Frames.payload(frame);
-                yield SqlCommands.mayNeedAnalysis(payload, payload.readerIndex(), payload.readableBytes() - 1);
-            }
+            case 'D' -> batch.getByte(at + Frames.HEADER) == 'S';
+            case 'Q' -> SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, Frames.length(batch, at) - Frames.HEADER - 1);
             default -> false;
         };
     }
@@ -397,22 +496,22 @@ public final class TransactionModeHandler extends ServerRelay {
     /** Holds messages, in order and with reads paused, until the server has answered what came before. */
     private void stall(ByteBuf frame) {
         stalled.add(frame);
-        ctx.channel().config().setAutoRead(false);
+        clientReads(false);
     }
 
     private void replayStalled() {
         while (!stalled.isEmpty() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
-            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next)) {
+            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next, next.readerIndex())) {
                 break;
             }
             process(stalled.poll());
         }
         if (server != null) {
-            server.flush();
+            toServer.flush();
         }
         if (stalled.isEmpty()) {
-            ctx.channel().config().setAutoRead(true);
+            clientReads(true);
         }
     }
 
@@ -432,7 +531,7 @@ public final class TransactionModeHandler extends ServerRelay {
     }
 
     private void forward(ByteBuf frame, Kind kind) {
-        server.write(frame);
+        toServer.write(frame);
         responses.expect(kind, Delivery.CLIENT);
     }
 
@@ -518,9 +617,10 @@ public final class TransactionModeHandler extends ServerRelay {
         server = null;
         state = State.IDLE;
         rewriter.attach(null, null);
+        toServer.target(null);
         out.flush(); // what this client is owed goes out before the server serves anyone else
         pool.release(done);
-        ctx.channel().config().setAutoRead(true); // in case the server had paused us
+        clientReads(true); // in case the server had paused us
     }
 
     /** Asks the server what the client's SET and RESET left, so the next server gets the same. */
@@ -536,7 +636,8 @@ public final class TransactionModeHandler extends ServerRelay {
                     .append(ServerSession.literal(names.get(i))).append(", true)");
         }
         ServerConnection target = server;
-        server.writeAndFlush(FrontendCodec.encode(new Query(sql.toString()), ctx.alloc()));
+        toServer.write(FrontendCodec.encode(new Query(sql.toString()), ctx.alloc()));
+        toServer.flush();
         responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
             private List<String> values;
 
@@ -600,8 +701,8 @@ public final class TransactionModeHandler extends ServerRelay {
         heldBytes = 0;
         stalled.forEach(ReferenceCountUtil::release);
         stalled.clear();
-        if (before == State.CHECKOUT || before == State.LOGIN) {
-            checkout.cancel(false);
+        if ((before == State.CHECKOUT || before == State.LOGIN) && checkout != null) {
+            checkout.cancel(); // a server already on its way comes back through checkedOut
         }
         if (server != null) {
             ServerConnection left = server;

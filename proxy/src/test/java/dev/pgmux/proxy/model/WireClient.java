@@ -51,13 +51,22 @@ public final class WireClient implements AutoCloseable {
     /** Connects and logs in up to the first ReadyForQuery. */
     public static WireClient login(String name, String host, int port, String user, String password, String database,
                             Duration readTimeout) throws IOException {
+        return login(name, host, port, user, password, database, readTimeout, new byte[0]);
+    }
+
+    /**
+     * Connects and logs in up to the first ReadyForQuery, sending {@code pipelined} in the same write as the
+     * last authentication message, before the login is answered.
+     */
+    public static WireClient login(String name, String host, int port, String user, String password, String database,
+                            Duration readTimeout, byte[] pipelined) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(host, port), 5_000);
             socket.setSoTimeout((int) readTimeout.toMillis());
             WireClient client = new WireClient(socket, name);
-            client.startup(user, password, database);
+            client.startup(user, password, database, pipelined);
             return client;
         } catch (IOException | RuntimeException e) {
             socket.close();
@@ -69,7 +78,7 @@ public final class WireClient implements AutoCloseable {
         return name;
     }
 
-    private void startup(String user, String password, String database) throws IOException {
+    private void startup(String user, String password, String database, byte[] pipelined) throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         Wire.int32(body, 3 << 16);
         Wire.cstring(body, "user");
@@ -90,9 +99,9 @@ public final class WireClient implements AutoCloseable {
                     int code = m.int32(0);
                     switch (code) {
                         case 0 -> { } // AuthenticationOk
-                        case 3 -> send(Wire.message('p', Wire.cstringBytes(password)));
-                        case 5 -> send(Wire.message('p', Wire.cstringBytes(
-                                Md5Password.encode(user, password, Arrays.copyOfRange(m.payload(), 4, 8)))));
+                        case 3 -> send(concat(Wire.message('p', Wire.cstringBytes(password)), pipelined));
+                        case 5 -> send(concat(Wire.message('p', Wire.cstringBytes(
+                                Md5Password.encode(user, password, Arrays.copyOfRange(m.payload(), 4, 8)))), pipelined));
                         case 10 -> {
                             scram = new ScramClientSession(password, RANDOM);
                             byte[] first = scram.clientFirstMessage();
@@ -102,7 +111,7 @@ public final class WireClient implements AutoCloseable {
                             initial.writeBytes(first);
                             send(Wire.message('p', initial.toByteArray()));
                         }
-                        case 11 -> send(Wire.message('p', scramStep(scram, m, true)));
+                        case 11 -> send(concat(Wire.message('p', scramStep(scram, m, true)), pipelined));
                         case 12 -> scramStep(scram, m, false);
                         default -> throw new IOException(name + ": unsupported authentication request " + code);
                     }
@@ -114,6 +123,12 @@ public final class WireClient implements AutoCloseable {
                 default -> { } // ParameterStatus, BackendKeyData, NoticeResponse
             }
         }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     private byte[] scramStep(ScramClientSession scram, BackendMessage m, boolean first) throws IOException {

@@ -347,6 +347,31 @@ class TransactionPoolingTest {
         }
     }
 
+    @Test
+    void queriesSentBeforeTheLoginIsAnsweredRunInOrder() throws Exception {
+        // A fresh pgmux: the first login needs a server, so the queries wait while it is checked out.
+        pgmux = PgmuxHarness.start(t -> t.withPoolSize(1));
+        ByteArrayOutputStream queries = new ByteArrayOutputStream();
+        for (int i = 1; i <= 3; i++) {
+            queries.writeBytes(WireClient.Wire.query("SELECT " + i));
+        }
+
+        try (WireClient c = WireClient.login("c", "127.0.0.1", pgmux.transactionPort(), PgmuxHarness.tenantUser(ROLE),
+                ROLE.password(), "postgres", Duration.ofSeconds(30), queries.toByteArray())) {
+            WireClient.Reply reply = c.readUntilReady(3);
+
+            assertThat(reply.complete()).as(String.valueOf(reply.failure())).isTrue();
+            List<String> values = new ArrayList<>();
+            for (var m : reply.messages()) {
+                assertThat(m.tag()).as("no error").isNotEqualTo('E');
+                if (m.tag() == 'D') {
+                    values.add(new String(m.payload(), 6, m.payload().length - 6, java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(values).containsExactly("1", "2", "3");
+        }
+    }
+
     // ---- pipelined batches ----
 
     @ParameterizedTest(name = "prepareThreshold={0}")

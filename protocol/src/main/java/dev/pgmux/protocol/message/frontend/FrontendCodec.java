@@ -117,50 +117,52 @@ public final class FrontendCodec {
         return new Parse(name, query, types);
     }
 
-    // --- the common case without strings: messages about the unnamed statement, passed through as they are ---
+    // --- the common case without strings: messages about the unnamed statement, passed through as they are.
+    // Each looks at the message at {@code index} ({@code length} bytes, tag included) of a buffer that may
+    // hold others around it, such as a read's batch. ---
 
     /**
-     * For a Parse of the unnamed statement, the index in {@code frame} of its query's first byte (the query
+     * For a Parse of the unnamed statement, the index in {@code buf} of its query's first byte (the query
      * ends at the next NUL); -1 for a named statement. Checks the layout as {@link #decodeParse} does.
      */
-    public static int unnamedParseQuery(ByteBuf frame) {
-        requireTag(frame, Parse.TAG, "Parse");
-        int end = frame.writerIndex();
-        int nameEnd = nul(frame, frame.readerIndex() + Frames.HEADER, end, "Parse");
-        int queryEnd = nul(frame, nameEnd + 1, end, "Parse");
+    public static int unnamedParseQuery(ByteBuf buf, int index, int length) {
+        requireTag(buf, index, Parse.TAG, "Parse");
+        int end = index + length;
+        int nameEnd = nul(buf, index + Frames.HEADER, end, "Parse");
+        int queryEnd = nul(buf, nameEnd + 1, end, "Parse");
         int at = queryEnd + 1;
         if (end - at < 2) {
             throw new ProtocolException("invalid Parse message: truncated");
         }
-        int count = frame.getUnsignedShort(at);
+        int count = buf.getUnsignedShort(at);
         if (end - at - 2 != 4 * count) {
             throw new ProtocolException("invalid Parse message: " + count + " parameter types in "
                     + (end - at - 2) + " bytes");
         }
-        return nameEnd == frame.readerIndex() + Frames.HEADER ? nameEnd + 1 : -1;
+        return nameEnd == index + Frames.HEADER ? nameEnd + 1 : -1;
     }
 
     /** Whether a Bind is of the unnamed statement; checks its names as {@link #decodeBind} does. */
-    public static boolean bindsUnnamedStatement(ByteBuf frame) {
-        requireTag(frame, Bind.TAG, "Bind");
-        int end = frame.writerIndex();
-        int portalEnd = nul(frame, frame.readerIndex() + Frames.HEADER, end, "Bind");
-        return nul(frame, portalEnd + 1, end, "Bind") == portalEnd + 1;
+    public static boolean bindsUnnamedStatement(ByteBuf buf, int index, int length) {
+        requireTag(buf, index, Bind.TAG, "Bind");
+        int end = index + length;
+        int portalEnd = nul(buf, index + Frames.HEADER, end, "Bind");
+        return nul(buf, portalEnd + 1, end, "Bind") == portalEnd + 1;
     }
 
     /** Whether a Describe is of a portal or of the unnamed statement; checks it as {@link #decodeDescribe} does. */
-    public static boolean describesPortalOrUnnamed(ByteBuf frame) {
-        requireTag(frame, Describe.TAG, "Describe");
-        int at = frame.readerIndex() + Frames.HEADER;
-        int end = frame.writerIndex();
+    public static boolean describesPortalOrUnnamed(ByteBuf buf, int index, int length) {
+        requireTag(buf, index, Describe.TAG, "Describe");
+        int at = index + Frames.HEADER;
+        int end = index + length;
         if (at >= end) {
             throw new ProtocolException("invalid Describe message: truncated");
         }
-        byte kind = frame.getByte(at);
+        byte kind = buf.getByte(at);
         if (kind != Describe.STATEMENT && kind != Describe.PORTAL) {
             throw new ProtocolException("invalid DESCRIBE message subtype " + kind);
         }
-        int nameEnd = nul(frame, at + 1, end, "Describe");
+        int nameEnd = nul(buf, at + 1, end, "Describe");
         if (nameEnd != end - 1) {
             throw new ProtocolException("invalid Describe message: " + (end - 1 - nameEnd) + " trailing bytes");
         }
@@ -176,9 +178,13 @@ public final class FrontendCodec {
     }
 
     private static void requireTag(ByteBuf frame, byte tag, String name) {
-        if (Frames.tag(frame) != tag) {
+        requireTag(frame, frame.readerIndex(), tag, name);
+    }
+
+    private static void requireTag(ByteBuf buf, int index, byte tag, String name) {
+        if (buf.getByte(index) != tag) {
             throw new ProtocolException("expected " + name + " message ('" + (char) tag + "'), got '"
-                    + (char) Frames.tag(frame) + "'");
+                    + (char) buf.getByte(index) + "'");
         }
     }
 

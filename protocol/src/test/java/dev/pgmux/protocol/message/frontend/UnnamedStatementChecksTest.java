@@ -1,6 +1,8 @@
 package dev.pgmux.protocol.message.frontend;
 
 import dev.pgmux.protocol.frame.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import static dev.pgmux.protocol.testing.Buffers.decoded;
@@ -16,19 +18,35 @@ class UnnamedStatementChecksTest {
             .int8(0).int8(1).int32(23).build();
     // 'P' | int32 18 | "s1" | "SELECT 1" | int16 0
     private static final byte[] NAMED_PARSE = wire().tag('P').int32(18).cstring("s1").cstring("SELECT 1").int8(0).int8(0).build();
+    /** The messages are checked where they lie in a batch, between others: a Sync before, a Flush after. */
+    private static final byte[] BEFORE = wire().tag('S').int32(4).build();
+    private static final byte[] AFTER = wire().tag('H').int32(4).build();
+
+    interface Check<T> {
+        T at(ByteBuf buf, int index, int length);
+    }
+
+    private static <T> T inBatch(byte[] message, Check<T> check) {
+        ByteBuf batch = Unpooled.wrappedBuffer(BEFORE, message, AFTER);
+        try {
+            return check.at(batch, BEFORE.length, message.length);
+        } finally {
+            batch.release();
+        }
+    }
 
     @Test
     void findsTheQueryOfAnUnnamedParse() {
-        int query = decoded(UNNAMED_PARSE, FrontendCodec::unnamedParseQuery);
+        int query = inBatch(UNNAMED_PARSE, FrontendCodec::unnamedParseQuery);
 
-        assertThat(query).isEqualTo(6); // tag, length, the empty name's NUL
-        assertThat(new String(UNNAMED_PARSE, query, "SELECT 1".length())).isEqualTo("SELECT 1");
+        assertThat(query).isEqualTo(BEFORE.length + 6); // tag, length, the empty name's NUL
+        assertThat(new String(UNNAMED_PARSE, query - BEFORE.length, "SELECT 1".length())).isEqualTo("SELECT 1");
         assertThat(decoded(UNNAMED_PARSE, FrontendCodec::decodeParse)).isEqualTo(new Parse("", "SELECT 1", new int[] {23}));
     }
 
     @Test
     void saysANamedParseIsNamed() {
-        assertThat(decoded(NAMED_PARSE, FrontendCodec::unnamedParseQuery)).isEqualTo(-1);
+        assertThat(inBatch(NAMED_PARSE, FrontendCodec::unnamedParseQuery)).isEqualTo(-1);
     }
 
     @Test
@@ -39,7 +57,7 @@ class UnnamedStatementChecksTest {
         byte[] noNul = wire().tag('P').int32(13).cstring("").text("SELECT 1").build();
 
         for (byte[] bad : new byte[][] {shortTypes, noNul}) {
-            assertThatThrownBy(() -> decoded(bad, FrontendCodec::unnamedParseQuery)).isInstanceOf(ProtocolException.class);
+            assertThatThrownBy(() -> inBatch(bad, FrontendCodec::unnamedParseQuery)).isInstanceOf(ProtocolException.class);
             assertThatThrownBy(() -> decoded(bad, FrontendCodec::decodeParse)).isInstanceOf(ProtocolException.class);
         }
     }
@@ -51,10 +69,10 @@ class UnnamedStatementChecksTest {
         byte[] named = wire().tag('B').int32(14).cstring("").cstring("s1").int8(0).int8(0).int8(0).int8(0).int8(0).int8(0).build();
         byte[] namedPortal = wire().tag('B').int32(14).cstring("p1").cstring("").int8(0).int8(0).int8(0).int8(0).int8(0).int8(0).build();
 
-        assertThat(decoded(unnamed, FrontendCodec::bindsUnnamedStatement)).isTrue();
-        assertThat(decoded(named, FrontendCodec::bindsUnnamedStatement)).isFalse();
-        assertThat(decoded(namedPortal, FrontendCodec::bindsUnnamedStatement)).isTrue();
-        assertThatThrownBy(() -> decoded(wire().tag('B').int32(6).text("p1").build(), FrontendCodec::bindsUnnamedStatement))
+        assertThat(inBatch(unnamed, FrontendCodec::bindsUnnamedStatement)).isTrue();
+        assertThat(inBatch(named, FrontendCodec::bindsUnnamedStatement)).isFalse();
+        assertThat(inBatch(namedPortal, FrontendCodec::bindsUnnamedStatement)).isTrue();
+        assertThatThrownBy(() -> inBatch(wire().tag('B').int32(6).text("p1").build(), FrontendCodec::bindsUnnamedStatement))
                 .isInstanceOf(ProtocolException.class);
     }
 
@@ -64,12 +82,12 @@ class UnnamedStatementChecksTest {
         byte[] unnamed = wire().tag('D').int32(6).int8('S').cstring("").build();
         byte[] named = wire().tag('D').int32(8).int8('S').cstring("s1").build();
 
-        assertThat(decoded(portal, FrontendCodec::describesPortalOrUnnamed)).isTrue();
-        assertThat(decoded(unnamed, FrontendCodec::describesPortalOrUnnamed)).isTrue();
-        assertThat(decoded(named, FrontendCodec::describesPortalOrUnnamed)).isFalse();
-        assertThatThrownBy(() -> decoded(wire().tag('D').int32(6).int8('X').cstring("").build(), FrontendCodec::describesPortalOrUnnamed))
+        assertThat(inBatch(portal, FrontendCodec::describesPortalOrUnnamed)).isTrue();
+        assertThat(inBatch(unnamed, FrontendCodec::describesPortalOrUnnamed)).isTrue();
+        assertThat(inBatch(named, FrontendCodec::describesPortalOrUnnamed)).isFalse();
+        assertThatThrownBy(() -> inBatch(wire().tag('D').int32(6).int8('X').cstring("").build(), FrontendCodec::describesPortalOrUnnamed))
                 .isInstanceOf(ProtocolException.class).hasMessageContaining("subtype");
-        assertThatThrownBy(() -> decoded(wire().tag('D').int32(9).int8('S').cstring("s1").int8(7).build(),
+        assertThatThrownBy(() -> inBatch(wire().tag('D').int32(9).int8('S').cstring("s1").int8(7).build(),
                 FrontendCodec::describesPortalOrUnnamed)).isInstanceOf(ProtocolException.class);
     }
 }
