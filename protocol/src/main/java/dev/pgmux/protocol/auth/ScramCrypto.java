@@ -66,11 +66,7 @@ final class ScramCrypto {
     }
 
     static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        return SHA_256.get().digest(data);
     }
 
     static byte[] xor(byte[] a, byte[] b) {
@@ -118,13 +114,32 @@ final class ScramCrypto {
         return true;
     }
 
+    /**
+     * One instance per thread, initialised afresh for each use: looking an algorithm up through the
+     * providers costs more than the few HMACs of a login. Nothing holds one across another's use.
+     */
+    private static final ThreadLocal<Mac> HMAC_SHA_256 = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    });
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    });
+
     private static Mac mac(byte[] key) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = HMAC_SHA_256.get();
             mac.init(new RawKey(key));
             return mac;
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
+            throw new IllegalStateException("HmacSHA256 refused its key", e);
         }
     }
 

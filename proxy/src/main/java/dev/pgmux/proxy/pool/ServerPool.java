@@ -1,8 +1,13 @@
 package dev.pgmux.proxy.pool;
 
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.ParameterStatus;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -452,7 +457,20 @@ public final class ServerPool {
      * report and the settings as the server normalised them. Lets transaction mode welcome the next
      * client with the same settings without checking out a server.
      */
-    public record LoginTemplate(Map<String, String> parameters, Map<String, String> settings) {}
+    public record LoginTemplate(Map<String, String> parameters, Map<String, String> settings, byte[] parameterStatus) {
+        public LoginTemplate(Map<String, String> parameters, Map<String, String> settings) {
+            this(parameters, settings, encode(parameters));
+        }
+
+        /** The ParameterStatus messages a client is welcomed with, encoded once for every client. */
+        private static byte[] encode(Map<String, String> parameters) {
+            ByteBuf out = Unpooled.buffer();
+            for (Map.Entry<String, String> parameter : parameters.entrySet()) {
+                BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), out);
+            }
+            return ByteBufUtil.getBytes(out);
+        }
+    }
 
     private static final int MAX_LOGIN_TEMPLATES = 1000;
     private final ConcurrentHashMap<Map<String, String>, LoginTemplate> loginTemplates = new ConcurrentHashMap<>();

@@ -5,7 +5,6 @@ import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.frame.ProtocolException;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
-import dev.pgmux.protocol.message.backend.ParameterStatus;
 import dev.pgmux.protocol.message.backend.ReadyForQuery;
 import dev.pgmux.protocol.message.frontend.FrontendCodec;
 import dev.pgmux.protocol.message.frontend.Query;
@@ -123,7 +122,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             // These startup settings were accepted before: no server needed to welcome the client.
             settings.clear();
             settings.putAll(template.settings());
-            welcome(template.parameters());
+            welcome(template);
             return;
         }
         clientReads(false);
@@ -188,17 +187,17 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
         settingsChanged();
         first.session().applied(settingsSnapshot);
-        pool.rememberLogin(startupKey, new ServerPool.LoginTemplate(reported, settingsSnapshot));
+        ServerPool.LoginTemplate template = new ServerPool.LoginTemplate(reported, settingsSnapshot);
+        pool.rememberLogin(startupKey, template);
         pool.release(first);
-        welcome(reported);
+        welcome(template);
     }
 
-    private void welcome(Map<String, String> reported) {
+    private void welcome(ServerPool.LoginTemplate template) {
         startupSettings.putAll(settings);
         settingsChanged();
-        for (Map.Entry<String, String> parameter : reported.entrySet()) {
-            ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
-        }
+        byte[] parameterStatus = template.parameterStatus();
+        ctx.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
         ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
         ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
         state = State.IDLE;
