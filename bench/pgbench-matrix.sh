@@ -22,7 +22,8 @@ usage: bench/pgbench-matrix.sh [options]
                          connect-per-transaction and 500 clients only (500 clients run at least 10 s)
   --runs N               runs per cell, interleaved across targets; the median is reported (default 3)
   --duration S           seconds per pgbench run (default 15)
-  --warmup S             seconds of untimed pgbench per target and protocol before the first run (default 10)
+  --warmup S             untimed pgbench before the first run, per target: three runs of S/3 s of each
+                         -S protocol and TPC-B, three of S s of -C (default 10)
   --scale N              pgbench -i scale (default 10)
   --pool-size N          server connections per pool, pgmux and PgBouncer alike (default 20)
   --jobs N               pgbench -j (default 2)
@@ -521,20 +522,22 @@ sampler_pid=""
 # ---------------------------------------------------------------------------------------------
 # Warm-up (untimed): fills Postgres' caches and lets the JVM compile its hot paths
 
-# Each protocol's warm-up is three pgbench runs, so clients log in and leave three times: the JIT
+# Each kind of load warms up with three pgbench runs, so clients log in and leave three times: the JIT
 # recompiles the hot paths when the login and logout branches first show up, and settles after two.
+# Logins are rarer than queries (a few hundred a second), so -C gets the full --warmup per run.
 warmup_round=$(( (warmup + 2) / 3 ))
 if [ "$warmup" -gt 0 ]; then
-  log "warm-up: 3 x $warmup_round s of pgbench -S -c 50 per target and protocol, and of -C (not measured)"
+  log "warm-up: 3 x $warmup_round s of pgbench -S -c 50 per target and protocol and of TPC-B, 3 x $warmup s of -C (not measured)"
   for t in "${targets[@]}"; do
-    for m in "-M simple" "-M extended" "-M prepared" "-C -M simple"; do
-      # As many clients as the -S cases (so a transaction pooler's checkout queue warms up too); a session
-      # pooler serves only pool_size of them, and -C logs in per transaction.
-      clients=50
-      if [ "$m" = "-C -M simple" ] || { [ "$t" = pgmux-session ] && [ "$session_all" = 0 ]; }; then clients=$pool_size; fi
+    for m in "-S -M simple" "-S -M extended" "-S -M prepared" "-M simple" "-C -S -M simple"; do
+      # As many clients as the -c 50 cases (so a transaction pooler's checkout queue warms up too); a
+      # session pooler serves only pool_size of them, and -C logs in per transaction.
+      clients=50 seconds=$warmup_round
+      if [ "$m" = "-C -S -M simple" ]; then clients=$pool_size seconds=$warmup; fi
+      if [ "$t" = pgmux-session ] && [ "$session_all" = 0 ]; then clients=$pool_size; fi
       for round in 1 2 3; do
         # shellcheck disable=SC2086
-        timeout -k 10 $((warmup_round + 60)) pgbench -n -j "$jobs" -T "$warmup_round" -c "$clients" -S $m \
+        timeout -k 10 $((seconds + 60)) pgbench -n -j "$jobs" -T "$seconds" -c "$clients" $m \
           -h 127.0.0.1 -p "${port[$t]}" -U bench bench >>"$results_dir/warmup.log" 2>&1 </dev/null &
         bench_pid=$!
         wait "$bench_pid"
@@ -628,7 +631,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   [ -n "${java_version:-}" ] && echo "pgmux:     $git_rev, $jar_facts; $java_version${PGMUX_JAVA_OPTS:+, JVM options $PGMUX_JAVA_OPTS}; pool_size $pool_size"
   [ -n "${pgbouncer_version:-}" ] && echo "PgBouncer: $pgbouncer_version, pool_mode=transaction, default_pool_size=$pool_size"
   [ -n "$pgbouncer_note" ] && echo "note:      $pgbouncer_note"
-  echo "pgbench -n -j $jobs -T $duration after a warm-up of 3 x $warmup_round s per target with each of -M simple, -M extended, -M prepared, -C;"
+  echo "pgbench -n -j $jobs -T $duration after a warm-up per target of 3 x $warmup_round s with each of -S -M simple, -S -M extended, -S -M prepared, TPC-B and of 3 x $warmup s of -C;"
   echo "mean and p99 latency from pgbench's per-transaction log;"
   echo "CPU = utime+stime of the pooler process per transaction, from first to last completed transaction"
   echo
@@ -643,7 +646,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${PGMUX_JAVA_OPTS:+ with \`$PGMUX_JAVA_OPTS\`}, \`pool_size: $pool_size\`"
   [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version from Debian, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
-  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target of three runs of $warmup_round s (clients log in and leave three times, so the JIT settles) with each of \`-S -c 50\` (\`-c $pool_size\` for session mode) \`-M simple\`, \`-M extended\`, \`-M prepared\` and \`-C -c $pool_size\`"
+  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target (clients log in and leave three times, so the JIT settles): three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`"
   echo
   echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency · pooler CPU per transaction."
   echo

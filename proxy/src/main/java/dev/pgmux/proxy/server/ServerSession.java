@@ -53,11 +53,12 @@ public final class ServerSession {
      * {@link #applied} records the result once the server confirmed it.
      */
     public String differences(Map<String, String> desired) {
-        StringBuilder sql = new StringBuilder();
+        StringBuilder sql;
         synchronized (this) {
             if (desired == lastApplied) {
-                return null;
+                return null; // the common case, checked at every checkout: nothing to build
             }
+            sql = new StringBuilder();
             for (String name : changed.keySet()) {
                 if (!desired.containsKey(name)) {
                     sql.append("RESET ").append(identifier(name)).append("; ");
