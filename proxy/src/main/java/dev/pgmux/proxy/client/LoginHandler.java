@@ -244,9 +244,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         cancelTimeout();
         state = State.DONE;
+        // Not flushed: like Postgres, pgmux sends these with the ParameterStatus messages, BackendKeyData
+        // and ReadyForQuery that the pooling handler writes next (or with the error that ends the login),
+        // in one send: the client has nothing to do before ReadyForQuery anyway.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
-        ctx.flush();
         client.cancelKey(runtime.cancels().register(client));
         log.debug("{} authenticated", client);
         if (mode == PoolingMode.TRANSACTION) {
