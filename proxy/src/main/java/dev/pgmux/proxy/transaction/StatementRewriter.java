@@ -95,14 +95,6 @@ final class StatementRewriter {
      *                      unit unanswered, nothing executed yet in this one) and is not failed
      */
     void parse(ByteBuf frame, boolean statusSettled) {
-        int unnamedQuery = FrontendCodec.unnamedParseQuery(frame, frame.readerIndex(), frame.readableBytes());
-        if (unnamedQuery >= 0) {
-            int queryLength = frame.indexOf(unnamedQuery, frame.writerIndex(), (byte) 0) - unnamedQuery;
-            if (!SqlCommands.mayNeedAnalysis(frame, unnamedQuery, queryLength)) {
-                forward(frame, Kind.PARSE); // nothing to map and nothing that changes the session: as it is
-                return;
-            }
-        }
         Parse parse = FrontendCodec.decodeParse(frame);
         if (SessionChanges.of(parse.query()) != SessionChanges.NONE) {
             sessionChangingSql.accept(parse.query());
@@ -167,10 +159,6 @@ final class StatementRewriter {
     }
 
     void bind(ByteBuf frame) {
-        if (FrontendCodec.bindsUnnamedStatement(frame, frame.readerIndex(), frame.readableBytes())) {
-            forward(frame, Kind.BIND);
-            return;
-        }
         Bind bind = FrontendCodec.decodeBind(frame);
         StatementDef def = lookup(bind.statement());
         if (def == null) {
@@ -214,11 +202,6 @@ final class StatementRewriter {
     }
 
     void describe(ByteBuf frame) {
-        if (FrontendCodec.describesPortalOrUnnamed(frame, frame.readerIndex(), frame.readableBytes())) {
-            boolean portal = frame.getByte(frame.readerIndex() + Frames.HEADER) == Describe.PORTAL;
-            forward(frame, portal ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT);
-            return;
-        }
         Describe describe = FrontendCodec.decodeDescribe(frame);
         if (!describe.isStatement()) {
             forward(frame, Kind.DESCRIBE_PORTAL);

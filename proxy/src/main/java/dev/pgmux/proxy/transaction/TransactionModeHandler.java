@@ -237,7 +237,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                     case IDLE -> {
                         if (!idleMessage(batch, at)) {
                             hold(batch.retainedSlice(at, end - at), wasHeld);
-                            startCheckout();
+                            startCheckout(); // may attach at once and take the held input back
                             return;
                         }
                     }
@@ -381,93 +381,61 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      * returned; otherwise {@link #process} must handle it.
      */
     private boolean passThrough(ByteBuf batch, int at, int length) {
-        Kind kind;
-        switch (batch.getByte(at)) {
-            case 'B' -> {
-                if (!FrontendCodec.bindsUnnamedStatement(batch, at, length)) {
-                    return false;
-                }
-                kind = Kind.BIND;
-                unsynced = true;
-            }
-            case 'D' -> {
-                if (!FrontendCodec.describesPortalOrUnnamed(batch, at, length)) {
-                    return false;
-                }
-                kind = batch.getByte(at + Frames.HEADER) == 'P' ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT;
-                unsynced = true;
-            }
-            case 'E' -> {
-                kind = Kind.EXECUTE;
-                unsynced = true;
-                executedInUnit = true;
-            }
-            case 'S' -> {
-                kind = Kind.SYNC;
-                unsynced = false;
-                executedInUnit = false;
-            }
+        byte tag = batch.getByte(at);
+        Kind kind = switch (tag) {
+            case 'B' -> FrontendCodec.bindsUnnamedStatement(batch, at, length) ? Kind.BIND : null;
+            case 'D' -> !FrontendCodec.describesPortalOrUnnamed(batch, at, length) ? null
+                    : batch.getByte(at + Frames.HEADER) == 'P' ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT;
+            case 'E' -> Kind.EXECUTE;
+            case 'S' -> Kind.SYNC;
             case 'P' -> {
                 int query = FrontendCodec.unnamedParseQuery(batch, at, length);
-                if (query < 0 || SqlCommands.mayNeedAnalysis(batch, query, batch.indexOf(query, at + length, (byte) 0) - query)) {
-                    return false;
-                }
-                kind = Kind.PARSE;
-                unsynced = true;
+                yield query < 0 || SqlCommands.mayNeedAnalysis(batch, query, batch.indexOf(query, at + length, (byte) 0) - query)
+                        ? null : Kind.PARSE;
             }
-            case 'Q' -> {
-                if (SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, length - Frames.HEADER - 1)) {
-                    return false;
-                }
-                kind = Kind.QUERY;
-                unsynced = false;
-                executedInUnit = false;
-            }
-            default -> {
-                return false;
-            }
+            case 'Q' -> SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, length - Frames.HEADER - 1) ? null : Kind.QUERY;
+            default -> null;
+        };
+        if (kind == null) {
+            return false;
         }
+        sequenceStep(tag);
         toServer.relay(batch, at, length);
         responses.expect(kind, Delivery.CLIENT);
         return true;
     }
 
-    private void process(ByteBuf frame) {
-        byte tag = Frames.tag(frame);
-        rewriter.sequenceOpen(unsynced, !executedInUnit && responses.pendingUnits() == 0);
+    /** Follows the extended-protocol sequence a message opens or ends (a Sync or a simple Query ends it). */
+    private void sequenceStep(byte tag) {
         switch (tag) {
-            case 'Q' -> {
-                unsynced = false; // a simple Query ends any extended-protocol sequence
+            case 'Q', 'S' -> {
+                unsynced = false;
                 executedInUnit = false;
-                simpleQuery(frame);
-            }
-            case 'P' -> {
-                unsynced = true;
-                boolean settled = !executedInUnit && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
-                rewriter.parse(frame, settled);
-            }
-            case 'B' -> {
-                unsynced = true;
-                rewriter.bind(frame);
-            }
-            case 'D' -> {
-                unsynced = true;
-                rewriter.describe(frame);
-            }
-            case 'C' -> {
-                unsynced = true;
-                rewriter.close(frame);
             }
             case 'E' -> {
                 unsynced = true;
                 executedInUnit = true;
-                forward(frame, Kind.EXECUTE);
             }
-            case 'S' -> {
-                unsynced = false;
-                executedInUnit = false;
-                forward(frame, Kind.SYNC);
+            case 'P', 'B', 'D', 'C' -> unsynced = true;
+            default -> { } // FunctionCall, Flush, copy messages: no part of a sequence
+        }
+    }
+
+    private void process(ByteBuf frame) {
+        byte tag = Frames.tag(frame);
+        rewriter.sequenceOpen(unsynced, !executedInUnit && responses.pendingUnits() == 0);
+        sequenceStep(tag);
+        switch (tag) {
+            case 'Q' -> simpleQuery(frame);
+            case 'P' -> {
+                boolean settled = !executedInUnit && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
+                rewriter.parse(frame, settled);
             }
+            case 'B' -> rewriter.bind(frame);
+            case 'D' -> rewriter.describe(frame);
+            case 'C' -> rewriter.close(frame);
+            case 'E' -> forward(frame, Kind.EXECUTE);
+            case 'S' -> forward(frame, Kind.SYNC);
             case 'F' -> forward(frame, Kind.FUNCTION_CALL);
             case Terminate.TAG -> {
                 frame.release();

@@ -328,14 +328,7 @@ class TransactionPoolingTest {
                 a.release();
                 WireClient.Reply reply = b.readUntilReady(queries);
                 writing.get(60, TimeUnit.SECONDS);
-                assertThat(reply.complete()).as(String.valueOf(reply.failure())).isTrue();
-                List<String> values = new ArrayList<>();
-                for (var m : reply.messages()) {
-                    assertThat(m.tag()).as("no error").isNotEqualTo('E');
-                    if (m.tag() == 'D') {
-                        values.add(new String(m.payload(), 6, m.payload().length - 6, java.nio.charset.StandardCharsets.UTF_8));
-                    }
-                }
+                List<String> values = singleValues(reply);
                 List<String> expected = new ArrayList<>();
                 for (int i = 0; i < queries; i++) {
                     expected.add(String.valueOf(i));
@@ -360,16 +353,21 @@ class TransactionPoolingTest {
                 ROLE.password(), "postgres", Duration.ofSeconds(30), queries.toByteArray())) {
             WireClient.Reply reply = c.readUntilReady(3);
 
-            assertThat(reply.complete()).as(String.valueOf(reply.failure())).isTrue();
-            List<String> values = new ArrayList<>();
-            for (var m : reply.messages()) {
-                assertThat(m.tag()).as("no error").isNotEqualTo('E');
-                if (m.tag() == 'D') {
-                    values.add(new String(m.payload(), 6, m.payload().length - 6, java.nio.charset.StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(values).containsExactly("1", "2", "3");
+            assertThat(singleValues(reply)).containsExactly("1", "2", "3");
         }
+    }
+
+    /** The one text value of every DataRow of a complete reply that holds no error. */
+    private static List<String> singleValues(WireClient.Reply reply) {
+        assertThat(reply.complete()).as(String.valueOf(reply.failure())).isTrue();
+        List<String> values = new ArrayList<>();
+        for (var m : reply.messages()) {
+            assertThat(m.tag()).as("no error").isNotEqualTo('E');
+            if (m.tag() == 'D') {
+                values.add(new String(m.payload(), 6, m.payload().length - 6, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return values;
     }
 
     // ---- pipelined batches ----
