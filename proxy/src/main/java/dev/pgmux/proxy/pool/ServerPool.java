@@ -200,7 +200,11 @@ public final class ServerPool {
         long now = System.nanoTime();
         Duration maxLifetime = settings.maxLifetime();
         boolean expired = !maxLifetime.isZero() && server.ageNanos(now) > maxLifetime.toNanos();
-        if (expired || !server.isActive()) {
+        boolean statementsAltered = server.session().isStatementsAlteredByClient();
+        if (statementsAltered) {
+            log.debug("pool {}: closing a server on which a client prepared or deallocated one of pgmux's statement names", target.key());
+        }
+        if (expired || statementsAltered || !server.isActive()) {
             discard(server);
             return;
         }

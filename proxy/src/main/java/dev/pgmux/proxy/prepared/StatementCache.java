@@ -27,13 +27,21 @@ public final class StatementCache {
         }
     }
 
+    /** pgmux's names for statements on servers: this prefix and a process-wide counter. */
+    private static final String SERVER_NAME_PREFIX = "pgmux_";
+
     private final ConcurrentHashMap<Key, StatementDef> definitions = new ConcurrentHashMap<>();
     private final AtomicLong counter = new AtomicLong();
     private final Predicate<String> changesSession;
 
-    /** @param changesSession tells whether a query text may change session settings */
+    /** @param changesSession tells whether a query text may change the session (see {@link StatementDef#changesSession}) */
     public StatementCache(Predicate<String> changesSession) {
         this.changesSession = changesSession;
+    }
+
+    /** Whether a server-side statement name is one pgmux gives (and only pgmux should use). */
+    public static boolean isServerName(String name) {
+        return name.startsWith(SERVER_NAME_PREFIX);
     }
 
     /** The shared definition, with one more reference held by the caller. */
@@ -41,7 +49,7 @@ public final class StatementCache {
         Key key = new Key(query, parameterTypes.clone(), sqlPrepared);
         for (;;) {
             StatementDef def = definitions.computeIfAbsent(key, k -> new StatementDef(k.query(), k.parameterTypes(),
-                    k.sqlPrepared(), "pgmux_" + Long.toString(counter.incrementAndGet(), 36),
+                    k.sqlPrepared(), SERVER_NAME_PREFIX + Long.toString(counter.incrementAndGet(), 36),
                     changesSession.test(k.query())));
             int refs = def.references.get();
             // -1 marks a definition being removed by release(): spin until it is gone, then make a fresh one.

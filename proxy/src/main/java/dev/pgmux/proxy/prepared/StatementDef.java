@@ -101,7 +101,10 @@ public final class StatementDef {
         return serverName;
     }
 
-    /** Whether executing it may change session settings (a SET or RESET), which pgmux must then read back. */
+    /**
+     * Whether executing it may change the session beyond its transaction: settings (SET, RESET), which pgmux
+     * reads back, or pgmux's own statements on the server (a SQL-level PREPARE or DEALLOCATE of such a name).
+     */
     public boolean changesSession() {
         return changesSession;
     }

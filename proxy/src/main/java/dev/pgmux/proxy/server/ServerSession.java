@@ -17,6 +17,8 @@ public final class ServerSession {
     private ServerStatements statements;
     /** The last settings map {@link #applied} took, while nothing changed since: the common case is a match. */
     private Map<String, String> lastApplied;
+    /** A client prepared or deallocated a statement under one of pgmux's names here (see {@link #statementsAlteredByClient}). */
+    private volatile boolean statementsAlteredByClient;
 
     synchronized void reported(String name, String value) {
         if (!value.equals(reported.put(name, value))) {
@@ -105,6 +107,20 @@ public final class ServerSession {
             statements = new ServerStatements(maxStatements);
         }
         return statements;
+    }
+
+    /**
+     * A client ran a SQL-level PREPARE or DEALLOCATE of a name in pgmux's namespace on this server as
+     * written: the server may now lack a statement pgmux made for every client, or hold one under a name
+     * pgmux will give another statement. It must not serve another client; the pool closes it when it
+     * comes back.
+     */
+    public void statementsAlteredByClient() {
+        statementsAlteredByClient = true;
+    }
+
+    public boolean isStatementsAlteredByClient() {
+        return statementsAlteredByClient;
     }
 
     /** The statements this server holds, or null if it never held any. */

@@ -488,11 +488,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (SqlCommands.mayNeedAnalysis(payload, payload.readerIndex(), payload.readableBytes() - 1)) {
             String sql = FrontendCodec.decodeQuery(frame).sql();
             List<SqlCommands.Command> commands = SqlCommands.analyze(sql);
-            sessionChangingSql(sql);
             if (commands.size() == 1 && rewriter.query(commands.get(0))) {
-                frame.release();
+                frame.release(); // a PREPARE, EXECUTE or DEALLOCATE mapped to pgmux's names
                 return;
             }
+            sessionChangingSql(sql);
         }
         forward(frame, Kind.QUERY);
     }
@@ -502,9 +502,16 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         responses.expect(kind, Delivery.CLIENT);
     }
 
-    /** Notes settings this SQL may change; they are read back from the server at the end of the unit. */
+    /**
+     * Notes settings this SQL may change; they are read back from the server at the end of the unit. SQL
+     * that prepares or deallocates, as written, a statement under one of pgmux's own names leaves the
+     * server unfit for other clients.
+     */
     private void sessionChangingSql(String sql) {
         SessionChanges changes = SessionChanges.of(sql);
+        if (changes.serverStatements() && server != null) {
+            server.session().statementsAlteredByClient();
+        }
         changedSettings.addAll(changes.names());
         for (String name : changes.names()) {
             if (changes.resets().contains(name)) {

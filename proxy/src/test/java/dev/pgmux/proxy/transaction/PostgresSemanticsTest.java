@@ -169,6 +169,39 @@ class PostgresSemanticsTest {
         }
     }
 
+    // Through the extended protocol (or in a multi-statement query) a SQL-level PREPARE or DEALLOCATE runs
+    // as written. Under one of pgmux's own statement names it would break the statements pgmux keeps on
+    // that server for every client: that server must serve nobody else afterwards.
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void sqlPrepareOrDeallocateOfPgmuxNamesNeverReachAnotherClient(String queryMode) throws Exception {
+        pgmux = PgmuxHarness.start(t -> t.withPoolSize(1)); // every client on one server
+        // b's statements go out unnamed (prepareThreshold 0): a named one would get a pgmux name itself.
+        try (Connection a = connect("extended");
+             Connection b = pgmux.connectTransaction(ROLE, props("preferQueryMode", queryMode, "prepareThreshold", "0"))) {
+            // Names pgmux is about to give statements (a counter from 1), taken first. In one multi-statement
+            // query, so that even the simple protocol sends them as written.
+            exec(b, "PREPARE pgmux_1 AS SELECT 'b1'; PREPARE pgmux_2 AS SELECT 'b2'; PREPARE pgmux_3 AS SELECT 'b3'");
+            PreparedStatement named = a.prepareStatement("SELECT ?::int + 1000 AS a_statement");
+            named.setInt(1, 1);
+            assertThat(single(named)).as("a's statement, prepared under pgmux's first name").isEqualTo(1001);
+
+            // b finds the name pgmux gave a's statement on the server, and drops it there.
+            String serverName = text(b, "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%a' || '_statement%'");
+            assertThat(serverName).startsWith("pgmux_");
+            exec(b, "SELECT 1; DEALLOCATE " + serverName);
+            named.setInt(1, 2);
+            assertThat(single(named)).as("a's statement still works").isEqualTo(1002);
+        }
+    }
+
+    private static int single(PreparedStatement statement) throws SQLException {
+        try (ResultSet rows = statement.executeQuery()) {
+            assertThat(rows.next()).isTrue();
+            return rows.getInt(1);
+        }
+    }
+
     @ParameterizedTest(name = "preferQueryMode={0}")
     @ValueSource(strings = {"simple", "extended"})
     void aFailedPrepareRegistersNothing(String queryMode) throws Exception {
