@@ -211,26 +211,7 @@ public final class ServerPool {
         server.attach(null);
         server.setAutoRead(true); // a slow client may have paused it; idle servers must see their close
         server.markIdle(now);
-        Waiter waiter;
-        synchronized (this) {
-            if (closed) {
-                waiter = null;
-            } else {
-                // Straight to the next waiter (it stays active), or idle: servers go to waiters before they
-                // go idle, so nobody jumps the queue.
-                waiter = nextWaiterFor(server);
-                if (waiter == null) {
-                    active--;
-                    idle.addFirst(server);
-                    return;
-                }
-            }
-        }
-        if (waiter == null) {
-            discard(server);
-        } else {
-            waiter.served(server);
-        }
+        offer(server, true);
     }
 
     /** Closes a server that must not be reused (broken, mid-transaction, expired). */
@@ -242,17 +223,36 @@ public final class ServerPool {
         server.close();
     }
 
-    private void handOff(ServerConnection server) {
-        Waiter waiter;
+    /**
+     * Straight to the next waiter, or idle: servers go to waiters before they go idle, so nobody jumps the
+     * queue. A closed pool closes the server instead.
+     *
+     * @param counted the server counts in {@link #active} already (a release), rather than being newly connected
+     */
+    private void offer(ServerConnection server, boolean counted) {
+        Waiter waiter = null;
         synchronized (this) {
-            waiter = nextWaiterFor(server);
-            if (waiter == null) {
-                idle.addFirst(server);
-                return;
+            if (!closed) {
+                waiter = nextWaiterFor(server);
+                if (waiter == null) {
+                    if (counted) {
+                        active--;
+                    }
+                    idle.addFirst(server);
+                    return;
+                }
+                if (!counted) {
+                    active++;
+                }
             }
-            active++;
         }
-        waiter.served(server);
+        if (waiter != null) {
+            waiter.served(server);
+        } else if (counted) {
+            discard(server);
+        } else {
+            server.close();
+        }
     }
 
     /**
@@ -327,7 +327,7 @@ public final class ServerPool {
                 if (!server.isActive()) {
                     return; // closed already; the close callback did the accounting
                 }
-                handOff(server);
+                offer(server, false);
             } else {
                 connectFailed(f.cause());
             }

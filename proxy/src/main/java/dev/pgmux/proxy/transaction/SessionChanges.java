@@ -3,6 +3,7 @@ package dev.pgmux.proxy.transaction;
 import dev.pgmux.proxy.prepared.StatementCache;
 
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -21,11 +22,15 @@ public record SessionChanges(Set<String> names, Set<String> resets, boolean rese
     }
 
     static SessionChanges of(String sql) {
+        return of(SqlCommands.analyze(sql));
+    }
+
+    static SessionChanges of(List<SqlCommands.Command> commands) {
         Set<String> names = null;
         Set<String> resets = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         boolean resetAll = false;
         boolean serverStatements = false;
-        for (SqlCommands.Command command : SqlCommands.analyze(sql)) {
+        for (SqlCommands.Command command : commands) {
             switch (command) {
                 case SqlCommands.Command.SetParameter set -> {
                     if (names == null) {

@@ -52,7 +52,7 @@ final class StatementRewriter {
     private final PreparedStatementMode mode;
     private final ClientStatements statements;
     private final int maxServerStatements;
-    private final Consumer<String> sessionChangingSql;
+    private final Consumer<SessionChanges> sessionChanges;
     /** Where messages for the attached server go, after anything the client's batch passes on unchanged. */
     private final MessageWriter toServer;
     private ServerConnection server;
@@ -63,12 +63,12 @@ final class StatementRewriter {
     private boolean statusSettled;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
-                      Consumer<String> sessionChangingSql, MessageWriter toServer) {
+                      Consumer<SessionChanges> sessionChanges, MessageWriter toServer) {
         this.toServer = toServer;
         this.mode = mode;
         this.statements = statements;
         this.maxServerStatements = maxServerStatements;
-        this.sessionChangingSql = sessionChangingSql;
+        this.sessionChanges = sessionChanges;
     }
 
     /** The server the next messages go to, and the queue their responses are tracked in. */
@@ -96,8 +96,9 @@ final class StatementRewriter {
      */
     void parse(ByteBuf frame, boolean statusSettled) {
         Parse parse = FrontendCodec.decodeParse(frame);
-        if (SessionChanges.of(parse.query()) != SessionChanges.NONE) {
-            sessionChangingSql.accept(parse.query());
+        SessionChanges changes = SessionChanges.of(parse.query());
+        if (changes != SessionChanges.NONE) {
+            sessionChanges.accept(changes);
         }
         if (parse.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
             forward(frame, Kind.PARSE);
@@ -166,7 +167,7 @@ final class StatementRewriter {
             return;
         }
         if (def.changesSession()) {
-            sessionChangingSql.accept(def.query());
+            sessionChanges.accept(SessionChanges.of(def.query()));
         }
         if (statements.planOutdated(bind.statement(), def)) {
             // Another client's server reported that this statement's result shape changed (DDL); this

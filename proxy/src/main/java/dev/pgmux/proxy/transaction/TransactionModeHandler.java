@@ -112,7 +112,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         var tenant = client.tenant().config();
         var prepared = tenant.preparedStatements();
         ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
-        this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChangingSql,
+        this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
                 toServer);
         this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
         settings.putAll(client.sessionParameters());
@@ -492,7 +492,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                 frame.release(); // a PREPARE, EXECUTE or DEALLOCATE mapped to pgmux's names
                 return;
             }
-            sessionChangingSql(sql);
+            sessionChanges(SessionChanges.of(commands));
         }
         forward(frame, Kind.QUERY);
     }
@@ -503,12 +503,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     /**
-     * Notes settings this SQL may change; they are read back from the server at the end of the unit. SQL
-     * that prepares or deallocates, as written, a statement under one of pgmux's own names leaves the
-     * server unfit for other clients.
+     * Notes settings that SQL about to run may change; they are read back from the server at the end of
+     * the unit. SQL that prepares or deallocates, as written, a statement under one of pgmux's own names
+     * leaves the server unfit for other clients.
      */
-    private void sessionChangingSql(String sql) {
-        SessionChanges changes = SessionChanges.of(sql);
+    private void sessionChanges(SessionChanges changes) {
         if (changes.serverStatements() && server != null) {
             server.session().statementsAlteredByClient();
         }
