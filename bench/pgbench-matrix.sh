@@ -18,12 +18,14 @@ usage() {
   cat <<'EOF'
 usage: bench/pgbench-matrix.sh [options]
 
-  --quick                smoke run: --duration 3 --runs 1 --warmup 1, cases simple, prepared,
-                         connect-per-transaction and 500 clients only (500 clients run at least 10 s)
+  --quick                smoke run: --duration 3 --runs 1 --warmup 1 (three runs per load, JIT settled
+                         or not), cases simple, prepared, connect-per-transaction and 500 clients only
+                         (500 clients run at least 10 s)
   --runs N               runs per cell, interleaved across targets; the median is reported (default 3)
   --duration S           seconds per pgbench run (default 15)
   --warmup S             untimed pgbench before the first run, per target: three runs of S/3 s of each
-                         -S protocol and TPC-B, three of S s of -C (default 10)
+                         -S protocol and TPC-B, three of S s of -C, each repeated (up to 12 runs) until
+                         pgmux's JIT compiler threads use under 2% of its CPU in a run (default 10)
   --scale N              pgbench -i scale (default 10)
   --pool-size N          server connections per pool, pgmux and PgBouncer alike (default 20)
   --jobs N               pgbench -j (default 2)
@@ -39,7 +41,8 @@ usage: bench/pgbench-matrix.sh [options]
                          that its own idle clients hold, until checkout_timeout)
   -h, --help             this text
 
-Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM (default: none).
+Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM after the options scripts/jdk.sh recommends
+for it (-XX:+UseCompactObjectHeaders on JDK 25 and newer).
 EOF
 }
 
@@ -358,7 +361,9 @@ tenants:
 EOF
   log "starting pgmux: transaction port ${port[pgmux-tx]}, session port ${port[pgmux-session]}, log ${results_dir#"$repo"/}/pgmux.log"
   # shellcheck disable=SC2086
-  PGMUX_BENCH_PASSWORD=$bench_password java ${PGMUX_JAVA_OPTS:-} -jar "$results_dir/pgmux.jar" \
+  pgmux_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:-}) # word-split and trimmed, for the report
+  # shellcheck disable=SC2086
+  PGMUX_BENCH_PASSWORD=$bench_password java $pgmux_java_opts -jar "$results_dir/pgmux.jar" \
     --config "$results_dir/pgmux.yaml" >"$results_dir/pgmux.log" 2>&1 </dev/null &
   pgmux_pid=$!
   for t in pgmux-tx pgmux-session; do
@@ -522,26 +527,58 @@ sampler_pid=""
 # ---------------------------------------------------------------------------------------------
 # Warm-up (untimed): fills Postgres' caches and lets the JVM compile its hot paths
 
-# Each kind of load warms up with three pgbench runs, so clients log in and leave three times: the JIT
-# recompiles the hot paths when the login and logout branches first show up, and settles after two.
-# Logins are rarer than queries (a few hundred a second), so -C gets the full --warmup per run.
+# Each kind of load warms up with at least three pgbench runs, so clients log in and leave three times:
+# the JIT recompiles the hot paths when the login and logout branches first show up. Logins are rarer
+# than queries (a few hundred a second), so -C gets the full --warmup per run. On pgmux, a kind of load
+# runs again (up to 12 runs in all) while its JIT compiler threads still take more than 2% of pgmux's
+# CPU in a run: code run once per login reaches the optimising compiler only after thousands of
+# logins, about a minute of -C, and would otherwise be compiled during the measured runs.
 warmup_round=$(( (warmup + 2) / 3 ))
+warmup_min_runs=3 warmup_max_runs=12 jit_settled_percent=2
+[ "$quick" = 1 ] && warmup_max_runs=3 # a smoke run checks that everything works, not steady state
+
+# CPU ticks of the JIT compiler threads of process $1 (threads that exit take theirs along, which can
+# only make a run look more settled than it was: a short extra run at most).
+jit_ticks() {
+  local sum=0 task
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      C1\ Compiler*|C2\ Compiler*) sum=$(( sum + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0) )) ;;
+    esac
+  done
+  echo "$sum"
+}
+process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 if [ "$warmup" -gt 0 ]; then
-  log "warm-up: 3 x $warmup_round s of pgbench -S -c 50 per target and protocol and of TPC-B, 3 x $warmup s of -C (not measured)"
+  log "warm-up: 3 x $warmup_round s of pgbench -S -c 50 per target and protocol and of TPC-B, 3 x $warmup s of -C (not measured); on pgmux each repeated until its JIT settles"
   for t in "${targets[@]}"; do
+    pid=$(pid_of "$t")
     for m in "-S -M simple" "-S -M extended" "-S -M prepared" "-M simple" "-C -S -M simple"; do
       # As many clients as the -c 50 cases (so a transaction pooler's checkout queue warms up too); a
       # session pooler serves only pool_size of them, and -C logs in per transaction.
       clients=50 seconds=$warmup_round
       if [ "$m" = "-C -S -M simple" ]; then clients=$pool_size seconds=$warmup; fi
       if [ "$t" = pgmux-session ] && [ "$session_all" = 0 ]; then clients=$pool_size; fi
-      for round in 1 2 3; do
+      round=0
+      while :; do
+        round=$(( round + 1 ))
+        jit0=0 cpu0=0
+        case "$t" in pgmux-*) jit0=$(jit_ticks "$pid") cpu0=$(process_ticks "$pid") ;; esac
         # shellcheck disable=SC2086
         timeout -k 10 $((seconds + 60)) pgbench -n -j "$jobs" -T "$seconds" -c "$clients" $m \
           -h 127.0.0.1 -p "${port[$t]}" -U bench bench >>"$results_dir/warmup.log" 2>&1 </dev/null &
         bench_pid=$!
         wait "$bench_pid"
         bench_pid=""
+        [ "$round" -lt "$warmup_min_runs" ] && continue
+        case "$t" in pgmux-*) ;; *) break ;; esac
+        jit=$(( $(jit_ticks "$pid") - jit0 )) cpu=$(( $(process_ticks "$pid") - cpu0 ))
+        echo "warm-up $t $m run $round: JIT compiler threads $jit of $cpu CPU ticks" >>"$results_dir/warmup.log"
+        if [ $(( jit * 100 )) -le $(( cpu * jit_settled_percent )) ] || [ "$round" -ge "$warmup_max_runs" ]; then
+          [ "$round" -gt "$warmup_min_runs" ] && log "warm-up: $t $m took $round runs for pgmux's JIT to settle"
+          break
+        fi
       done
     done
   done
@@ -628,10 +665,11 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   echo "command:   $cmdline"
   echo "machine:   $machine"
   echo "Postgres:  $pg_version, $pg_settings (benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
-  [ -n "${java_version:-}" ] && echo "pgmux:     $git_rev, $jar_facts; $java_version${PGMUX_JAVA_OPTS:+, JVM options $PGMUX_JAVA_OPTS}; pool_size $pool_size"
+  [ -n "${java_version:-}" ] && echo "pgmux:     $git_rev, $jar_facts; $java_version${pgmux_java_opts:+, JVM options $pgmux_java_opts}; pool_size $pool_size"
   [ -n "${pgbouncer_version:-}" ] && echo "PgBouncer: $pgbouncer_version, pool_mode=transaction, default_pool_size=$pool_size"
   [ -n "$pgbouncer_note" ] && echo "note:      $pgbouncer_note"
-  echo "pgbench -n -j $jobs -T $duration after a warm-up per target of 3 x $warmup_round s with each of -S -M simple, -S -M extended, -S -M prepared, TPC-B and of 3 x $warmup s of -C;"
+  echo "pgbench -n -j $jobs -T $duration after a warm-up per target of 3 x $warmup_round s with each of -S -M simple, -S -M extended, -S -M prepared, TPC-B and of 3 x $warmup s of -C,"
+  echo "each repeated on pgmux (up to $warmup_max_runs runs) until its JIT compiler threads take under $jit_settled_percent% of its CPU in a run;"
   echo "mean and p99 latency from pgbench's per-transaction log;"
   echo "CPU = utime+stime of the pooler process per transaction, from first to last completed transaction"
   echo
@@ -643,10 +681,10 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   echo
   echo "- machine: $machine"
   echo "- Postgres $pg_version with \`${pg_settings// /\`, \`}\` (benchmark settings), \`pgbench -i -s $scale\`, SCRAM-SHA-256 to every target, no TLS"
-  [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${PGMUX_JAVA_OPTS:+ with \`$PGMUX_JAVA_OPTS\`}, \`pool_size: $pool_size\`"
+  [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${pgmux_java_opts:+ with \`$pgmux_java_opts\`}, \`pool_size: $pool_size\`"
   [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version from Debian, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
-  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target (clients log in and leave three times, so the JIT settles): three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`"
+  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target: three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`, each repeated on pgmux (up to $warmup_max_runs runs) until its JIT compiler threads take under $jit_settled_percent% of its CPU in a run"
   echo
   echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency · pooler CPU per transaction."
   echo

@@ -5,6 +5,7 @@
 #   scripts/run-local.sh                                                  # a throwaway Postgres it starts itself
 #
 # Clients then connect to 127.0.0.1:6542 (session mode) with the same user and password.
+# The JVM gets the options recommended for it (scripts/jdk.sh) and then PGMUX_JAVA_OPTS, if set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/jdk.sh
@@ -17,4 +18,5 @@ fi
 
 mvn -B -q -ntp -DskipTests package
 echo "pgmux: upstream ${upstream%%:*}://${upstream#*://*@} (password hidden); session port 6542" >&2
-java -jar proxy/target/pgmux.jar --upstream "$upstream"
+# shellcheck disable=SC2046,SC2086
+java $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:-} -jar proxy/target/pgmux.jar --upstream "$upstream"

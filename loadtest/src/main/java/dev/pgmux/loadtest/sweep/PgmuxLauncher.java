@@ -93,6 +93,14 @@ public final class PgmuxLauncher {
         }
     }
 
+    /**
+     * The JVM options pgmux is run with by its own scripts (scripts/jdk.sh) on the JVM this tool runs on,
+     * so that a sweep measures pgmux as it is deployed: compact object headers from JDK 25 on.
+     */
+    static List<String> recommendedJavaOptions() {
+        return Runtime.version().feature() >= 25 ? List.of("-XX:+UseCompactObjectHeaders") : List.of();
+    }
+
     /** Starts pgmux in front of {@code upstream} with {@code poolSize}; its output goes to {@code log}. */
     public RunningPgmux start(Target upstream, int poolSize, Path log) throws IOException {
         IOException last = null;
@@ -103,6 +111,7 @@ public final class PgmuxLauncher {
             Files.writeString(config, PgmuxConfigYaml.render(upstream, poolSize, ports, tenantSettings));
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(recommendedJavaOptions());
             command.addAll(javaOptions);
             command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
             Files.createDirectories(log.toAbsolutePath().getParent());
