@@ -25,6 +25,13 @@ public final class Main {
             """;
 
     public static void main(String[] args) {
+        // Netty's per-thread object pools (for outbound-buffer entries, slices, buffer-cache entries) cost
+        // more per relayed message than the young-generation allocations they avoid: turning them off took
+        // 0.6-1.5 us of CPU off each pgbench transaction (docs/benchmarks.md, "JVM options"). Set before
+        // any Netty class reads it; -Dio.netty.recycler.maxCapacityPerThread overrides.
+        if (System.getProperty("io.netty.recycler.maxCapacityPerThread") == null) {
+            System.setProperty("io.netty.recycler.maxCapacityPerThread", "0");
+        }
         // Netty samples buffers for leak reports by default, capturing a stack trace each time: a cost on
         // every relayed message. The tests run with paranoid detection instead; -Dio.netty.leakDetection.level
         // turns it back on here.
