@@ -438,14 +438,24 @@ port_for() { if [ "$1" = direct-pool ]; then echo "${port[direct]}"; else echo "
 # 500 logins take seconds of the run: that case runs at least 10 s (pgbench's TPS leaves them out).
 duration_for() { if [ "$1" = c500 ] && [ "$duration" -lt 10 ]; then echo 10; else echo "$duration"; fi; }
 
+# Sets ticks (utime+stime, in clock ticks) and name (the command name) from a /proc/.../stat file; fails
+# once that process or thread is gone. The name may hold spaces ("C2 CompilerThre"), so the other fields
+# are counted from its closing parenthesis.
+read_stat() {
+  local line f
+  read -r line 2>/dev/null <"$1" || return 1
+  name=${line#*(} name=${name%)*}
+  read -ra f <<<"${line##*) }"
+  ticks=$(( f[11] + f[12] ))
+}
+
 # "EPOCHREALTIME ticks" every 0.2 s, ticks = utime+stime of the whole process (all threads).
 sample_cpu() {
-  local pid=$1 line f
-  while read -r line <"/proc/$pid/stat"; do
-    read -ra f <<<"${line##*) }"
-    echo "$EPOCHREALTIME $(( f[11] + f[12] ))"
+  local pid=$1 ticks name
+  while read_stat "/proc/$pid/stat"; do
+    echo "$EPOCHREALTIME $ticks"
     sleep 0.2
-  done 2>/dev/null
+  done
 }
 
 # run_case CASE TARGET RUN: appends one line to runs.tsv:
@@ -537,23 +547,25 @@ warmup_round=$(( (warmup + 2) / 3 ))
 warmup_min_runs=3 warmup_max_runs=12 jit_settled_percent=2
 [ "$quick" = 1 ] && warmup_max_runs=3 # a smoke run checks that everything works, not steady state
 
-# CPU ticks of the JIT compiler threads of process $1 (threads that exit take theirs along, which can
-# only make a run look more settled than it was: a short extra run at most).
-jit_ticks() {
-  local sum=0 task
+# Sets jit and cpu to the CPU ticks of process $1's JIT compiler threads and of the whole process
+# (compiler threads that exit take theirs along, which can only make a run look more settled than it
+# was: a short extra run at most).
+jit_and_cpu_ticks() {
+  local task ticks name
+  jit=0 cpu=0
   for task in /proc/"$1"/task/*; do
-    case "$(cat "$task/comm" 2>/dev/null)" in
-      C1\ Compiler*|C2\ Compiler*) sum=$(( sum + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0) )) ;;
-    esac
+    read_stat "$task/stat" || continue
+    case "$name" in C1\ Compiler*|C2\ Compiler*) jit=$(( jit + ticks )) ;; esac
   done
-  echo "$sum"
+  if read_stat "/proc/$1/stat"; then cpu=$ticks; fi
 }
-process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 if [ "$warmup" -gt 0 ]; then
   log "warm-up: 3 x $warmup_round s of pgbench -S -c 50 per target and protocol and of TPC-B, 3 x $warmup s of -C (not measured); on pgmux each repeated until its JIT settles"
   for t in "${targets[@]}"; do
     pid=$(pid_of "$t")
+    jit_settles=0
+    case "$t" in pgmux-*) jit_settles=1 ;; esac
     for m in "-S -M simple" "-S -M extended" "-S -M prepared" "-M simple" "-C -S -M simple"; do
       # As many clients as the -c 50 cases (so a transaction pooler's checkout queue warms up too); a
       # session pooler serves only pool_size of them, and -C logs in per transaction.
@@ -563,8 +575,7 @@ if [ "$warmup" -gt 0 ]; then
       round=0
       while :; do
         round=$(( round + 1 ))
-        jit0=0 cpu0=0
-        case "$t" in pgmux-*) jit0=$(jit_ticks "$pid") cpu0=$(process_ticks "$pid") ;; esac
+        if [ "$jit_settles" = 1 ]; then jit_and_cpu_ticks "$pid"; jit0=$jit cpu0=$cpu; fi
         # shellcheck disable=SC2086
         timeout -k 10 $((seconds + 60)) pgbench -n -j "$jobs" -T "$seconds" -c "$clients" $m \
           -h 127.0.0.1 -p "${port[$t]}" -U bench bench >>"$results_dir/warmup.log" 2>&1 </dev/null &
@@ -572,8 +583,9 @@ if [ "$warmup" -gt 0 ]; then
         wait "$bench_pid"
         bench_pid=""
         [ "$round" -lt "$warmup_min_runs" ] && continue
-        case "$t" in pgmux-*) ;; *) break ;; esac
-        jit=$(( $(jit_ticks "$pid") - jit0 )) cpu=$(( $(process_ticks "$pid") - cpu0 ))
+        [ "$jit_settles" = 1 ] || break
+        jit_and_cpu_ticks "$pid"
+        jit=$(( jit - jit0 )) cpu=$(( cpu - cpu0 ))
         echo "warm-up $t $m run $round: JIT compiler threads $jit of $cpu CPU ticks" >>"$results_dir/warmup.log"
         if [ $(( jit * 100 )) -le $(( cpu * jit_settled_percent )) ] || [ "$round" -ge "$warmup_max_runs" ]; then
           [ "$round" -gt "$warmup_min_runs" ] && log "warm-up: $t $m took $round runs for pgmux's JIT to settle"
