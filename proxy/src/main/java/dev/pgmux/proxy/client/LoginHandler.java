@@ -246,7 +246,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         state = State.DONE;
         // Not flushed: like Postgres, pgmux sends these with the ParameterStatus messages, BackendKeyData
         // and ReadyForQuery that the pooling handler writes next (or with the error that ends the login),
-        // in one send: the client has nothing to do before ReadyForQuery anyway.
+        // in one send: the client has nothing to do before ReadyForQuery anyway. When the client must wait
+        // for a server first, the pooling handler flushes them at the end of this read.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
         client.cancelKey(runtime.cancels().register(client));

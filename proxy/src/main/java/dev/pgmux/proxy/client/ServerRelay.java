@@ -38,18 +38,21 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.eventLoop = ctx.channel().eventLoop();
-        this.out = new MessageWriter(ctx, ctx.alloc());
+        this.out = new MessageWriter(MessageWriter.entry(ctx.channel()), ctx.alloc());
+        // The login's last messages (SASLFinal, AuthenticationOk) are written, not flushed: they go out with
+        // the welcome if it comes at once, else at the end of this read, while the client waits for a server.
+        out.writtenElsewhere();
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        ServerConnection server = relayingServer();
-        if (server != null) {
-            server.flush();
-        }
+        flushToServer();
         out.flush();
         ctx.fireChannelReadComplete();
     }
+
+    /** Sends on what the client's read passed to the server, if anything. */
+    protected abstract void flushToServer();
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {

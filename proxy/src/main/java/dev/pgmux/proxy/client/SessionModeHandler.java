@@ -257,6 +257,14 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
 
     @Override
+    protected void flushToServer() {
+        ServerConnection relaying = relayingServer();
+        if (relaying != null) {
+            relaying.flush();
+        }
+    }
+
+    @Override
     protected ServerConnection relayingServer() {
         return state == State.RELAY ? server : null;
     }

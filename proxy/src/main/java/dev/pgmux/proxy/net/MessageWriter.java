@@ -2,7 +2,10 @@ package dev.pgmux.proxy.net;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
+import dev.pgmux.protocol.frame.FrameDecoder;
 
 /**
  * Writes protocol messages towards one side of a relay (a client's pipeline, or the server a client is
@@ -12,6 +15,10 @@ import io.netty.channel.ChannelOutboundInvoker;
  *
  * <p>The gathered run refers to the batch being handled, which lives only while it is: whoever relays
  * from a batch calls {@link #emit} before letting the batch go.
+ *
+ * <p>{@link #flush} reaches the channel only when something was written through this writer since the
+ * last flush: a relay flushes at every batch end on both sides, and most of those find nothing to send.
+ * So everything written to a target goes through its writer (or is flushed by whoever wrote it).
  */
 public final class MessageWriter {
     private final ByteBufAllocator alloc;
@@ -19,15 +26,27 @@ public final class MessageWriter {
     private ByteBuf batch;
     private int start;
     private int end;
+    /** Written to {@link #target} since its last flush. */
+    private boolean unflushed;
 
     public MessageWriter(ChannelOutboundInvoker target, ByteBufAllocator alloc) {
         this.target = target;
         this.alloc = alloc;
     }
 
-    /** Where the next messages go; what was gathered for the previous target goes to it first. */
+    /**
+     * Where pgmux's writes enter a channel's pipeline: at the frame decoder, which sits right after the
+     * transport (and TLS). The handlers after it only read, so a write or flush that starts there does not
+     * walk past them, and does not touch their contexts, on every message.
+     */
+    public static ChannelOutboundInvoker entry(Channel channel) {
+        ChannelHandlerContext decoder = channel.pipeline().context(FrameDecoder.class);
+        return decoder != null ? decoder : channel;
+    }
+
+    /** Where the next messages go; what was written for the previous target goes out to it first. */
     public void target(ChannelOutboundInvoker target) {
-        emit();
+        flush();
         this.target = target;
     }
 
@@ -47,6 +66,7 @@ public final class MessageWriter {
     public void write(ByteBuf frame) {
         emit();
         target.write(frame, target.voidPromise());
+        unflushed = true;
     }
 
     /** Writes what was gathered, if anything. */
@@ -55,12 +75,22 @@ public final class MessageWriter {
         if (gathered != null) {
             batch = null;
             target.write(gathered.retainedSlice(start, end - start), target.voidPromise());
+            unflushed = true;
         }
     }
 
+    /** Something was written to the target by other means and is not flushed yet: the next flush sends it. */
+    public void writtenElsewhere() {
+        unflushed = true;
+    }
+
+    /** Sends what was written since the last flush; nothing to send costs no trip through the pipeline. */
     public void flush() {
         emit();
-        target.flush();
+        if (unflushed) {
+            unflushed = false;
+            target.flush();
+        }
     }
 
     public ByteBufAllocator alloc() {

@@ -2,9 +2,11 @@ package dev.pgmux.proxy.server;
 
 import dev.pgmux.protocol.message.backend.BackendKeyData;
 import dev.pgmux.protocol.message.backend.ReadyForQuery;
+import dev.pgmux.proxy.net.MessageWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.util.concurrent.Future;
 
 import java.util.Map;
@@ -29,6 +31,8 @@ public final class ServerConnection {
     private volatile ServerListener listener;
     private volatile long idleSinceNanos = createdNanos;
     private volatile Consumer<ServerConnection> onClose;
+    /** Looked up once; the same from any thread, so a race only looks it up twice. */
+    private ChannelOutboundInvoker outbound;
 
     ServerConnection(Channel channel, ServerTarget target) {
         this.channel = channel;
@@ -115,16 +119,26 @@ public final class ServerConnection {
         }
     }
 
+    /** Where writes to this server enter its pipeline ({@link MessageWriter#entry}). */
+    public ChannelOutboundInvoker outbound() {
+        ChannelOutboundInvoker entry = outbound;
+        if (entry == null) {
+            entry = MessageWriter.entry(channel);
+            outbound = entry;
+        }
+        return entry;
+    }
+
     public void write(ByteBuf frame) {
-        channel.write(frame, channel.voidPromise());
+        outbound().write(frame, channel.voidPromise());
     }
 
     public void flush() {
-        channel.flush();
+        outbound().flush();
     }
 
     public void writeAndFlush(ByteBuf frame) {
-        channel.writeAndFlush(frame, channel.voidPromise());
+        outbound().writeAndFlush(frame, channel.voidPromise());
     }
 
     public void setAutoRead(boolean autoRead) {

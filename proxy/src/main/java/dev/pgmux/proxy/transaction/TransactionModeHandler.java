@@ -197,9 +197,10 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         startupSettings.putAll(settings);
         settingsChanged();
         byte[] parameterStatus = template.parameterStatus();
-        ctx.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
-        ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
-        ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+        out.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
+        out.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
+        out.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+        out.flush();
         state = State.IDLE;
         drainHeld();
         if (state == State.IDLE) {
@@ -263,7 +264,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (discardUntilSync && tag != Terminate.TAG) {
             if (tag == 'S' || tag == 'Q') {
                 discardUntilSync = false;
-                ctx.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+                out.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
             }
             return true;
         }
@@ -316,7 +317,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private void attached(ServerConnection acquired) {
         server = acquired;
         server.attach(this);
-        toServer.target(server.channel());
+        toServer.target(server.outbound());
         rewriter.attach(server, responses);
         state = State.ATTACHED;
         String setup = server.session().differences(settingsSnapshot);
@@ -337,7 +338,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (!inClientRead) {
             // Reached from the pool, or from input held at login: nothing else flushes what was sent.
             toServer.flush();
-            ctx.flush();
+            out.flush();
             clientReads(true);
         }
         maybeRelease();
@@ -346,10 +347,10 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** The client's connection stays usable: an error now, its pending batch dropped up to its Sync. */
     private void reportCheckoutFailure(Throwable cause) {
         state = State.IDLE;
-        ctx.write(BackendCodec.encode(checkoutError(cause, false), ctx.alloc()));
+        out.write(BackendCodec.encode(checkoutError(cause, false), ctx.alloc()));
         discardUntilSync = true;
         drainHeld();
-        ctx.flush();
+        out.flush();
         if (state == State.IDLE) {
             clientReads(true);
         }
@@ -698,6 +699,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
     }
 
+
+    @Override
+    protected void flushToServer() {
+        toServer.flush(); // its target is the attached server, if any
+    }
 
     @Override
     protected ServerConnection relayingServer() {
