@@ -30,7 +30,10 @@ usage: bench/pgbench-matrix.sh [options]
   --pool-size N          server connections per pool, pgmux and PgBouncer alike (default 20)
   --jobs N               pgbench -j (default 2)
   --cases LIST           comma-separated subset of: simple,extended,prepared,tpcb,connect,c500
-  --targets LIST         comma-separated subset of: direct,pgmux-tx,pgmux-session,pgbouncer
+  --targets LIST         comma-separated subset of: direct,pgmux-tx,pgmux-session,pgbouncer, and
+                         pgmux-base when a baseline is given (below)
+  --baseline-jar FILE    also run a second pgmux, from this jar, side by side: target pgmux-base, its
+                         transaction port (compare two builds in the same rounds)
   --markdown FILE        also write the markdown report to FILE
   --build                build pgmux first even if proxy/target/pgmux.jar exists
   --jar FILE             benchmark this pgmux jar instead of proxy/target/pgmux.jar
@@ -42,7 +45,9 @@ usage: bench/pgbench-matrix.sh [options]
   -h, --help             this text
 
 Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM after the options scripts/jdk.sh recommends
-for it (-XX:+UseCompactObjectHeaders on JDK 25 and newer).
+for it (-XX:+UseCompactObjectHeaders on JDK 25 and newer). PGMUX_BASELINE_JAVA_OPTS does the same for
+the baseline pgmux (target pgmux-base), which it also starts on its own, from the same jar as pgmux-tx
+unless --baseline-jar is given: compare JVM options in the same rounds.
 EOF
 }
 
@@ -56,7 +61,7 @@ for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
 runs=3 duration=15 warmup=10 scale=10 pool_size=20 jobs=2
 quick=0 build=0 install_pgbouncer=0 use_pgbouncer=1 session_all=0
-markdown_out="" jar_arg="" cases_arg="" targets_arg=""
+markdown_out="" jar_arg="" cases_arg="" targets_arg="" baseline_jar_arg=""
 runs_set=0 duration_set=0 warmup_set=0
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$1 needs a value" >&2; exit 2; }; }
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
     --markdown) need_value "$@"; markdown_out=$2; shift ;;
     --build) build=1 ;;
     --jar) need_value "$@"; jar_arg=$2; shift ;;
+    --baseline-jar) need_value "$@"; baseline_jar_arg=$2; shift ;;
     --install-pgbouncer) install_pgbouncer=1 ;;
     --no-pgbouncer) use_pgbouncer=0 ;;
     --session-all-clients) session_all=1 ;;
@@ -106,6 +112,13 @@ all_cases=(
   "c500|\`-S -c 500\` (500 clients)|-S -M simple|500"
 )
 all_targets=(direct pgmux-tx pgmux-session pgbouncer)
+# A second pgmux (another build, or other JVM options) only when asked for: the runs of two pgmux variants
+# then sit in the same rounds, seconds apart, rather than in two runs of the matrix.
+baseline=0
+if [ -n "$baseline_jar_arg" ] || [ -n "${PGMUX_BASELINE_JAVA_OPTS:-}" ]; then
+  baseline=1
+  all_targets=(direct pgmux-tx pgmux-base pgmux-session pgbouncer)
+fi
 
 declare -A case_label case_args case_clients target_title
 for c in "${all_cases[@]}"; do
@@ -113,6 +126,7 @@ for c in "${all_cases[@]}"; do
   case_label[$id]=$label case_args[$id]=$args case_clients[$id]=$clients
 done
 target_title=([direct]="direct PG" [pgmux-tx]="pgmux transaction" [pgmux-session]="pgmux session" [pgbouncer]="PgBouncer transaction")
+[ "$baseline" = 1 ] && target_title[pgmux-base]="pgmux transaction (baseline)"
 
 cases=()
 if [ -n "$cases_arg" ]; then
@@ -134,6 +148,9 @@ if [ -n "$targets_arg" ]; then
     for w in "${wanted[@]}"; do [ "$w" = "$t" ] && targets+=("$t"); done
   done
   for w in "${wanted[@]}"; do
+    if [ "$w" = pgmux-base ] && [ "$baseline" = 0 ]; then
+      echo "target pgmux-base needs --baseline-jar or PGMUX_BASELINE_JAVA_OPTS" >&2; exit 2
+    fi
     [ -n "${target_title[$w]:-}" ] || { echo "unknown target: $w (known: ${all_targets[*]})" >&2; exit 2; }
   done
 else
@@ -194,13 +211,14 @@ fmt_int() { # 12345.6 -> 12,346
 # ---------------------------------------------------------------------------------------------
 # Cleanup: only what this script started, by pid; also on Ctrl-C and errors
 
-pgmux_pid="" pgbouncer_pid="" bench_pid="" pg_started=0 tmp="" pgbin="" pgdata=""
+pgmux_pid="" baseline_pid="" pgbouncer_pid="" bench_pid="" pg_started=0 tmp="" pgbin="" pgdata=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$bench_pid" ]; then stop_pid "$bench_pid" pgbench; fi
   if [ -n "${sampler_pid:-}" ]; then kill "$sampler_pid" 2>/dev/null; fi
   if [ -n "$pgmux_pid" ]; then log "stopping pgmux (pid $pgmux_pid)"; stop_pid "$pgmux_pid" pgmux; fi
+  if [ -n "$baseline_pid" ]; then log "stopping the baseline pgmux (pid $baseline_pid)"; stop_pid "$baseline_pid" pgmux; fi
   if [ -n "$pgbouncer_pid" ]; then log "stopping PgBouncer (pid $pgbouncer_pid)"; stop_pid "$pgbouncer_pid" pgbouncer; fi
   if [ "$pg_started" = 1 ]; then
     log "stopping Postgres"
@@ -258,7 +276,7 @@ if has_target pgbouncer; then
 fi
 [ -n "$pgbouncer_note" ] && log "$pgbouncer_note"
 
-if has_target pgmux-tx || has_target pgmux-session; then
+if has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; then
   # shellcheck disable=SC1091
   . scripts/jdk.sh || die "no JDK 21+ found"
   jar=${jar_arg:-proxy/target/pgmux.jar}
@@ -271,6 +289,12 @@ if has_target pgmux-tx || has_target pgmux-session; then
   # Run a copy, so that a rebuild during the benchmark does not change the jar under the JVM.
   cp "$jar" "$results_dir/pgmux.jar"
   jar_facts="$(basename "$jar"), built $(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$jar" | cut -c1-12)"
+  if has_target pgmux-base; then
+    base_jar=${baseline_jar_arg:-$jar}
+    [ -f "$base_jar" ] || die "no baseline pgmux jar at $base_jar"
+    cp "$base_jar" "$results_dir/pgmux-base.jar"
+    base_jar_facts="$(basename "$base_jar"), built $(date -u -r "$base_jar" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$base_jar" | cut -c1-12)"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -336,15 +360,15 @@ wait_sql() { # port name pid: waits up to 60 s until a query works through that 
   return 1
 }
 
-if has_target pgmux-tx || has_target pgmux-session; then
-  port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
-  cat >"$results_dir/pgmux.yaml" <<EOF
+# pgmux_config TRANSACTION_PORT SESSION_PORT ADMIN_PORT: the configuration each pgmux process runs with
+pgmux_config() {
+  cat <<EOF
 # generated by bench/pgbench-matrix.sh
 listen:
   host: 127.0.0.1
-  transaction_port: ${port[pgmux-tx]}
-  session_port: ${port[pgmux-session]}
-  admin_port: $pgmux_admin
+  transaction_port: $1
+  session_port: $2
+  admin_port: $3
 default_tenant: bench
 tenants:
   - id: bench
@@ -359,6 +383,11 @@ tenants:
       - name: bench
         password: \${PGMUX_BENCH_PASSWORD}
 EOF
+}
+
+if has_target pgmux-tx || has_target pgmux-session; then
+  port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
+  pgmux_config "${port[pgmux-tx]}" "${port[pgmux-session]}" "$pgmux_admin" >"$results_dir/pgmux.yaml"
   log "starting pgmux: transaction port ${port[pgmux-tx]}, session port ${port[pgmux-session]}, log ${results_dir#"$repo"/}/pgmux.log"
   # shellcheck disable=SC2086
   pgmux_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:-}) # word-split and trimmed, for the report
@@ -372,6 +401,22 @@ EOF
       || die "pgmux does not answer on port ${port[$t]} ($t); last lines of its log:
 $(tail -n 20 "$results_dir/pgmux.log")"
   done
+fi
+if has_target pgmux-base; then
+  port[pgmux-base]=$(free_port) && base_session=$(free_port) && base_admin=$(free_port) || die "no free port"
+  pgmux_config "${port[pgmux-base]}" "$base_session" "$base_admin" >"$results_dir/pgmux-base.yaml"
+  log "starting the baseline pgmux: transaction port ${port[pgmux-base]}, log ${results_dir#"$repo"/}/pgmux-base.log"
+  # shellcheck disable=SC2086
+  base_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_BASELINE_JAVA_OPTS:-})
+  # shellcheck disable=SC2086
+  PGMUX_BENCH_PASSWORD=$bench_password java $base_java_opts -jar "$results_dir/pgmux-base.jar" \
+    --config "$results_dir/pgmux-base.yaml" >"$results_dir/pgmux-base.log" 2>&1 </dev/null &
+  baseline_pid=$!
+  wait_sql "${port[pgmux-base]}" pgmux-base "$baseline_pid" \
+    || die "the baseline pgmux does not answer on port ${port[pgmux-base]}; last lines of its log:
+$(tail -n 20 "$results_dir/pgmux-base.log")"
+fi
+if has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; then
   java_version=$(java -version 2>&1 | head -n 1)
 fi
 
@@ -418,7 +463,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # One pgbench run
 
-pid_of() { case "$1" in pgmux-*) echo "$pgmux_pid" ;; pgbouncer) echo "$pgbouncer_pid" ;; *) echo "" ;; esac; }
+pid_of() { case "$1" in pgmux-base) echo "$baseline_pid" ;; pgmux-*) echo "$pgmux_pid" ;; pgbouncer) echo "$pgbouncer_pid" ;; *) echo "" ;; esac; }
 
 # Session mode gets at most pool_size clients (unless --session-all-clients): pgbench logs all its
 # clients in before the first transaction, and a session-mode pooler gives every logged-in client a
@@ -678,6 +723,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   echo "machine:   $machine"
   echo "Postgres:  $pg_version, $pg_settings (benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
   [ -n "${java_version:-}" ] && echo "pgmux:     $git_rev, $jar_facts; $java_version${pgmux_java_opts:+, JVM options $pgmux_java_opts}; pool_size $pool_size"
+  [ -n "${base_jar_facts:-}" ] && echo "baseline:  pgmux-base: $base_jar_facts${base_java_opts:+, JVM options $base_java_opts}"
   [ -n "${pgbouncer_version:-}" ] && echo "PgBouncer: $pgbouncer_version, pool_mode=transaction, default_pool_size=$pool_size"
   [ -n "$pgbouncer_note" ] && echo "note:      $pgbouncer_note"
   echo "pgbench -n -j $jobs -T $duration after a warm-up per target of 3 x $warmup_round s with each of -S -M simple, -S -M extended, -S -M prepared, TPC-B and of 3 x $warmup s of -C,"
@@ -685,7 +731,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   echo "mean and p99 latency from pgbench's per-transaction log;"
   echo "CPU = utime+stime of the pooler process per transaction, from first to last completed transaction"
   echo
-  printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' case target "-c" TPS ratio "mean ms" "p99 ms" failed "CPU µs" "runs (TPS) / note"
+  printf '%-9s %-28s %4s %9s %6s %8s %8s %7s %8s  %s\n' case target "-c" TPS ratio "mean ms" "p99 ms" failed "CPU µs" "runs (TPS) / note"
 } >"$text"
 
 {
@@ -694,6 +740,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   echo "- machine: $machine"
   echo "- Postgres $pg_version with \`${pg_settings// /\`, \`}\` (benchmark settings), \`pgbench -i -s $scale\`, SCRAM-SHA-256 to every target, no TLS"
   [ -n "${java_version:-}" ] && echo "- pgmux $git_rev ($jar_facts) on $java_version${pgmux_java_opts:+ with \`$pgmux_java_opts\`}, \`pool_size: $pool_size\`"
+  [ -n "${base_jar_facts:-}" ] && echo "- pgmux transaction (baseline): $base_jar_facts${base_java_opts:+ with \`$base_java_opts\`}, the same configuration"
   [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version from Debian, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
   echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target: three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`, each repeated on pgmux (up to $warmup_max_runs runs) until its JIT compiler threads take under $jit_settled_percent% of its CPU in a run"
@@ -730,7 +777,7 @@ for cs in "${cases[@]}"; do
       r=$(ratio "$c_tps" "$b_tps")
       note=$b_note
       [ "$c_failed" != 0 ] && note="${note:+$note; }$c_failed failed"
-      printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$(fmt_int "$c_tps")" "${r:--}" \
+      printf '%-9s %-28s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$(fmt_int "$c_tps")" "${r:--}" \
         "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${note:+ ($note)}" >>"$text"
       printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" \
         "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all" >>"$detail"
@@ -744,7 +791,7 @@ for cs in "${cases[@]}"; do
     elif [ "$c_status" = none ]; then
       cellmd="–"
     else
-      printf '%-9s %-24s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$c_status" - - - - - "$c_msg" >>"$text"
+      printf '%-9s %-28s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$c_status" - - - - - "$c_msg" >>"$text"
       m=$(printf '%s' "$c_msg" | sed 's/|/\\|/g; s/`/'"'"'/g')
       printf '| %s | %s | %s | %s: `%s` | | | | | | |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" "$c_status" "$m" >>"$detail"
       if [ "$c_status" = refused ]; then cellmd="refused: \`$m\`"; else cellmd="**fails**: \`$m\`"; fi
