@@ -163,6 +163,8 @@ fi
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 has_target() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
+has_pgmux() { has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; }
+jar_facts_of() { echo "$(basename "$1"), built $(date -u -r "$1" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$1" | cut -c1-12)"; }
 drop_target() {
   local t keep=()
   for t in "${targets[@]}"; do [ "$t" = "$1" ] || keep+=("$t"); done
@@ -276,7 +278,7 @@ if has_target pgbouncer; then
 fi
 [ -n "$pgbouncer_note" ] && log "$pgbouncer_note"
 
-if has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; then
+if has_pgmux; then
   # shellcheck disable=SC1091
   . scripts/jdk.sh || die "no JDK 21+ found"
   jar=${jar_arg:-proxy/target/pgmux.jar}
@@ -288,12 +290,12 @@ if has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; the
   [ -f "$jar" ] || die "no pgmux jar at $jar"
   # Run a copy, so that a rebuild during the benchmark does not change the jar under the JVM.
   cp "$jar" "$results_dir/pgmux.jar"
-  jar_facts="$(basename "$jar"), built $(date -u -r "$jar" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$jar" | cut -c1-12)"
+  jar_facts=$(jar_facts_of "$jar")
   if has_target pgmux-base; then
     base_jar=${baseline_jar_arg:-$jar}
     [ -f "$base_jar" ] || die "no baseline pgmux jar at $base_jar"
     cp "$base_jar" "$results_dir/pgmux-base.jar"
-    base_jar_facts="$(basename "$base_jar"), built $(date -u -r "$base_jar" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$base_jar" | cut -c1-12)"
+    base_jar_facts=$(jar_facts_of "$base_jar")
   fi
 fi
 
@@ -385,16 +387,23 @@ tenants:
 EOF
 }
 
+# launch_pgmux NAME JAVA_OPTIONS: runs $results_dir/NAME.jar with NAME.yaml in the background, output to
+# NAME.log; sets launched_pid.
+launch_pgmux() {
+  # shellcheck disable=SC2086
+  PGMUX_BENCH_PASSWORD=$bench_password java $2 -jar "$results_dir/$1.jar" \
+    --config "$results_dir/$1.yaml" >"$results_dir/$1.log" 2>&1 </dev/null &
+  launched_pid=$!
+}
+
 if has_target pgmux-tx || has_target pgmux-session; then
   port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
   pgmux_config "${port[pgmux-tx]}" "${port[pgmux-session]}" "$pgmux_admin" >"$results_dir/pgmux.yaml"
   log "starting pgmux: transaction port ${port[pgmux-tx]}, session port ${port[pgmux-session]}, log ${results_dir#"$repo"/}/pgmux.log"
   # shellcheck disable=SC2086
   pgmux_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:-}) # word-split and trimmed, for the report
-  # shellcheck disable=SC2086
-  PGMUX_BENCH_PASSWORD=$bench_password java $pgmux_java_opts -jar "$results_dir/pgmux.jar" \
-    --config "$results_dir/pgmux.yaml" >"$results_dir/pgmux.log" 2>&1 </dev/null &
-  pgmux_pid=$!
+  launch_pgmux pgmux "$pgmux_java_opts"
+  pgmux_pid=$launched_pid
   for t in pgmux-tx pgmux-session; do
     has_target "$t" || continue
     wait_sql "${port[$t]}" "$t" "$pgmux_pid" \
@@ -408,15 +417,13 @@ if has_target pgmux-base; then
   log "starting the baseline pgmux: transaction port ${port[pgmux-base]}, log ${results_dir#"$repo"/}/pgmux-base.log"
   # shellcheck disable=SC2086
   base_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_BASELINE_JAVA_OPTS:-})
-  # shellcheck disable=SC2086
-  PGMUX_BENCH_PASSWORD=$bench_password java $base_java_opts -jar "$results_dir/pgmux-base.jar" \
-    --config "$results_dir/pgmux-base.yaml" >"$results_dir/pgmux-base.log" 2>&1 </dev/null &
-  baseline_pid=$!
+  launch_pgmux pgmux-base "$base_java_opts"
+  baseline_pid=$launched_pid
   wait_sql "${port[pgmux-base]}" pgmux-base "$baseline_pid" \
     || die "the baseline pgmux does not answer on port ${port[pgmux-base]}; last lines of its log:
 $(tail -n 20 "$results_dir/pgmux-base.log")"
 fi
-if has_target pgmux-tx || has_target pgmux-session || has_target pgmux-base; then
+if has_pgmux; then
   java_version=$(java -version 2>&1 | head -n 1)
 fi
 

@@ -63,7 +63,6 @@ public final class Main {
         }
     }
 
-    /** The configuration the arguments ask for, or null for --help. */
     /**
      * Netty settings that cost more per relayed message than they give a production pooler
      * (docs/benchmarks.md, "JVM options"); each system property, when given, wins. Runs before any Netty
@@ -81,6 +80,7 @@ public final class Main {
         }
     }
 
+    /** The configuration the arguments ask for, or null for --help. */
     static PgmuxConfig parse(String[] args) {
         String configFile = null;
         String upstream = null;

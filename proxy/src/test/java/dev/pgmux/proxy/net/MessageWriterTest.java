@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.pgmux.protocol.testing.Inbound.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -130,13 +131,6 @@ class MessageWriterTest {
         } finally {
             other.finishAndReleaseAll();
         }
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] both = new byte[a.length + b.length];
-        System.arraycopy(a, 0, both, 0, a.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
     }
 
     /** Stands where TLS would: sees every write and flush on its way to the socket, and keeps the writes. */
