@@ -1,9 +1,12 @@
 package dev.pgmux.config;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Turns the YAML tree into configuration records. It checks shape only (known keys, types,
@@ -13,7 +16,8 @@ import java.util.Optional;
 final class ConfigTreeReader {
 
     static final List<String> TOP_KEYS = List.of("listen", "tls", "limits", "default_tenant", "tenants");
-    static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads");
+    static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
+            "transport");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
@@ -47,31 +51,37 @@ final class ConfigTreeReader {
                 m.integer("transaction_port", ListenConfig.DEFAULT_TRANSACTION_PORT),
                 m.integer("session_port", ListenConfig.DEFAULT_SESSION_PORT),
                 m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT),
-                m.integer("io_threads", ListenConfig.AUTO_IO_THREADS));
+                m.integer("io_threads", ListenConfig.AUTO_IO_THREADS),
+                choice(m, "transport", IoTransport.values(), IoTransport::configName, IoTransport.AUTO));
     }
 
     private static TlsConfig tls(MappingReader m) {
         m.rejectUnknownKeys(TLS_KEYS);
         return new TlsConfig(
-                tlsMode(m),
+                choice(m, "mode", TlsMode.values(), TlsMode::configName, TlsMode.DISABLED),
                 m.optionalPath("cert_file"),
                 m.optionalPath("key_file"),
                 m.bool("self_signed", false));
     }
 
-    private static TlsMode tlsMode(MappingReader m) {
-        Optional<String> text = m.optionalString("mode");
+    /**
+     * A value out of a fixed set, as written in the file (case and surrounding blanks ignored). An unknown
+     * one is reported, and read as the default so that reading goes on.
+     */
+    private static <E> E choice(MappingReader m, String key, E[] values, Function<E, String> name, E fallback) {
+        Optional<String> text = m.optionalString(key);
         if (text.isEmpty()) {
-            return TlsMode.DISABLED;
+            return fallback;
         }
-        for (TlsMode mode : TlsMode.values()) {
-            if (mode.configName().equals(text.get().trim().toLowerCase(Locale.ROOT))) {
-                return mode;
+        String wanted = text.get().trim().toLowerCase(Locale.ROOT);
+        for (E value : values) {
+            if (name.apply(value).equals(wanted)) {
+                return value;
             }
         }
-        // Reported here, read as disabled so that reading goes on.
-        m.report("mode", "must be one of disabled, allowed, required, got \"" + text.get() + "\"");
-        return TlsMode.DISABLED;
+        m.report(key, "must be one of " + Arrays.stream(values).map(name).collect(Collectors.joining(", "))
+                + ", got \"" + text.get() + "\"");
+        return fallback;
     }
 
     private static LimitsConfig limits(MappingReader m) {
@@ -110,24 +120,10 @@ final class ConfigTreeReader {
 
     private static PreparedStatementsConfig preparedStatements(MappingReader tenant) {
         return new PreparedStatementsConfig(
-                preparedStatementMode(tenant),
+                choice(tenant, "prepared_statements", PreparedStatementMode.values(), PreparedStatementMode::configName,
+                        PreparedStatementsConfig.DEFAULT_MODE),
                 tenant.integer("max_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_SERVER),
                 tenant.integer("max_client_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_CLIENT));
-    }
-
-    private static PreparedStatementMode preparedStatementMode(MappingReader tenant) {
-        Optional<String> text = tenant.optionalString("prepared_statements");
-        if (text.isEmpty()) {
-            return PreparedStatementsConfig.DEFAULT_MODE;
-        }
-        for (PreparedStatementMode mode : PreparedStatementMode.values()) {
-            if (mode.configName().equals(text.get().trim().toLowerCase(Locale.ROOT))) {
-                return mode;
-            }
-        }
-        // Reported here, read as the default so that reading goes on.
-        tenant.report("prepared_statements", "must be one of rewrite, strip, passthrough, got \"" + text.get() + "\"");
-        return PreparedStatementsConfig.DEFAULT_MODE;
     }
 
     private static UpstreamConfig upstream(MappingReader m) {

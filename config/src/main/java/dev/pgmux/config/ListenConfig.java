@@ -10,8 +10,10 @@ import java.util.Objects;
  * @param sessionPort     Postgres protocol, session pooling
  * @param adminPort       HTTP: metrics and health
  * @param ioThreads       event-loop threads serving every connection; 0 means {@link #AUTO_IO_THREADS}
+ * @param transport       the network transport of those threads
  */
-public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads) {
+public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
+                           IoTransport transport) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TRANSACTION_PORT = 6543;
@@ -24,10 +26,11 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(transport, "transport");
     }
 
     public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort) {
-        this(host, transactionPort, sessionPort, adminPort, AUTO_IO_THREADS);
+        this(host, transactionPort, sessionPort, adminPort, AUTO_IO_THREADS, IoTransport.AUTO);
     }
 
     /**
@@ -48,22 +51,26 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     }
 
     public ListenConfig withHost(String host) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport);
     }
 
     public ListenConfig withTransactionPort(int port) {
-        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads);
+        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads, transport);
     }
 
     public ListenConfig withSessionPort(int port) {
-        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads);
+        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads, transport);
     }
 
     public ListenConfig withIoThreads(int threads) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads, transport);
+    }
+
+    public ListenConfig withTransport(IoTransport transport) {
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport);
     }
 
     public ListenConfig withAdminPort(int port) {
-        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads);
+        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads, transport);
     }
 }

@@ -34,6 +34,8 @@ class ValidationTest {
                         "listen.session_port: must differ from listen.transaction_port, both are 7000"),
                 arguments(topWith("listen: {io_threads: -1}"),
                         "listen.io_threads: must be between 0 (half the cores) and 1024, got -1"),
+                arguments(topWith("listen: {transport: kqueue}"),
+                        "listen.transport: must be one of auto, io_uring, epoll, nio, got \"kqueue\""),
                 arguments(topWith("listen: {admin_port: 6542}"),
                         "listen.admin_port: must differ from listen.session_port, both are 6542"),
                 arguments(topWith("tls: {mode: sometimes}"),
@@ -156,6 +158,15 @@ class ValidationTest {
     }
 
     @Test
+    void transportDefaultsToAutoAndTakesEachName() {
+        assertThat(Yamls.parse(topWith("listen: {io_threads: 1}")).listen().transport()).isEqualTo(IoTransport.AUTO);
+        for (IoTransport transport : IoTransport.values()) {
+            assertThat(Yamls.parse(topWith("listen: {transport: ' " + transport.configName().toUpperCase() + " '}"))
+                    .listen().transport()).isEqualTo(transport);
+        }
+    }
+
+    @Test
     void listenersMayAllUsePortZero() {
         assertThat(Yamls.parse(topWith("listen: {transaction_port: 0, session_port: 0, admin_port: 0}")).listen())
                 .isEqualTo(ListenConfig.ephemeral());
@@ -183,7 +194,7 @@ class ValidationTest {
 
         // In file order, section by section; shape problems before rule problems within a place.
         assertThat(problems(yaml)).containsExactly(
-                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads)",
+                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport)",
                 "listen.admin_port: must be a port number 0..65535, got 70000",
                 "tls.mode: must be one of disabled, allowed, required, got \"sometimes\"",
                 "default_tenant: no tenant with id \"nobody\"",

@@ -33,7 +33,7 @@ public final class PgmuxServer implements AutoCloseable {
     private static final int SERVER_MAX_FRAME_SIZE = 1 << 30;
 
     private final PgmuxConfig config;
-    private final Transport transport = Transport.best();
+    private final Transport transport;
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
     private final List<Channel> listeners = new ArrayList<>();
@@ -44,6 +44,7 @@ public final class PgmuxServer implements AutoCloseable {
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
         this.config = config;
+        this.transport = Transport.of(config.listen().transport());
         this.workers = transport.newGroup(workerThreads, "pgmux-io");
         SecureRandom random = new SecureRandom();
         byte[] mockKey = new byte[32];
@@ -53,6 +54,11 @@ public final class PgmuxServer implements AutoCloseable {
         this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
                 new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
                 new StatementCache(SessionChanges::mayChange));
+    }
+
+    /** The network transport the event loops use. */
+    public Transport transport() {
+        return transport;
     }
 
     /** Starts pgmux with the configured number of I/O threads (by default half the cores). */
@@ -90,7 +96,7 @@ public final class PgmuxServer implements AutoCloseable {
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
                         + "({} transport, {} tenant(s))", host, transactionPort(), sessionPort(), adminPort(),
-                transport.name().toLowerCase(), config.tenants().size());
+                transport.configName(), config.tenants().size());
     }
 
     private Channel listen(String host, int port, PoolingMode mode) {

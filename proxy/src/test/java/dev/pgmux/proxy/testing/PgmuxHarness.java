@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.testing;
 
+import dev.pgmux.config.IoTransport;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UpstreamConfig;
@@ -10,6 +11,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
 
@@ -45,7 +47,17 @@ public final class PgmuxHarness implements AutoCloseable {
         return start(PgmuxConfig.ephemeral(tenant.apply(defaultTenant())));
     }
 
+    /**
+     * Starts pgmux for a test. Its transport is the configured one, by default the best available (io_uring
+     * here); {@code -Dpgmux.test.transport=epoll} (or {@code nio}) runs the tests on another, as the build's
+     * second pass over the proxy tests does.
+     */
     public static PgmuxHarness start(PgmuxConfig config) {
+        String transport = System.getProperty("pgmux.test.transport", "");
+        if (!transport.isBlank() && config.listen().transport() == IoTransport.AUTO) {
+            IoTransport wanted = IoTransport.valueOf(transport.trim().toUpperCase(Locale.ROOT));
+            config = config.withListen(config.listen().withTransport(wanted));
+        }
         // Two event loops at least, whatever the machine: clients and servers on different loops get exercised.
         int ioThreads = config.listen().ioThreads() > 0 ? config.listen().ioThreads() : 2;
         return new PgmuxHarness(PgmuxServer.start(config, ioThreads));
