@@ -27,9 +27,15 @@ import org.slf4j.LoggerFactory;
  * the kernel or a container's seccomp profile refuses io_uring, epoll; NIO off Linux.
  */
 public enum Transport {
-    IO_URING, EPOLL, NIO;
+    IO_URING(IoTransport.IO_URING), EPOLL(IoTransport.EPOLL), NIO(IoTransport.NIO);
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    private final IoTransport kind;
+
+    Transport(IoTransport kind) {
+        this.kind = kind;
+    }
 
     /** The configured transport; one asked for by name must be available, {@code auto} takes the best that is. */
     public static Transport of(IoTransport wanted) {
@@ -38,9 +44,9 @@ public enum Transport {
                 if (IoUring.isAvailable()) {
                     yield IO_URING;
                 }
-                log.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause(),
-                        Epoll.isAvailable() ? "epoll" : "NIO");
-                yield Epoll.isAvailable() ? EPOLL : NIO;
+                Transport fallback = Epoll.isAvailable() ? EPOLL : NIO;
+                log.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause(), fallback.configName());
+                yield fallback;
             }
             case IO_URING -> require(IO_URING, IoUring.unavailabilityCause());
             case EPOLL -> require(EPOLL, Epoll.unavailabilityCause());
@@ -56,8 +62,13 @@ public enum Transport {
         return transport;
     }
 
+    /** The {@code listen.transport} value that names this transport. */
+    public IoTransport kind() {
+        return kind;
+    }
+
     public String configName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return kind.configName();
     }
 
     public EventLoopGroup newGroup(int threads, String name) {

@@ -44,10 +44,10 @@ class TransportTest {
     @Test
     void autoPicksIoUringWhereTheKernelAllowsIt() {
         pgmux = PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()));
-        Transport expected = System.getProperty("pgmux.test.transport", "").isBlank()
-                ? (IoUring.isAvailable() ? Transport.IO_URING : Transport.EPOLL)
-                : Transport.valueOf(System.getProperty("pgmux.test.transport").trim().toUpperCase(java.util.Locale.ROOT));
-        assertThat(pgmux.server().transport()).isEqualTo(expected);
+        IoTransport wanted = PgmuxHarness.testTransport();
+        IoTransport expected = wanted != IoTransport.AUTO ? wanted
+                : IoUring.isAvailable() ? IoTransport.IO_URING : IoTransport.EPOLL;
+        assertThat(pgmux.server().transport().kind()).isEqualTo(expected);
     }
 
     @ParameterizedTest
@@ -62,7 +62,7 @@ class TransportTest {
             return;
         }
         pgmux = PgmuxHarness.start(config);
-        assertThat(pgmux.server().transport().name()).isEqualTo(transport.name());
+        assertThat(pgmux.server().transport().kind()).isEqualTo(transport);
 
         HikariConfig hikari = new HikariConfig();
         hikari.setJdbcUrl(pgmux.transactionJdbcUrl("postgres"));

@@ -53,14 +53,18 @@ public final class PgmuxHarness implements AutoCloseable {
      * second pass over the proxy tests does.
      */
     public static PgmuxHarness start(PgmuxConfig config) {
-        String transport = System.getProperty("pgmux.test.transport", "");
-        if (!transport.isBlank() && config.listen().transport() == IoTransport.AUTO) {
-            IoTransport wanted = IoTransport.valueOf(transport.trim().toUpperCase(Locale.ROOT));
-            config = config.withListen(config.listen().withTransport(wanted));
+        if (config.listen().transport() == IoTransport.AUTO) {
+            config = config.withListen(config.listen().withTransport(testTransport()));
         }
         // Two event loops at least, whatever the machine: clients and servers on different loops get exercised.
         int ioThreads = config.listen().ioThreads() > 0 ? config.listen().ioThreads() : 2;
         return new PgmuxHarness(PgmuxServer.start(config, ioThreads));
+    }
+
+    /** The transport tests run on unless they name one: {@code -Dpgmux.test.transport}, else {@code auto}. */
+    public static IoTransport testTransport() {
+        String transport = System.getProperty("pgmux.test.transport", "");
+        return transport.isBlank() ? IoTransport.AUTO : IoTransport.valueOf(transport.trim().toUpperCase(Locale.ROOT));
     }
 
     private static UserConfig user(TestRole role) {
