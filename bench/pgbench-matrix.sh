@@ -668,9 +668,13 @@ for cs in "${cases[@]}"; do
 done
 total=$(( total * runs ))
 log "matrix: ${#cases[@]} cases x ${#targets[@]} targets x $runs run(s) of $duration s ($total pgbench runs)"
+# Each run starts one target further along the list, so that no target always follows the same one
+# (whatever the one before leaves behind, such as direct -C's exiting backends) or always goes first.
 for r in $(seq 1 "$runs"); do
+  shift_by=$(( (r - 1) % ${#targets[@]} ))
+  order=("${targets[@]:$shift_by}" "${targets[@]:0:$shift_by}")
   for cs in "${cases[@]}"; do
-    for t in "${targets[@]}"; do
+    for t in "${order[@]}"; do
       run_case "$cs" "$t" "$r"
       if [ "$t" = direct ] && session_capped "$cs"; then run_case "$cs" direct-pool "$r"; fi
     done
@@ -734,7 +738,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
 
 {
   echo
-  echo "pgbench matrix, $started - $finished: median of $runs run(s) of $duration s per cell, runs interleaved across targets"
+  echo "pgbench matrix, $started - $finished: median of $runs run(s) of $duration s per cell, runs interleaved across targets, the order rotated each run"
   echo "command:   $cmdline"
   echo "machine:   $machine"
   echo "Postgres:  $pg_version, $pg_settings (benchmark settings), pgbench -i -s $scale, SCRAM-SHA-256"
@@ -759,7 +763,7 @@ detail=$(mktemp "$tmp/detail.XXXXXX")
   [ -n "${base_jar_facts:-}" ] && echo "- pgmux transaction (baseline): $base_jar_facts${base_java_opts:+ with \`$base_java_opts\`}, $(transport_of "$results_dir/pgmux-base.log") transport, otherwise the same configuration"
   [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version from Debian, \`pool_mode = transaction\`, \`default_pool_size = $pool_size\`"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
-  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets, after an unmeasured warm-up per target: three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`, each repeated on pgmux (up to $warmup_max_runs runs) until its JIT compiler threads take under $jit_settled_percent% of its CPU in a run"
+  echo "- \`pgbench -n -j $jobs -T $duration\`, median of $runs run(s) per cell, runs interleaved across targets (the order rotated each run), after an unmeasured warm-up per target: three runs of $warmup_round s with each of \`-S -c 50\` \`-M simple\`, \`-M extended\`, \`-M prepared\` and TPC-B \`-c 50\` (\`-c $pool_size\` for session mode), and three of $warmup s of \`-C -S -c $pool_size\`, each repeated on pgmux (up to $warmup_max_runs runs) until its JIT compiler threads take under $jit_settled_percent% of its CPU in a run"
   echo
   echo "Each cell: TPS (ratio to direct Postgres in the same case) · mean / p99 latency · pooler CPU per transaction."
   echo

@@ -46,7 +46,7 @@ public final class PgmuxServer implements AutoCloseable {
         this.config = config;
         this.transport = Transport.of(config.listen().transport());
         this.workers = transport.newGroup(workerThreads, "pgmux-io");
-        SecureRandom random = new SecureRandom();
+        SecureRandom random = BufferedSecureRandom.create();
         byte[] mockKey = new byte[32];
         random.nextBytes(mockKey);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.

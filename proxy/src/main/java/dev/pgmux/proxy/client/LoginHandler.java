@@ -24,7 +24,6 @@ import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import dev.pgmux.proxy.transaction.TransactionModeHandler;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
@@ -32,6 +31,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,7 +129,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void startupPacket(ChannelHandlerContext ctx, FrontendMessage message) {
         switch (message) {
             case SslRequest request -> sslRequest(ctx);
-            case GssEncRequest request -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            case GssEncRequest request -> ctx.writeAndFlush(oneByte(ctx, 'N'));
             case CancelRequest cancel -> {
                 ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
                 if (target != null) {
@@ -147,21 +147,31 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void sslRequest(ChannelHandlerContext ctx) {
         boolean tlsOn = runtime.clientTls() != null && ctx.pipeline().get(SslHandler.class) == null;
         if (!tlsOn) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            ctx.writeAndFlush(oneByte(ctx, 'N'));
             return;
         }
         if (decoder.bufferedBytes() > 0) {
             // Plaintext sent after SSLRequest would be read as if it came over TLS (CVE-2021-23214).
             throw new ProtocolException("received unencrypted data after SSL request");
         }
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+        ctx.writeAndFlush(oneByte(ctx, 'S'));
         ctx.pipeline().addFirst("tls", runtime.clientTls().newHandler(ctx.alloc()));
+    }
+
+    /** The answer to SSLRequest or GSSENCRequest, in the transport's own (direct) memory: no copy on write. */
+    private static ByteBuf oneByte(ChannelHandlerContext ctx, char answer) {
+        return ctx.alloc().ioBuffer(1, 1).writeByte(answer);
     }
 
     private void startup(ChannelHandlerContext ctx, StartupMessage startup) {
         decoder.startupDone();
-        if (startup.minorVersion() > 0 || startup.parameters().keySet().stream().anyMatch(k -> k.startsWith("_pq_."))) {
-            List<String> unsupported = startup.parameters().keySet().stream().filter(k -> k.startsWith("_pq_.")).toList();
+        List<String> unsupported = new ArrayList<>(0);
+        for (String name : startup.parameters().keySet()) {
+            if (name.startsWith("_pq_.")) {
+                unsupported.add(name);
+            }
+        }
+        if (startup.minorVersion() > 0 || !unsupported.isEmpty()) {
             ctx.write(BackendCodec.encode(new NegotiateProtocolVersion(0, unsupported), ctx.alloc()));
         }
         if (runtime.config().tls().mode() == TlsMode.REQUIRED && ctx.pipeline().get(SslHandler.class) == null) {
