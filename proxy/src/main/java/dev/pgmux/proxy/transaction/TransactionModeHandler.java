@@ -115,16 +115,14 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
                 toServer);
         this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
-        settings.putAll(client.sessionParameters());
         startupKey = SettingsSnapshot.of(client.sessionParameters());
         ServerPool.LoginTemplate template = pool.loginTemplate(startupKey);
         if (template != null) {
             // These startup settings were accepted before: no server needed to welcome the client.
-            settings.clear();
-            settings.putAll(template.settings());
             welcome(template);
             return;
         }
+        settings.putAll(client.sessionParameters());
         clientReads(false);
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
@@ -193,9 +191,12 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         welcome(template);
     }
 
+    /** Welcomes the client as a login with the same startup settings was: its settings, the server's parameters. */
     private void welcome(ServerPool.LoginTemplate template) {
-        startupSettings.putAll(settings);
-        settingsChanged();
+        settings.clear();
+        settings.putAll(template.settings());
+        startupSettings.putAll(template.settings());
+        settingsSnapshot = template.settings(); // already a snapshot: made by settingsChanged() for the first login
         byte[] parameterStatus = template.parameterStatus();
         out.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
         out.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));

@@ -232,5 +232,19 @@ class SessionStateTransactionTest {
                 assertThat(seen[0].statementTimeout()).isEqualTo("5432ms");
             }
         }
+        // A second login with the same startup settings is welcomed from what the first one learnt,
+        // without a server: the settings, and the values RESET goes back to, are the same.
+        try (Connection again = pgmux.connectTransaction(ROLE, withOptions)) {
+            exec(again, "SET statement_timeout = '2s'");
+            exec(again, "SET search_path = public");
+            exec(again, "RESET statement_timeout");
+            exec(again, "RESET search_path");
+            for (Seen[] seen : probeEveryServer(again, props("ApplicationName", "plain-app")).values()) {
+                assertThat(seen[0]).extracting(Seen::statementTimeout, Seen::marker, Seen::applicationName)
+                        .containsExactly("5432ms", "myschema", "opts-app");
+                assertThat(seen[1]).extracting(Seen::statementTimeout, Seen::marker, Seen::applicationName)
+                        .containsExactly(defaultStatementTimeout, "public", "plain-app");
+            }
+        }
     }
 }
