@@ -669,7 +669,7 @@ done
 total=$(( total * runs ))
 log "matrix: ${#cases[@]} cases x ${#targets[@]} targets x $runs run(s) of $duration s ($total pgbench runs)"
 # Each run starts one target further along the list, so that no target always follows the same one
-# (whatever the one before leaves behind, such as direct -C's exiting backends) or always goes first.
+# (and meets whatever that one leaves behind) or always goes first.
 for r in $(seq 1 "$runs"); do
   shift_by=$(( (r - 1) % ${#targets[@]} ))
   order=("${targets[@]:$shift_by}" "${targets[@]:0:$shift_by}")

@@ -163,14 +163,23 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         return ctx.alloc().ioBuffer(1, 1).writeByte(answer);
     }
 
-    private void startup(ChannelHandlerContext ctx, StartupMessage startup) {
-        decoder.startupDone();
-        List<String> unsupported = new ArrayList<>(0);
+    /** The {@code _pq_.*} protocol options the client asked for (pgmux supports none); no allocation when none. */
+    private static List<String> protocolOptions(StartupMessage startup) {
+        List<String> options = List.of();
         for (String name : startup.parameters().keySet()) {
             if (name.startsWith("_pq_.")) {
-                unsupported.add(name);
+                if (options.isEmpty()) {
+                    options = new ArrayList<>();
+                }
+                options.add(name);
             }
         }
+        return options;
+    }
+
+    private void startup(ChannelHandlerContext ctx, StartupMessage startup) {
+        decoder.startupDone();
+        List<String> unsupported = protocolOptions(startup);
         if (startup.minorVersion() > 0 || !unsupported.isEmpty()) {
             ctx.write(BackendCodec.encode(new NegotiateProtocolVersion(0, unsupported), ctx.alloc()));
         }
