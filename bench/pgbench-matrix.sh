@@ -48,9 +48,10 @@ usage: bench/pgbench-matrix.sh [options]
   -h, --help             this text
 
 Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM after the options scripts/jdk.sh recommends
-for it (-XX:+UseCompactObjectHeaders on JDK 25 and newer). PGMUX_BASELINE_JAVA_OPTS does the same for
-the baseline pgmux (target pgmux-base), which it also starts on its own, from the same jar as pgmux-tx
-unless --baseline-jar is given: compare JVM options in the same rounds.
+for it (--sun-misc-unsafe-memory-access=allow on JDK 24 and newer, -XX:+UseCompactObjectHeaders on JDK 25
+and newer; a later option wins). PGMUX_BASELINE_JAVA_OPTS does the same for the baseline pgmux (target
+pgmux-base), which it also starts on its own, from the same jar as pgmux-tx unless --baseline-jar is
+given: compare JVM options in the same rounds.
 EOF
 }
 

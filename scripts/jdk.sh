@@ -33,11 +33,18 @@ pick_jdk() {
   return 1
 }
 
-# JVM options pgmux runs best with on the JDK picked above. Compact object headers (a product feature
-# from JDK 25) shrink the objects each client touches per transaction; with hundreds of clients that
-# cuts pgmux's CPU per transaction measurably (docs/benchmarks.md, "JVM options").
+# JVM options pgmux runs best with on the JDK picked above (docs/benchmarks.md, "JVM options"). Compact
+# object headers (a product feature from JDK 25) shrink the objects each client touches per transaction;
+# with hundreds of clients that cuts pgmux's CPU per transaction measurably. From JDK 25 Netty leaves
+# sun.misc.Unsafe alone unless the JVM allows its memory access (JDK 24 warns on it): without it every
+# read of a direct buffer goes through checked ByteBuffer calls.
 pgmux_jvm_options() {
-  if [ "$(java_major "$JAVA_HOME/bin/java")" -ge 25 ] 2>/dev/null; then
+  local major
+  major=$(java_major "$JAVA_HOME/bin/java")
+  if [ "${major:-0}" -ge 24 ] 2>/dev/null; then
+    echo "--sun-misc-unsafe-memory-access=allow"
+  fi
+  if [ "${major:-0}" -ge 25 ] 2>/dev/null; then
     echo "-XX:+UseCompactObjectHeaders"
   fi
 }

@@ -17,6 +17,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.internal.PlatformDependent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +98,12 @@ public final class PgmuxServer implements AutoCloseable {
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
                         + "({} transport, {} tenant(s))", host, transactionPort(), sessionPort(), adminPort(),
                 transport.configName(), config.tenants().size());
+        if (!PlatformDependent.hasUnsafe()) {
+            // Then Netty reads and writes direct buffers through checked ByteBuffer calls: more CPU per message.
+            Throwable cause = PlatformDependent.getUnsafeUnavailabilityCause();
+            log.info("Netty runs without sun.misc.Unsafe ({}); on JDK 24 and newer, --sun-misc-unsafe-memory-access=allow "
+                    + "lets it use it, as pgmux's scripts do", cause == null ? "unavailable" : cause.getMessage());
+        }
     }
 
     private Channel listen(String host, int port, PoolingMode mode) {

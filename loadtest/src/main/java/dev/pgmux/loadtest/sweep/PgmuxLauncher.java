@@ -95,10 +95,19 @@ public final class PgmuxLauncher {
 
     /**
      * The JVM options pgmux is run with by its own scripts (scripts/jdk.sh) on the JVM this tool runs on,
-     * so that a sweep measures pgmux as it is deployed: compact object headers from JDK 25 on.
+     * so that a sweep measures pgmux as it is deployed: Netty's use of {@code sun.misc.Unsafe} allowed
+     * from JDK 24 on, compact object headers from JDK 25 on.
      */
     static List<String> recommendedJavaOptions() {
-        return Runtime.version().feature() >= 25 ? List.of("-XX:+UseCompactObjectHeaders") : List.of();
+        int feature = Runtime.version().feature();
+        List<String> options = new ArrayList<>();
+        if (feature >= 24) {
+            options.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        if (feature >= 25) {
+            options.add("-XX:+UseCompactObjectHeaders");
+        }
+        return List.copyOf(options);
     }
 
     /** Starts pgmux in front of {@code upstream} with {@code poolSize}; its output goes to {@code log}. */

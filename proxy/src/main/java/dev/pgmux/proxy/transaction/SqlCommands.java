@@ -1,7 +1,7 @@
 package dev.pgmux.proxy.transaction;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,6 +31,15 @@ public final class SqlCommands {
     /** Postgres truncates identifiers to NAMEDATALEN - 1 bytes. */
     private static final int MAX_IDENTIFIER_BYTES = 63;
 
+    /** Statements up to this size are scanned in a per-thread array; longer ones, rare, in one of their own. */
+    static final int SCRATCH_BYTES = 8192;
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SCRATCH_BYTES];
+        }
+    };
+
     private SqlCommands() {}
 
     /**
@@ -39,32 +48,47 @@ public final class SqlCommands {
      * true when some statement in it may start with SET, RESET, PREPARE, EXECUTE, DEALLOCATE or
      * DISCARD, in any case. False positives are allowed (the caller then calls {@link #analyze});
      * false negatives are not: whenever {@code analyze} finds a command other than
-     * {@link Command.Other}, this is true. Allocation-free.
+     * {@link Command.Other}, this is true. Allocates nothing for statements up to
+     * {@link #SCRATCH_BYTES} (in a direct buffer, when Netty may use {@code sun.misc.Unsafe}).
      */
     public static boolean mayNeedAnalysis(ByteBuf buf, int from, int length) {
+        if (length <= 0) {
+            return false; // nothing, or a malformed message the server will refuse
+        }
+        if (buf.hasArray()) {
+            return mayNeedAnalysis(buf.array(), buf.arrayOffset() + from, length);
+        }
+        // Every query passes here: one copy into an array, then plain loops, costs far less than a
+        // ByteBuf access (with its bounds and liveness checks) per byte of a direct buffer.
+        byte[] bytes = length <= SCRATCH_BYTES ? SCRATCH.get() : new byte[length];
+        buf.getBytes(from, bytes, 0, length); // a memory copy when Netty may use Unsafe (see scripts/jdk.sh)
+        return mayNeedAnalysis(bytes, 0, length);
+    }
+
+    private static boolean mayNeedAnalysis(byte[] b, int from, int length) {
         int end = from + length;
-        int i = skipSpaceAndComments(buf, from, end);
-        if (i < end && startsWithKeyword(buf, i, end)) {
+        int i = skipSpaceAndComments(b, from, end);
+        if (i < end && startsWithKeyword(b, i, end)) {
             return true;
         }
         // Almost every query is a single statement: with no ';' at all there is no other statement start,
         // nor when nothing but blanks and comments follows the first ';' (a trailing one, as most drivers send).
-        int semicolon = i < end ? buf.indexOf(i, end, (byte) ';') : -1;
-        if (semicolon < 0 || skipSpaceAndComments(buf, semicolon + 1, end) >= end) {
+        int semicolon = i < end ? SqlLexer.indexOf(b, i, end, (byte) ';') : -1;
+        if (semicolon < 0 || skipSpaceAndComments(b, semicolon + 1, end) >= end) {
             return false;
         }
         boolean statementStart = false;
         while (i < end) {
-            if (buf.getByte(i) == ';') {
+            if (b[i] == ';') {
                 statementStart = true;
                 i++;
-            } else if (statementStart && startsWithKeyword(buf, i, end)) {
+            } else if (statementStart && startsWithKeyword(b, i, end)) {
                 return true;
             } else {
                 statementStart = false;
-                i = skipToken(buf, i, end);
+                i = skipToken(b, i, end);
             }
-            i = skipSpaceAndComments(buf, i, end);
+            i = skipSpaceAndComments(b, i, end);
         }
         return false;
     }
@@ -227,12 +251,12 @@ public final class SqlCommands {
     }
 
     /** Whether the word at {@code i} is one of the six keywords; compares bytes so as not to allocate. */
-    private static boolean startsWithKeyword(ByteBuf b, int i, int end) {
-        if (!isIdentStart(b.getByte(i))) {
+    private static boolean startsWithKeyword(byte[] b, int i, int end) {
+        if (!isIdentStart(b[i])) {
             return false;
         }
         int j = i + 1;
-        while (j < end && j - i <= 10 && isIdentCont(b.getByte(j))) {
+        while (j < end && j - i <= 10 && isIdentCont(b[j])) {
             j++;
         }
         return switch (j - i) {
@@ -245,9 +269,9 @@ public final class SqlCommands {
     }
 
     /** ASCII case-insensitive; {@code | 0x20} lower-cases letters and {@code keyword} is all letters. */
-    private static boolean matches(ByteBuf b, int i, String keyword) {
+    private static boolean matches(byte[] b, int i, String keyword) {
         for (int k = 0; k < keyword.length(); k++) {
-            if ((b.getByte(i + k) | 0x20) != keyword.charAt(k)) {
+            if ((b[i + k] | 0x20) != keyword.charAt(k)) {
                 return false;
             }
         }
@@ -257,7 +281,6 @@ public final class SqlCommands {
     /** Walks the tokens of {@code bytes[from, to)} for {@link #analyze}; the current token is {@code [start, stop)}. */
     private static final class Cursor {
         private final byte[] bytes;
-        private final ByteBuf buf;
         private final int end;
         private int pos;
         int start;
@@ -269,19 +292,18 @@ public final class SqlCommands {
 
         Cursor(byte[] bytes, int from, int to) {
             this.bytes = bytes;
-            this.buf = Unpooled.wrappedBuffer(bytes); // a heap view, nothing to release
             this.end = to;
             this.pos = from;
         }
 
         boolean next() {
-            int s = skipSpaceAndComments(buf, pos, end);
+            int s = skipSpaceAndComments(bytes, pos, end);
             if (s >= end) {
                 unterminated |= s > end;
                 pos = start = stop = end;
                 return has = false;
             }
-            int e = skipToken(buf, s, end);
+            int e = skipToken(bytes, s, end);
             unterminated |= e > end;
             start = s;
             pos = stop = Math.min(e, end);
@@ -289,7 +311,7 @@ public final class SqlCommands {
         }
 
         boolean hasNext() {
-            return skipSpaceAndComments(buf, pos, end) < end;
+            return skipSpaceAndComments(bytes, pos, end) < end;
         }
 
         /** The next token's {@link #word()}, without moving. */

@@ -11,6 +11,7 @@ import dev.pgmux.proxy.transaction.SqlCommands.Command.ResetAll;
 import dev.pgmux.proxy.transaction.SqlCommands.Command.SetParameter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -293,11 +294,13 @@ class SqlCommandsTest {
         }
     }
 
-    @Test
-    void mayNeedAnalysisDoesNotAllocate() {
+    /** A direct buffer is copied out without allocating only when Netty may use Unsafe (the build's test JVM options). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void mayNeedAnalysisDoesNotAllocate(boolean direct) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ByteBuf single = heap("SELECT abalance FROM pgbench_accounts WHERE aid = 1");
-        ByteBuf multi = heap("BEGIN; SELECT $$;$$, 'a;b' /* ; */; DISCARD ALL");
+        ByteBuf single = buffer("SELECT abalance FROM pgbench_accounts WHERE aid = 1", direct);
+        ByteBuf multi = buffer("BEGIN; SELECT $$;$$, 'a;b' /* ; */; DISCARD ALL", direct);
         int hits = 0;
         for (int n = 0; n < 20_000; n++) { // warm up
             hits += check(single, multi);
@@ -307,13 +310,38 @@ class SqlCommandsTest {
             hits += check(single, multi);
         }
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        single.release();
+        multi.release();
         assertThat(hits).isEqualTo(120_000);
         assertThat(allocated).as("bytes allocated by 200,000 calls").isLessThan(16_000);
     }
 
-    /** Heap buffers: unlike direct ones, not wrapped by the leak detector, which records every access. */
-    private static ByteBuf heap(String sql) {
-        return Unpooled.wrappedBuffer(sql.getBytes(StandardCharsets.UTF_8));
+    /** Buffers the leak detector does not wrap: it records every access to those it tracks. */
+    private static ByteBuf buffer(String sql, boolean direct) {
+        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
+        if (!direct) {
+            return Unpooled.wrappedBuffer(bytes);
+        }
+        return new UnpooledByteBufAllocator(true, true).directBuffer(bytes.length).writeBytes(bytes);
+    }
+
+    @Test
+    void mayNeedAnalysisScansStatementsLongerThanItsScratchArray() {
+        String filler = "x".repeat(SqlCommands.SCRATCH_BYTES);
+        assertThat(mayNeedAnalysis("SELECT '" + filler + "'; SET a = 1")).isTrue();
+        assertThat(mayNeedAnalysis("SELECT '" + filler + ";SET a = 1'")).isFalse();
+        assertThat(mayNeedAnalysis("SELECT 1 /*" + filler + "*/; SELECT 2")).isFalse();
+    }
+
+    @Test
+    void mayNeedAnalysisOfNothingIsFalse() {
+        ByteBuf buf = Unpooled.directBuffer().writeBytes("SET a = 1".getBytes(StandardCharsets.UTF_8));
+        try {
+            assertThat(SqlCommands.mayNeedAnalysis(buf, 0, 0)).isFalse();
+            assertThat(SqlCommands.mayNeedAnalysis(buf, 0, -1)).isFalse();
+        } finally {
+            buf.release();
+        }
     }
 
     private static int check(ByteBuf single, ByteBuf multi) {
