@@ -369,11 +369,22 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     private void attachedMessage(ByteBuf batch, int at, int length) {
-        if (!stalled.isEmpty() || (responses.pendingUnits() > 0 && dependsOnEarlierUnits(batch, at))) {
+        if (!stalled.isEmpty()) {
             stall(batch.retainedSlice(at, length));
-        } else if (!passThrough(batch, at, length)) {
-            process(batch.retainedSlice(at, length));
+            return;
         }
+        // A simple query's text is scanned once: whether it waits, passes through or is analysed follows from it.
+        boolean analyse = queryNeedsAnalysis(batch, at, length);
+        if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(batch, at, analyse)) {
+            stall(batch.retainedSlice(at, length));
+        } else if (!passThrough(batch, at, length, analyse)) {
+            process(batch.retainedSlice(at, length), analyse);
+        }
+    }
+
+    /** Whether the message is a Query with a statement that may need {@link SqlCommands#analyze}. */
+    private static boolean queryNeedsAnalysis(ByteBuf buf, int at, int length) {
+        return buf.getByte(at) == 'Q' && SqlCommands.mayNeedAnalysis(buf, at + Frames.HEADER, length - Frames.HEADER - 1);
     }
 
     /**
@@ -382,7 +393,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      * Execute, Sync, a Query with nothing to analyse). Then it is gathered with its neighbours and true
      * returned; otherwise {@link #process} must handle it.
      */
-    private boolean passThrough(ByteBuf batch, int at, int length) {
+    private boolean passThrough(ByteBuf batch, int at, int length, boolean analyse) {
         byte tag = batch.getByte(at);
         Kind kind = switch (tag) {
             case 'B' -> FrontendCodec.bindsUnnamedStatement(batch, at, length) ? Kind.BIND : null;
@@ -395,7 +406,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                 yield query < 0 || SqlCommands.mayNeedAnalysis(batch, query, batch.indexOf(query, at + length, (byte) 0) - query)
                         ? null : Kind.PARSE;
             }
-            case 'Q' -> SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, length - Frames.HEADER - 1) ? null : Kind.QUERY;
+            case 'Q' -> analyse ? null : Kind.QUERY;
             default -> null;
         };
         if (kind == null) {
@@ -423,12 +434,13 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
     }
 
-    private void process(ByteBuf frame) {
+    /** @param analyse for a Query, what {@link #queryNeedsAnalysis} said of it */
+    private void process(ByteBuf frame, boolean analyse) {
         byte tag = Frames.tag(frame);
         rewriter.sequenceOpen(unsynced, !executedInUnit && responses.pendingUnits() == 0);
         sequenceStep(tag);
         switch (tag) {
-            case 'Q' -> simpleQuery(frame);
+            case 'Q' -> simpleQuery(frame, analyse);
             case 'P' -> {
                 boolean settled = !executedInUnit && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
                 rewriter.parse(frame, settled);
@@ -453,11 +465,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      * statement's fate (a Parse that may fail, a Close that may be skipped) or the transaction status.
      * Such a message waits until those units are answered; everything else is pipelined.
      */
-    private boolean dependsOnEarlierUnits(ByteBuf batch, int at) {
+    private boolean dependsOnEarlierUnits(ByteBuf batch, int at, boolean analyse) {
         return switch (batch.getByte(at)) {
             case 'P', 'B', 'C' -> true;
             case 'D' -> batch.getByte(at + Frames.HEADER) == 'S';
-            case 'Q' -> SqlCommands.mayNeedAnalysis(batch, at + Frames.HEADER, Frames.length(batch, at) - Frames.HEADER - 1);
+            case 'Q' -> analyse;
             default -> false;
         };
     }
@@ -471,10 +483,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private void replayStalled() {
         while (!stalled.isEmpty() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
-            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next, next.readerIndex())) {
+            boolean analyse = queryNeedsAnalysis(next, next.readerIndex(), next.readableBytes());
+            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next, next.readerIndex(), analyse)) {
                 break;
             }
-            process(stalled.poll());
+            process(stalled.poll(), analyse);
         }
         if (server != null) {
             toServer.flush();
@@ -484,10 +497,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
     }
 
-    private void simpleQuery(ByteBuf frame) {
-        ByteBuf payload = Frames.payload(frame);
-        // Most queries are nothing pgmux cares about: decide that from the bytes, without a String.
-        if (SqlCommands.mayNeedAnalysis(payload, payload.readerIndex(), payload.readableBytes() - 1)) {
+    /** @param analyse most queries are nothing pgmux cares about, decided from the bytes without a String */
+    private void simpleQuery(ByteBuf frame, boolean analyse) {
+        if (analyse) {
             String sql = FrontendCodec.decodeQuery(frame).sql();
             List<SqlCommands.Command> commands = SqlCommands.analyze(sql);
             if (commands.size() == 1 && rewriter.query(commands.get(0))) {
