@@ -21,7 +21,9 @@ usage: bench/pgbench-matrix.sh [options]
   --quick                smoke run: --duration 3 --runs 1 --warmup 1 (three runs per load, JIT settled
                          or not), cases simple, prepared, connect-per-transaction and 500 clients only
                          (500 clients run at least 10 s)
-  --runs N               runs per cell, interleaved across targets; the median is reported (default 3)
+  --runs N               runs per cell, interleaved across targets; the median is reported, and pgmux
+                         against PgBouncer run by run (geometric mean of the per-run ratios, 95%
+                         interval) (default 3)
   --duration S           seconds per pgbench run (default 15)
   --warmup S             untimed pgbench before the first run, per target: three runs of S/3 s of each
                          -S protocol and TPC-B, three of S s of -C, each repeated (up to 12 runs) until
@@ -736,6 +738,7 @@ machine="$(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname
 text="$results_dir/table.txt"
 md="$results_dir/table.md"
 detail=$(mktemp "$tmp/detail.XXXXXX")
+paired_text=$(mktemp "$tmp/paired.XXXXXX")
 
 {
   echo
@@ -822,6 +825,42 @@ for cs in "${cases[@]}"; do
   echo "$row" >>"$md"
 done
 cat "$detail" >>"$md"
+
+# paired CASE TARGET -> p_runs p_tps p_low p_high p_ahead p_cpu: TARGET against PgBouncer run by run. Both ran
+# in the same round, minutes apart at most, so the machine's drift (which moves every target's TPS by
+# tens of percent between rounds) largely cancels in their ratio, where it does not in the medians.
+# Geometric mean of the per-run TPS ratios with a 95% interval (Student's t on the mean log ratio), the runs in which TARGET had more TPS, and the geometric mean of the CPU-per-transaction ratios.
+paired() {
+  read -r p_runs p_tps p_low p_high p_ahead p_cpu < <(awk -F'\t' -v c="$1" -v t="$2" '
+    $1 == c && $4 == "ok" && $2 == t {tps[$3] = $5; cpu[$3] = $10}
+    $1 == c && $4 == "ok" && $2 == "pgbouncer" {btps[$3] = $5; bcpu[$3] = $10}
+    END {
+      for (r in tps) if ((r in btps) && tps[r] > 0 && btps[r] > 0) {
+        x = log(tps[r] / btps[r]); n++; s += x; q += x * x; if (x > 0) up++
+        if (cpu[r] != "" && bcpu[r] > 0) {m++; cs += log(cpu[r] / bcpu[r])}
+      }
+      if (n == 0) {print 0; exit}
+      mean = s / n; var = n > 1 ? (q - n * mean * mean) / (n - 1) : 0; se = sqrt(var > 0 ? var / n : 0)
+      # two-sided 95% quantiles of Student t for n - 1 degrees of freedom (1.96 beyond 30)
+      split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09 2.08 2.07 2.07 2.06 2.06 2.06 2.05 2.05 2.05 2.04", tq, " ")
+      k = n - 1 <= 30 ? tq[n - 1] : 1.96
+      printf "%d %.3f %.3f %.3f %d %s\n", n, exp(mean), exp(mean - k * se), exp(mean + k * se), up + 0, m ? sprintf("%.3f", exp(cs / m)) : "-"
+    }' "$results_dir/runs.tsv")
+}
+
+paired_rows=""
+if has_target pgbouncer; then
+  for cs in "${cases[@]}"; do
+    for t in pgmux-tx pgmux-base; do
+      has_target "$t" || continue
+      paired "$cs" "$t"
+      [ "${p_runs:-0}" -gt 1 ] || continue
+      paired_rows+="| ${case_label[$cs]} | $(title "$t") | $p_runs | $p_tps ($p_low – $p_high) | $p_ahead of $p_runs | $p_cpu |"$'\n'
+      printf '%-9s %-28s runs %2s  TPS ratio %s (%s - %s), more TPS in %s of %s  CPU ratio %s\n' "$cs" "$(title "$t")" \
+        "$p_runs" "$p_tps" "$p_low" "$p_high" "$p_ahead" "$p_runs" "$p_cpu" >>"$paired_text"
+    done
+  done
+fi
 {
   if [ "$notes_session" = 1 ]; then
     echo
@@ -837,6 +876,23 @@ cat "$detail" >>"$md"
     echo "with -c 50 -S -M simple."
   fi
 } | tee -a "$md" >>"$text"
+if [ -n "$paired_rows" ]; then
+  {
+    echo
+    echo "pgmux against PgBouncer run by run (both ran in the same round, so the machine's drift between rounds"
+    echo "largely cancels): geometric mean of the per-run ratios of TPS, with a 95% interval, the runs in which"
+    echo "pgmux had more TPS, and the geometric mean of the per-run ratios of CPU per transaction. Within a round"
+    echo "pgmux's TPS over PgBouncer's equals its ratio to direct Postgres over PgBouncer's, so 1 or more means"
+    echo "pgmux's throughput ratio to direct is at least PgBouncer's."
+    echo
+    echo "| case | target | runs | TPS / PgBouncer's (95% interval) | more TPS in | CPU / PgBouncer's |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s' "$paired_rows"
+  } >>"$md"
+fi
+if [ -s "$paired_text" ]; then
+  { echo; echo "against PgBouncer run by run (geometric means of per-run ratios, 95% interval):"; cat "$paired_text"; } >>"$text"
+fi
 
 cat "$text"
 if [ -n "$markdown_out" ]; then
