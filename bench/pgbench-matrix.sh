@@ -738,7 +738,6 @@ machine="$(nproc) CPUs${machine_cpu:+ ($machine_cpu)}, $mem_gib GiB RAM, $(uname
 text="$results_dir/table.txt"
 md="$results_dir/table.md"
 detail=$(mktemp "$tmp/detail.XXXXXX")
-paired_text=$(mktemp "$tmp/paired.XXXXXX")
 
 {
   echo
@@ -829,7 +828,8 @@ cat "$detail" >>"$md"
 # paired CASE TARGET -> p_runs p_tps p_low p_high p_ahead p_cpu: TARGET against PgBouncer run by run. Both ran
 # in the same round, minutes apart at most, so the machine's drift (which moves every target's TPS by
 # tens of percent between rounds) largely cancels in their ratio, where it does not in the medians.
-# Geometric mean of the per-run TPS ratios with a 95% interval (Student's t on the mean log ratio), the runs in which TARGET had more TPS, and the geometric mean of the CPU-per-transaction ratios.
+# Geometric mean of the per-run TPS ratios with a 95% interval (Student's t on the mean log ratio), the
+# runs in which TARGET had more TPS, and the geometric mean of the CPU-per-transaction ratios.
 paired() {
   read -r p_runs p_tps p_low p_high p_ahead p_cpu < <(awk -F'\t' -v c="$1" -v t="$2" '
     $1 == c && $4 == "ok" && $2 == t {tps[$3] = $5; cpu[$3] = $10}
@@ -848,7 +848,7 @@ paired() {
     }' "$results_dir/runs.tsv")
 }
 
-paired_rows=""
+paired_rows="" paired_lines=""
 if has_target pgbouncer; then
   for cs in "${cases[@]}"; do
     for t in pgmux-tx pgmux-base; do
@@ -856,8 +856,8 @@ if has_target pgbouncer; then
       paired "$cs" "$t"
       [ "${p_runs:-0}" -gt 1 ] || continue
       paired_rows+="| ${case_label[$cs]} | $(title "$t") | $p_runs | $p_tps ($p_low – $p_high) | $p_ahead of $p_runs | $p_cpu |"$'\n'
-      printf '%-9s %-28s runs %2s  TPS ratio %s (%s - %s), more TPS in %s of %s  CPU ratio %s\n' "$cs" "$(title "$t")" \
-        "$p_runs" "$p_tps" "$p_low" "$p_high" "$p_ahead" "$p_runs" "$p_cpu" >>"$paired_text"
+      paired_lines+=$(printf '%-9s %-28s runs %2s  TPS ratio %s (%s - %s), more TPS in %s of %s  CPU ratio %s' "$cs" \
+        "$(title "$t")" "$p_runs" "$p_tps" "$p_low" "$p_high" "$p_ahead" "$p_runs" "$p_cpu")$'\n'
     done
   done
 fi
@@ -889,9 +889,7 @@ if [ -n "$paired_rows" ]; then
     echo "|---|---|---|---|---|---|"
     printf '%s' "$paired_rows"
   } >>"$md"
-fi
-if [ -s "$paired_text" ]; then
-  { echo; echo "against PgBouncer run by run (geometric means of per-run ratios, 95% interval):"; cat "$paired_text"; } >>"$text"
+  { echo; echo "against PgBouncer run by run (geometric means of per-run ratios, 95% interval):"; printf '%s' "$paired_lines"; } >>"$text"
 fi
 
 cat "$text"
