@@ -572,7 +572,9 @@ run_case() {
   status=ok msg=""
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     status=fails msg="no result within $((dur + 180)) s (pgbench stopped)"
-  elif [ "$rc" != 0 ] || [ -z "$tps" ] || [ -z "$txns" ]; then
+  elif [ "$rc" != 0 ] || [ -z "$tps" ] || [ -z "$txns" ] || grep -q '^pgbench: error: ' "$out"; then
+    # pgbench 15 reports a failed preparation (PgBouncer's "prepared statement ... already exists") and
+    # goes on: an error a client saw fails the run even when pgbench exits 0
     status=fails
     msg=$(grep -m 1 -iE 'error|fatal|abort|could not|failed' "$out")
     [ -n "$msg" ] || msg=$(grep -m 1 . "$out")
@@ -581,7 +583,7 @@ run_case() {
     msg=$(echo "$msg" | tr -s ' \t' ' ' | sed 's/^pgbench: error: //' | cut -c1-140)
     case "$msg" in *"too many clients"*|*"remaining connection slots"*) status=refused ;; esac
   elif [ "$txns" = 0 ]; then
-    status=fails msg="no transaction completed in $dur s"
+    status=stalled msg="no transaction completed in $dur s"
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cs" "$t" "$r" "$status" "${tps:-}" "${mean:-}" \
     "${p99:-}" "${failed:-0}" "${txns:-0}" "$cpu" "$c" "$msg" >>"$results_dir/runs.tsv"
@@ -689,23 +691,28 @@ finished=$(date -u '+%H:%M UTC')
 # Report
 
 # cell CASE TARGET -> c_status c_msg c_bad c_runs c_tps c_all c_mean c_p99 c_failed c_cpu c_clients (medians
-# over ok runs). A cell is ok when any run is: a run that failed (c_bad of c_runs, the first one's c_msg)
-# is reported beside the others' figures rather than hiding them, since on a busy host one run can lose
-# its logins to the host's steal time while the others measure normally.
+# over ok runs). A run that failed or was refused fails its cell: an error is not noise. A run that stalled
+# (no transaction completed, as when the host's steal time outlasts 500 clients' logins) is reported
+# beside the other runs' figures (c_bad of c_runs, with its c_msg) rather than hiding them; a cell whose
+# every run stalled fails.
 cell() {
   local rows bad
   rows=$(awk -F'\t' -v c="$1" -v t="$2" '$1==c && $2==t' "$results_dir/runs.tsv")
   c_status=none c_msg="" c_bad=0 c_runs=0 c_tps="" c_all="" c_mean="" c_p99="" c_failed=0 c_cpu="" c_clients=""
   [ -n "$rows" ] || return 0
-  c_runs=$(printf '%s\n' "$rows" | wc -l)
-  c_bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4!="ok"' | wc -l)
-  bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4!="ok"' | head -n 1)
   c_status=ok
-  if [ -n "$bad" ]; then
-    c_msg=$(cut -f12 <<<"$bad")
-    [ "$c_bad" -lt "$c_runs" ] || c_status=$(cut -f4 <<<"$bad")
-  fi
+  c_runs=$(printf '%s\n' "$rows" | wc -l)
   c_clients=$(printf '%s\n' "$rows" | head -n 1 | cut -f11)
+  bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4!="ok" && $4!="stalled"' | head -n 1)
+  if [ -n "$bad" ]; then
+    c_status=$(cut -f4 <<<"$bad") c_msg=$(cut -f12 <<<"$bad")
+    return 0
+  fi
+  c_bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="stalled"' | wc -l)
+  if [ "$c_bad" != 0 ]; then
+    c_msg=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="stalled"' | head -n 1 | cut -f12)
+    [ "$c_bad" -lt "$c_runs" ] || c_status=fails
+  fi
   c_tps=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {print $5}' | median)
   c_all=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {printf "%s%.0f", (n++ ? " / " : ""), $5}')
   c_mean=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" && $6!="" {print $6}' | median)
@@ -807,15 +814,15 @@ for cs in "${cases[@]}"; do
       r=$(ratio "$c_tps" "$b_tps")
       note=$b_note
       [ "$c_failed" != 0 ] && note="${note:+$note; }$c_failed failed"
-      [ "$c_bad" != 0 ] && note="${note:+$note; }$c_bad of $c_runs runs fail: $c_msg"
+      [ "$c_bad" != 0 ] && note="${note:+$note; }$c_bad of $c_runs runs stalled: $c_msg"
       printf '%-9s %-28s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$(fmt_int "$c_tps")" "${r:--}" \
         "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${note:+ ($note)}" >>"$text"
       printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" \
-        "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${c_msg:+ ($c_bad of $c_runs runs fail: \`$m\`)}" >>"$detail"
+        "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${c_msg:+ ($c_bad of $c_runs runs stalled: \`$m\`)}" >>"$detail"
       cellmd="$(fmt_int "$c_tps") (${r:--})<br>$(ms "$c_mean") / $(ms "$c_p99") ms"
       [ -n "$c_cpu" ] && cellmd+="<br>$(printf '%.0f' "$c_cpu") µs/txn"
       [ "$c_failed" != 0 ] && cellmd+="<br>$c_failed failed"
-      [ "$c_bad" != 0 ] && cellmd+="<br>**$c_bad of $c_runs runs fail**: \`$m\`"
+      [ "$c_bad" != 0 ] && cellmd+="<br>**$c_bad of $c_runs runs stalled**: \`$m\`"
       if [ -n "$b_note" ]; then
         if [ "$c_clients" != "${case_clients[$cs]}" ]; then cellmd+="<br>(\`-c $c_clients\`, ratio $b_note)"; else cellmd+="<br>(ratio $b_note)"; fi
         case "$b_note" in *"-c 50"*) notes_c500=1 ;; *) notes_session=1 ;; esac
@@ -861,6 +868,8 @@ if has_target pgbouncer; then
   for cs in "${cases[@]}"; do
     for t in pgmux-tx pgmux-base; do
       has_target "$t" || continue
+      cell "$cs" pgbouncer
+      [ "$c_status" = ok ] || continue
       paired "$cs" "$t"
       [ "${p_runs:-0}" -gt 1 ] || continue
       paired_rows+="| ${case_label[$cs]} | $(title "$t") | $p_runs | $p_tps ($p_low – $p_high) | $p_ahead of $p_runs | $p_cpu |"$'\n'
