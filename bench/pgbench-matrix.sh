@@ -840,27 +840,11 @@ for cs in "${cases[@]}"; do
 done
 cat "$detail" >>"$md"
 
-# paired CASE TARGET -> p_runs p_tps p_low p_high p_ahead p_cpu: TARGET against PgBouncer run by run. Both ran
-# in the same round, minutes apart at most, so the machine's drift (which moves every target's TPS by
-# tens of percent between rounds) largely cancels in their ratio, where it does not in the medians.
-# Geometric mean of the per-run TPS ratios with a 95% interval (Student's t on the mean log ratio), the
-# runs in which TARGET had more TPS, and the geometric mean of the CPU-per-transaction ratios.
+# paired CASE TARGET -> p_runs p_tps p_low p_high p_ahead p_cpu: TARGET against PgBouncer run by run
+# (bench/paired-ratios.awk, which also pools the runs of several matrices).
 paired() {
-  read -r p_runs p_tps p_low p_high p_ahead p_cpu < <(awk -F'\t' -v c="$1" -v t="$2" '
-    $1 == c && $4 == "ok" && $2 == t {tps[$3] = $5; cpu[$3] = $10}
-    $1 == c && $4 == "ok" && $2 == "pgbouncer" {btps[$3] = $5; bcpu[$3] = $10}
-    END {
-      for (r in tps) if ((r in btps) && tps[r] > 0 && btps[r] > 0) {
-        x = log(tps[r] / btps[r]); n++; s += x; q += x * x; if (x > 0) up++
-        if (cpu[r] != "" && bcpu[r] > 0) {m++; cs += log(cpu[r] / bcpu[r])}
-      }
-      if (n == 0) {print 0; exit}
-      mean = s / n; var = n > 1 ? (q - n * mean * mean) / (n - 1) : 0; se = sqrt(var > 0 ? var / n : 0)
-      # two-sided 95% quantiles of Student t for n - 1 degrees of freedom (1.96 beyond 30)
-      split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09 2.08 2.07 2.07 2.06 2.06 2.06 2.05 2.05 2.05 2.04", tq, " ")
-      k = n - 1 <= 30 ? tq[n - 1] : 1.96
-      printf "%d %.3f %.3f %.3f %d %s\n", n, exp(mean), exp(mean - k * se), exp(mean + k * se), up + 0, m ? sprintf("%.3f", exp(cs / m)) : "-"
-    }' "$results_dir/runs.tsv")
+  read -r p_runs p_tps p_low p_high p_ahead p_cpu < <(awk -F'\t' -v c="$1" -v t="$2" -f "$repo/bench/paired-ratios.awk" \
+    "$results_dir/runs.tsv")
 }
 
 paired_rows="" paired_lines=""
