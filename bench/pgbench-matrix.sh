@@ -708,9 +708,9 @@ cell() {
     c_status=$(cut -f4 <<<"$bad") c_msg=$(cut -f12 <<<"$bad")
     return 0
   fi
-  c_bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="stalled"' | wc -l)
-  if [ "$c_bad" != 0 ]; then
-    c_msg=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="stalled"' | head -n 1 | cut -f12)
+  bad=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="stalled"')
+  if [ -n "$bad" ]; then
+    c_bad=$(wc -l <<<"$bad") c_msg=$(head -n 1 <<<"$bad" | cut -f12)
     [ "$c_bad" -lt "$c_runs" ] || c_status=fails
   fi
   c_tps=$(printf '%s\n' "$rows" | awk -F'\t' '$4=="ok" {print $5}' | median)
@@ -812,17 +812,19 @@ for cs in "${cases[@]}"; do
     m=$(printf '%s' "$c_msg" | sed 's/|/\\|/g; s/`/'"'"'/g') # as markdown code
     if [ "$c_status" = ok ]; then
       r=$(ratio "$c_tps" "$b_tps")
+      stalled=""
+      [ "$c_bad" != 0 ] && stalled="$c_bad of $c_runs runs stalled"
       note=$b_note
       [ "$c_failed" != 0 ] && note="${note:+$note; }$c_failed failed"
-      [ "$c_bad" != 0 ] && note="${note:+$note; }$c_bad of $c_runs runs stalled: $c_msg"
+      [ -n "$stalled" ] && note="${note:+$note; }$stalled: $c_msg"
       printf '%-9s %-28s %4s %9s %6s %8s %8s %7s %8s  %s\n' "$cs" "$(title "$t")" "$c_clients" "$(fmt_int "$c_tps")" "${r:--}" \
         "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${note:+ ($note)}" >>"$text"
       printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${case_label[$cs]}" "$(title "$t")" "$c_clients" \
-        "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${c_msg:+ ($c_bad of $c_runs runs stalled: \`$m\`)}" >>"$detail"
+        "$(fmt_int "$c_tps")" "${r:--}${b_note:+ ($b_note)}" "$(ms "$c_mean")" "$(ms "$c_p99")" "$c_failed" "${c_cpu:--}" "$c_all${stalled:+ ($stalled: \`$m\`)}" >>"$detail"
       cellmd="$(fmt_int "$c_tps") (${r:--})<br>$(ms "$c_mean") / $(ms "$c_p99") ms"
       [ -n "$c_cpu" ] && cellmd+="<br>$(printf '%.0f' "$c_cpu") µs/txn"
       [ "$c_failed" != 0 ] && cellmd+="<br>$c_failed failed"
-      [ "$c_bad" != 0 ] && cellmd+="<br>**$c_bad of $c_runs runs stalled**: \`$m\`"
+      [ -n "$stalled" ] && cellmd+="<br>**$stalled**: \`$m\`"
       if [ -n "$b_note" ]; then
         if [ "$c_clients" != "${case_clients[$cs]}" ]; then cellmd+="<br>(\`-c $c_clients\`, ratio $b_note)"; else cellmd+="<br>(ratio $b_note)"; fi
         case "$b_note" in *"-c 50"*) notes_c500=1 ;; *) notes_session=1 ;; esac
@@ -850,10 +852,10 @@ paired() {
 paired_rows="" paired_lines=""
 if has_target pgbouncer; then
   for cs in "${cases[@]}"; do
+    cell "$cs" pgbouncer
+    [ "$c_status" = ok ] || continue
     for t in pgmux-tx pgmux-base; do
       has_target "$t" || continue
-      cell "$cs" pgbouncer
-      [ "$c_status" = ok ] || continue
       paired "$cs" "$t"
       [ "${p_runs:-0}" -gt 1 ] || continue
       paired_rows+="| ${case_label[$cs]} | $(title "$t") | $p_runs | $p_tps ($p_low – $p_high) | $p_ahead of $p_runs | $p_cpu |"$'\n'
