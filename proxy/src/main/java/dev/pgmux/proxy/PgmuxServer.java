@@ -151,7 +151,8 @@ public final class PgmuxServer implements AutoCloseable {
             ServerPool.Stats stats = pool.stats();
             out.append(pool.key()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
                     .append(" idle=").append(stats.idle()).append(" active=").append(stats.active())
-                    .append(" waiting=").append(stats.waiting()).append('\n');
+                    .append(" waiting=").append(stats.waiting()).append(" cancelling=").append(stats.cancelling())
+                    .append(" closing=").append(stats.closing()).append('\n');
         }
         return out.toString();
     }

@@ -116,7 +116,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     }
                     int length = in.getInt(in.readerIndex());
                     if (length < 8 || length > maxStartupSize) {
-                        fail(in, "invalid length of startup packet: " + length);
+                        // Postgres logs this and hangs up: a client that sent anything but a startup packet
+                        // (node-postgres's Terminate before its startup, an HTTP request) gets no reply.
+                        state = State.FAILED;
+                        in.skipBytes(in.readableBytes());
+                        throw ProtocolException.closeSilently("invalid length of startup packet: " + length);
                     }
                     if (in.readableBytes() < length) {
                         return;

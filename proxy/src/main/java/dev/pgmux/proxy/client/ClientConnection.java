@@ -4,7 +4,9 @@ import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.BackendKeyData;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.proxy.ProxyRuntime;
+import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.tenant.Tenant;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +26,7 @@ public final class ClientConnection {
     private Map<String, String> sessionParameters = Map.of();
     private BackendKeyData cancelKey;
     private volatile ServerConnection server;
+    private volatile ServerPool pool;
     private boolean released;
 
     ClientConnection(Channel channel, ProxyRuntime runtime) {
@@ -73,12 +76,23 @@ public final class ClientConnection {
         this.sessionParameters = Map.copyOf(parameters);
     }
 
+    /** The BackendKeyData this client was given, or null before its welcome. */
     public BackendKeyData cancelKey() {
         return cancelKey;
     }
 
-    void cancelKey(BackendKeyData key) {
-        this.cancelKey = key;
+    /**
+     * Issues the client's BackendKeyData, once, as it is welcomed: with the real process id of
+     * {@code server} (session mode: {@code pg_backend_pid()} and NOTIFY sender pids agree with it) or, when
+     * null, a random unique one. The secret is always pgmux's own.
+     */
+    public BackendKeyData issueCancelKey(ServerConnection server) {
+        if (cancelKey == null && !released) {
+            cancelKey = server != null && server.backendKey() != null
+                    ? runtime.cancels().register(this, server.backendKey().processId())
+                    : runtime.cancels().register(this);
+        }
+        return cancelKey;
     }
 
     /** The server this client is attached to, or null. Read from other threads by cancel requests. */
@@ -86,16 +100,42 @@ public final class ClientConnection {
         return server;
     }
 
-    void server(ServerConnection server) {
+    /**
+     * The one place a server is attached to a client, in either pooling mode: from here until
+     * {@link #detach}, what the server sends goes to {@code listener} and this client's cancel requests
+     * reach it.
+     */
+    public void attach(ServerPool pool, ServerConnection server, ServerListener listener) {
+        if (this.server != null) {
+            throw new IllegalStateException(this + " is attached to " + this.server + " already");
+        }
+        this.pool = pool;
         this.server = server;
+        server.attach(listener);
     }
 
-    /** Forwards a cancel to the server this client is using now; does nothing when it has none. */
+    /**
+     * Detaches the server, which the caller then gives back to its pool (release, discard or abandon).
+     * Returns null when none is attached, so a server can never be given back twice through a client.
+     */
+    public ServerConnection detach() {
+        ServerConnection attached = server;
+        if (attached != null) {
+            server = null;
+            attached.attach(null);
+        }
+        return attached;
+    }
+
+    /**
+     * Forwards a cancel to the server this client is using now; does nothing when it has none, or when
+     * that server goes back to the pool before the cancel is on its way.
+     */
     void cancel() {
         ServerConnection current = server;
-        if (current != null && current.backendKey() != null) {
-            runtime.connector().cancel(current.channel().eventLoop(), current.target(),
-                    current.backendKey().processId(), current.backendKey().secretKey());
+        ServerPool currentPool = pool;
+        if (current != null) {
+            currentPool.cancel(current, () -> server == current);
         }
     }
 
@@ -119,8 +159,15 @@ public final class ClientConnection {
     public void failed(Throwable cause, org.slf4j.Logger log) {
         Throwable root = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
-        if (root instanceof dev.pgmux.protocol.frame.ProtocolException e) {
+        if (root instanceof dev.pgmux.protocol.frame.ProtocolException e && e.silent()) {
+            log.debug("{}: closing: {}", this, e.getMessage());
+            channel.close();
+        } else if (root instanceof dev.pgmux.protocol.frame.ProtocolException e) {
             fatal(e.sqlState(), e.getMessage());
+        } else if (root instanceof java.io.IOException) {
+            // A reset or a broken pipe: the client's network or the client going away, not pgmux's business.
+            log.debug("{}: closing after an I/O error: {}", this, root.toString());
+            channel.close();
         } else {
             log.warn("{}: closing after an unexpected error: {}", this, root.toString(), root);
             channel.close();

@@ -79,9 +79,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         long nanos = runtime.config().limits().loginTimeout().toNanos();
         timeout = ctx.executor().schedule(() -> {
             log.debug("{}: login timeout", client);
+            State before = state;
             state = State.DONE;
             SslHandler tls = ctx.pipeline().get(SslHandler.class);
-            if (tls != null && !tls.handshakeFuture().isDone()) {
+            if (before == State.STARTUP) {
+                ctx.close(); // no (whole) startup packet: Postgres hangs up without a word too
+            } else if (tls != null && !tls.handshakeFuture().isDone()) {
                 ctx.close(); // nothing can be written before the handshake: just hang up
             } else {
                 client.fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
@@ -269,7 +272,6 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         // for a server first, the pooling handler flushes them at the end of this read.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
-        client.cancelKey(runtime.cancels().register(client));
         log.debug("{} authenticated", client);
         if (mode == PoolingMode.TRANSACTION) {
             decoder.batchMessages(); // most of what it sends goes on unchanged: in one write per read

@@ -108,4 +108,18 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         client.failed(cause, log);
     }
+
+    /**
+     * Runs work that reaches this client from outside its pipeline (the pool handing over a server, a
+     * server's message, pgmux's own query completing): what it throws, such as a malformed message of the
+     * client's that waited for a server, ends this client as it would in its own pipeline (08P01 and a
+     * close, its server given back as the client leaves), never the pool or the server that called.
+     */
+    protected final void guarded(Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            client.failed(e, log);
+        }
+    }
 }

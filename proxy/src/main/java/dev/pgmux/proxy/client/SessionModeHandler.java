@@ -10,6 +10,7 @@ import dev.pgmux.protocol.message.backend.ReadyForQuery;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.UpstreamException;
@@ -66,6 +67,10 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
     @Override
     public void checkoutFailed(Throwable cause) {
+        guarded(() -> checkoutEnded(cause));
+    }
+
+    private void checkoutEnded(Throwable cause) {
         if (state == State.CLOSED) {
             return; // the client left while waiting
         }
@@ -86,13 +91,13 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             return;
         }
         server = acquired;
-        client.server(acquired);
+        client.attach(pool, acquired, this);
         state = State.SETUP;
         String setup = acquired.session().differences(client.sessionParameters());
         if (setup == null) {
-            welcome();
+            guarded(this::welcome);
         } else {
-            ServerQuery.run(acquired, setup, ctx.channel().eventLoop()).addListener(this::settingsApplied);
+            ServerQuery.run(acquired, setup, ctx.channel().eventLoop()).addListener(f -> guarded(() -> settingsApplied(f)));
         }
     }
 
@@ -102,11 +107,10 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             if (future.isSuccess() && future.getNow() == null) {
                 releaseServer();
             } else {
-                ServerConnection held = server;
                 server = null;
-                client.server(null);
+                ServerConnection held = client.detach();
                 if (held != null) {
-                    pool.discard(held);
+                    pool.discard(held, CloseReason.RESET_FAILED);
                 }
             }
             return;
@@ -133,7 +137,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         for (Map.Entry<String, String> parameter : server.parameters().entrySet()) {
             ctx.write(BackendCodec.encode(new ParameterStatus(parameter.getKey(), parameter.getValue()), ctx.alloc()));
         }
-        ctx.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
+        ctx.write(BackendCodec.encode(client.issueCancelKey(server), ctx.alloc()));
         ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
         state = State.RELAY;
         while (!early.isEmpty()) {
@@ -195,11 +199,10 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
     private void serverLost(Throwable cause) {
         log.info("{}: upstream connection lost: {}", client, cause.getMessage());
-        ServerConnection lost = server;
         server = null;
-        client.server(null);
+        ServerConnection lost = client.detach();
         if (lost != null) {
-            pool.discard(lost);
+            pool.discard(lost, CloseReason.SERVER_GONE);
         }
         state = State.CLOSED;
         if (fatalForwarded) {
@@ -227,17 +230,21 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
     /** Gives the server back clean, or closes it if the client left anything open on it. */
     private void releaseServer() {
-        ServerConnection held = server;
+        server = null;
+        ServerConnection held = client.detach();
         if (held == null) {
             return;
         }
-        server = null;
-        client.server(null);
-        held.attach(null);
-        boolean clean = awaitingReady == 0 && !unsynced && held.transactionStatus() == ReadyForQuery.IDLE.status();
-        if (!clean || !held.isActive()) {
-            log.debug("{}: closing {} left mid-transaction or mid-protocol", client, held);
-            pool.discard(held);
+        boolean idle = awaitingReady == 0 && !unsynced;
+        if (!idle) {
+            // The client left while its statement ran: cancel it upstream, so its locks go now.
+            log.debug("{}: cancelling and closing {}: the client left mid-statement", client, held);
+            pool.abandon(held);
+            return;
+        }
+        if (held.transactionStatus() != ReadyForQuery.IDLE.status() || !held.isActive()) {
+            log.debug("{}: closing {} left mid-transaction", client, held);
+            pool.discard(held, CloseReason.CLIENT_LEFT_DIRTY);
             return;
         }
         String reset = client.tenant().config().serverResetQuery();
@@ -250,7 +257,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
                 held.session().settingsReset();
                 pool.release(held);
             } else {
-                pool.discard(held);
+                pool.discard(held, CloseReason.RESET_FAILED);
             }
         });
     }

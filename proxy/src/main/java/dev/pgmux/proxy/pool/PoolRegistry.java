@@ -17,6 +17,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final ServerConnector connector;
     private final EventLoopGroup loops;
     private final ScheduledFuture<?> maintenance;
+    private final UpstreamOutages outages = new UpstreamOutages();
 
     public PoolRegistry(ServerConnector connector, EventLoopGroup loops) {
         this.connector = connector;
@@ -31,7 +32,7 @@ public final class PoolRegistry implements AutoCloseable {
             TenantConfig config = tenant.config();
             ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
                     user.name(), user.password(), config.connectTimeout());
-            return new ServerPool(target, settings(config), connector, loops);
+            return new ServerPool(target, settings(config), connector, loops, outages);
         });
     }
 

@@ -2,7 +2,9 @@ package dev.pgmux.proxy.pool;
 
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ParameterStatus;
+import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
+import dev.pgmux.proxy.server.ServerConnection.State;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import io.netty.buffer.ByteBuf;
@@ -19,18 +21,24 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The servers of one (tenant, database, user), at most {@code maxSize}. Clients that find no idle server
  * wait in FIFO order up to the checkout timeout; nothing ever blocks a thread. An idle server on the
  * caller's own event loop is preferred, so client and server usually share a thread.
  *
- * <p>Accounting has one path in and one path out: {@code open} grows when a connect starts and shrinks
- * when that connect fails or when the server's channel closes, whatever closed it.
+ * <p>Every server the pool has opened is in one {@link State}, changed only here, under the pool's lock, by
+ * {@link #move}; the counts are kept per state by that one method, so they cannot drift from the states. A
+ * release or discard of a server that is not in use is refused (and logged as the bug it is); one of a
+ * server that has closed meanwhile is a no-op. A server counts against {@code maxSize} from the start of
+ * its connect until its channel has closed.
  */
 public final class ServerPool {
     private static final Logger log = LoggerFactory.getLogger(ServerPool.class);
@@ -42,23 +50,29 @@ public final class ServerPool {
     private final ServerTarget target;
     private final ServerConnector connector;
     private final EventLoopGroup loops;
+    private final UpstreamOutages outages;
     private volatile Settings settings;
 
     // Guarded by this.
     private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private int open;
-    private int connecting;
-    private int active;
+    /** Every server not yet closed, in any state: what the admin views list. */
+    private final Set<ServerConnection> servers = new LinkedHashSet<>();
+    private final int[] counts = new int[State.values().length];
     private boolean closed;
     /** One pending timer at most: it fires for the head waiter's deadline and re-arms itself. */
     private boolean timerArmed;
+    /** When the pool last had a client or a server (nanoTime); see {@link #unusedSince}. */
+    private long lastUsedNanos = System.nanoTime();
+    private int checkouts;
 
-    public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops) {
+    public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops,
+                      UpstreamOutages outages) {
         this.target = target;
         this.settings = settings;
         this.connector = connector;
         this.loops = loops;
+        this.outages = outages;
     }
 
     public PoolKey key() {
@@ -103,6 +117,7 @@ public final class ServerPool {
         public void cancel() {
             synchronized (ServerPool.this) {
                 waiters.remove(this);
+                used();
             }
         }
 
@@ -111,20 +126,38 @@ public final class ServerPool {
                 int[] depth = DELIVERY_DEPTH.get();
                 depth[0]++;
                 try {
-                    listener.checkedOut(server);
+                    deliver(server);
                 } finally {
                     depth[0]--;
                 }
             } else {
-                loop.execute(() -> listener.checkedOut(server));
+                loop.execute(() -> deliver(server));
+            }
+        }
+
+        /** A listener that throws has not taken the server: it goes back, closed, rather than stay pinned. */
+        private void deliver(ServerConnection server) {
+            try {
+                listener.checkedOut(server);
+            } catch (RuntimeException e) {
+                log.error("pool {}: a checkout listener failed; closing {}", target.key(), server, e);
+                discard(server, CloseReason.PROTOCOL_ERROR);
             }
         }
 
         void failed(Throwable cause) {
             if (loop.inEventLoop()) {
-                listener.checkoutFailed(cause);
+                notifyFailed(cause);
             } else {
-                loop.execute(() -> listener.checkoutFailed(cause));
+                loop.execute(() -> notifyFailed(cause));
+            }
+        }
+
+        private void notifyFailed(Throwable cause) {
+            try {
+                listener.checkoutFailed(cause);
+            } catch (RuntimeException e) {
+                log.error("pool {}: a checkout listener failed", target.key(), e);
             }
         }
     }
@@ -153,7 +186,8 @@ public final class ServerPool {
             }
             ServerConnection server = takeIdle(loop);
             if (server != null) {
-                active++;
+                move(server, State.IN_USE);
+                checkouts++;
             }
             return server;
         }
@@ -166,7 +200,7 @@ public final class ServerPool {
     public Waiter acquire(EventLoop loop, CheckoutListener listener) {
         Waiter waiter = new Waiter(listener, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
         ServerConnection ready = null;
-        boolean connect = false;
+        ServerConnection connect = null;
         boolean poolClosed;
         synchronized (this) {
             poolClosed = closed;
@@ -181,7 +215,8 @@ public final class ServerPool {
                     }
                     connect = reserveConnect();
                 } else {
-                    active++;
+                    move(ready, State.IN_USE);
+                    checkouts++;
                 }
             }
         }
@@ -189,67 +224,183 @@ public final class ServerPool {
             waiter.failed(CheckoutException.closed(target.key()));
         } else if (ready != null) {
             waiter.served(ready);
-        } else if (connect) {
-            startConnect(loop);
+        } else if (connect != null) {
+            startConnect(loop, connect);
         }
         return waiter;
     }
 
-    /** Returns a server after use. The caller has made sure it is idle, reset and not mid-protocol. */
+    /**
+     * Returns a server after use. The caller has made sure it is idle, reset and not mid-protocol. A
+     * server with a cancel still on its way waits in {@link State#CANCELLING} until that cancel can no
+     * longer reach it.
+     */
     public void release(ServerConnection server) {
         long now = System.nanoTime();
         Duration maxLifetime = settings.maxLifetime();
-        boolean expired = !maxLifetime.isZero() && server.ageNanos(now) > maxLifetime.toNanos();
-        boolean statementsAltered = server.session().isStatementsAlteredByClient();
-        if (statementsAltered) {
+        CloseReason closeInstead = null;
+        if (!maxLifetime.isZero() && server.ageNanos(now) > maxLifetime.toNanos()) {
+            closeInstead = CloseReason.MAX_LIFETIME;
+        } else if (server.session().isStatementsAlteredByClient()) {
             log.debug("pool {}: closing a server on which a client prepared or deallocated one of pgmux's statement names", target.key());
+            closeInstead = CloseReason.STATEMENTS_ALTERED;
+        } else if (!server.isActive()) {
+            closeInstead = CloseReason.SERVER_GONE;
         }
-        if (expired || statementsAltered || !server.isActive()) {
-            discard(server);
+        if (closeInstead != null) {
+            discard(server, closeInstead);
             return;
         }
-        server.attach(null);
-        server.setAutoRead(true); // a slow client may have paused it; idle servers must see their close
-        server.markIdle(now);
-        offer(server, true);
+        synchronized (this) {
+            if (!expect(server, "release", State.IN_USE)) {
+                return;
+            }
+            server.attach(null);
+            server.setAutoRead(true); // a slow client may have paused it; idle servers must see their close
+            server.markIdle(now);
+            if (server.cancelsInFlight() > 0) {
+                move(server, State.CANCELLING);
+                return;
+            }
+        }
+        offer(server);
     }
 
-    /** Closes a server that must not be reused (broken, mid-transaction, expired). */
-    public void discard(ServerConnection server) {
-        server.attach(null);
+    /** Closes a server that must not be reused (broken, mid-transaction, expired), for {@code reason}. */
+    public void discard(ServerConnection server, CloseReason reason) {
         synchronized (this) {
-            active--;
+            if (!expect(server, "discard", State.IN_USE, State.CANCELLING)) {
+                return;
+            }
+            server.closeReason(reason);
+            move(server, State.CLOSING);
         }
+        server.attach(null);
         server.close();
+    }
+
+    /**
+     * The client using this server vanished, maybe while its statement runs: the statement is cancelled
+     * upstream first (so the locks it holds are freed now rather than when it ends), then the server closes.
+     */
+    public void abandon(ServerConnection server) {
+        synchronized (this) {
+            if (!expect(server, "abandon", State.IN_USE, State.CANCELLING)) {
+                return;
+            }
+            server.closeReason(CloseReason.CLIENT_GONE);
+            move(server, State.CLOSING);
+        }
+        server.attach(null);
+        var key = server.backendKey();
+        if (key == null || !server.isActive()) {
+            server.close();
+            return;
+        }
+        connector.cancel(server.channel().eventLoop(), target, key.processId(), key.secretKey())
+                .addListener(f -> server.close());
+    }
+
+    /**
+     * Sends a CancelRequest for what {@code server} runs, if it is still in use and {@code stillAttached}
+     * (checked under the pool's lock, so that a server released meanwhile is never cancelled). Until the
+     * cancel's connection closes, a release parks the server in {@link State#CANCELLING}.
+     *
+     * @return whether a cancel was sent
+     */
+    public boolean cancel(ServerConnection server, BooleanSupplier stillAttached) {
+        var key = server.backendKey();
+        if (key == null) {
+            return false;
+        }
+        synchronized (this) {
+            if (server.state() != State.IN_USE || !stillAttached.getAsBoolean()) {
+                return false;
+            }
+            server.cancelsInFlight(server.cancelsInFlight() + 1);
+        }
+        connector.cancel(server.channel().eventLoop(), target, key.processId(), key.secretKey())
+                .addListener(f -> cancelDone(server));
+        return true;
+    }
+
+    private void cancelDone(ServerConnection server) {
+        synchronized (this) {
+            server.cancelsInFlight(server.cancelsInFlight() - 1);
+            if (server.state() != State.CANCELLING || server.cancelsInFlight() > 0) {
+                return;
+            }
+        }
+        offer(server);
+    }
+
+    /**
+     * Under the lock: whether {@code server} is in one of the states an operation expects. A server that
+     * closed meanwhile is no surprise (its channel closed on its own loop); any other state is a bug of
+     * the caller's, logged, and the operation is refused rather than corrupt the counts.
+     */
+    private boolean expect(ServerConnection server, String operation, State... allowed) {
+        State state = server.state();
+        for (State a : allowed) {
+            if (state == a) {
+                return true;
+            }
+        }
+        if (state != State.CLOSED && state != State.CLOSING) {
+            log.error("pool {}: {} of {} in state {} refused (a bug: it is not in use)", target.key(), operation, server, state,
+                    new IllegalStateException(operation + " in state " + state));
+        }
+        return false;
+    }
+
+    /** Under the lock: the one way a server changes state; the counts follow. */
+    private void move(ServerConnection server, State next) {
+        State current = server.state();
+        if (!current.canMoveTo(next)) {
+            throw new IllegalStateException(server + ": " + current + " -> " + next);
+        }
+        counts[current.ordinal()]--;
+        counts[next.ordinal()]++;
+        server.state(next);
+        if (next == State.IDLE) {
+            idle.addFirst(server);
+        } else if (current == State.IDLE) {
+            idle.remove(server);
+        }
+        if (next == State.CLOSED) {
+            servers.remove(server);
+        }
+        used();
     }
 
     /**
      * Straight to the next waiter, or idle: servers go to waiters before they go idle, so nobody jumps the
      * queue. A closed pool closes the server instead.
-     *
-     * @param counted the server counts in {@link #active} already (a release), rather than being newly connected
      */
-    private void offer(ServerConnection server, boolean counted) {
-        Waiter waiter = null;
+    private void offer(ServerConnection server) {
+        Waiter waiter;
         synchronized (this) {
-            if (!closed) {
+            if (server.state() == State.CLOSED || server.state() == State.CLOSING) {
+                return;
+            }
+            if (closed) {
+                server.closeReason(CloseReason.POOL_CLOSED);
+                move(server, State.CLOSING);
+                waiter = null;
+            } else {
                 waiter = nextWaiterFor(server);
                 if (waiter == null) {
-                    if (counted) {
-                        active--;
-                    }
-                    idle.addFirst(server);
+                    move(server, State.IDLE);
                     return;
                 }
-                if (!counted) {
-                    active++;
+                if (server.state() != State.IN_USE) {
+                    move(server, State.IN_USE); // a released server goes from one client to the next as it is
                 }
+                checkouts++;
             }
         }
         if (waiter != null) {
             waiter.served(server);
-        } else if (counted) {
-            discard(server);
         } else {
             server.close();
         }
@@ -278,94 +429,107 @@ public final class ServerPool {
         return waiters.pollFirst();
     }
 
+    /** Under the lock: an idle server for {@code loop}, out of the idle list (its state is still IDLE). */
     private ServerConnection takeIdle(EventLoop loop) {
         ServerConnection first = idle.peekFirst();
         if (first == null) {
             return null; // the common case under load
         }
         if (first.channel().eventLoop() == loop && first.isActive()) {
-            return idle.pollFirst();
+            return first;
         }
         ServerConnection fallback = null;
-        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
-            ServerConnection server = it.next();
+        for (ServerConnection server : idle) {
             if (!server.isActive()) {
                 continue; // its close callback removes it
             }
             if (server.channel().eventLoop() == loop) {
-                it.remove();
                 return server;
             }
             if (fallback == null) {
                 fallback = server;
             }
         }
-        if (fallback != null) {
-            idle.remove(fallback);
-        }
         return fallback;
     }
 
-    /** Under the lock: whether another connect should start for the waiters. */
-    private boolean reserveConnect() {
-        if (!closed && open < settings.maxSize() && connecting < waiters.size()) {
-            open++;
-            connecting++;
-            return true;
+    /** Under the lock: a new server in CONNECTING if another connect should start for the waiters, else null. */
+    private ServerConnection reserveConnect() {
+        if (!closed && open() < settings.maxSize() && counts[State.CONNECTING.ordinal()] < waiters.size()) {
+            return newServer();
         }
-        return false;
+        return null;
     }
 
-    private void startConnect(EventLoop loop) {
-        connector.connect(loop, target).addListener((Future<ServerConnection> f) -> {
+    /** Under the lock: a server in CONNECTING, counted from now on. */
+    private ServerConnection newServer() {
+        ServerConnection server = new ServerConnection(target);
+        counts[State.CONNECTING.ordinal()]++;
+        servers.add(server);
+        return server;
+    }
+
+    /** Under the lock: servers that hold (or are about to hold) a connection to Postgres. */
+    private int open() {
+        return servers.size();
+    }
+
+    private void startConnect(EventLoop loop, ServerConnection server) {
+        connector.connect(loop, server).addListener((Future<ServerConnection> f) -> {
             if (f.isSuccess()) {
-                ServerConnection server = f.getNow();
+                outages.connected(target);
                 server.onClose(this::closed);
-                synchronized (this) {
-                    connecting--;
+                if (server.isActive()) {
+                    offer(server);
+                } else {
+                    closed(server);
                 }
-                if (!server.isActive()) {
-                    return; // closed already; the close callback did the accounting
-                }
-                offer(server, false);
             } else {
-                connectFailed(f.cause());
+                connectFailed(server, f.cause());
             }
         });
     }
 
-    private void connectFailed(Throwable cause) {
+    private void connectFailed(ServerConnection server, Throwable cause) {
         Waiter failed;
+        ServerConnection retry = null;
         EventLoop retryLoop = null;
         synchronized (this) {
-            open--;
-            connecting--;
+            server.closeReason(CloseReason.LOGIN_FAILED);
+            move(server, State.CLOSED);
             failed = waiters.pollFirst();
             // Every waiter gets its own attempt and, if the upstream is down, its own fast error.
-            if (reserveConnect()) {
+            retry = reserveConnect();
+            if (retry != null) {
                 retryLoop = waiters.peekFirst().loop;
             }
         }
-        log.warn("pool {}: cannot open a server connection: {}", target.key(), cause.getMessage());
+        outages.connectFailed(target, cause);
         if (failed != null) {
             failed.failed(cause);
         }
-        if (retryLoop != null) {
-            startConnect(retryLoop);
+        if (retry != null) {
+            startConnect(retryLoop, retry);
         }
     }
 
+    /** The server's channel closed, whatever closed it. */
     private void closed(ServerConnection server) {
+        ServerConnection connect = null;
         EventLoop connectLoop = null;
         synchronized (this) {
-            idle.remove(server);
-            open--;
-            if (reserveConnect()) {
+            if (server.state() == State.CLOSED) {
+                return;
+            }
+            server.closeReason(CloseReason.SERVER_GONE);
+            move(server, State.CLOSED);
+            connect = reserveConnect();
+            if (connect != null) {
                 connectLoop = waiters.peekFirst().loop;
             }
         }
-        if (connectLoop != null) {
-            startConnect(connectLoop);
+        if (connect != null) {
+            startConnect(connectLoop, connect);
         }
     }
 
@@ -403,27 +567,29 @@ public final class ServerPool {
         long now = System.nanoTime();
         Settings s = settings;
         List<ServerConnection> toClose = new ArrayList<>();
-        int toOpen;
+        List<ServerConnection> toOpen = new ArrayList<>();
         synchronized (this) {
             int keep = idle.size();
-            for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
-                ServerConnection server = it.next();
+            for (ServerConnection server : new ArrayList<>(idle).reversed()) {
                 boolean idleTooLong = !s.idleTimeout().isZero() && now - server.idleSinceNanos() > s.idleTimeout().toNanos()
                         && keep > s.minIdle();
                 boolean tooOld = !s.maxLifetime().isZero() && server.ageNanos(now) > s.maxLifetime().toNanos();
                 if (idleTooLong || tooOld) {
-                    it.remove();
+                    server.closeReason(tooOld ? CloseReason.MAX_LIFETIME : CloseReason.IDLE_TIMEOUT);
+                    move(server, State.CLOSING);
                     toClose.add(server);
                     keep--;
                 }
             }
-            toOpen = closed ? 0 : Math.max(0, Math.min(s.minIdle() - idle.size() - connecting, s.maxSize() - open));
-            open += toOpen;
-            connecting += toOpen;
+            int missing = closed ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
+                    s.maxSize() - open());
+            for (int i = 0; i < missing; i++) {
+                toOpen.add(newServer());
+            }
         }
         toClose.forEach(ServerConnection::close);
-        for (int i = 0; i < toOpen; i++) {
-            startConnect(loops.next());
+        for (ServerConnection server : toOpen) {
+            startConnect(loops.next(), server);
         }
     }
 
@@ -434,12 +600,15 @@ public final class ServerPool {
 
     /** Stops handing out servers, fails the waiters and closes the idle servers; busy ones close on release. */
     public void close() {
-        List<ServerConnection> toClose;
+        List<ServerConnection> toClose = new ArrayList<>();
         List<Waiter> toFail;
         synchronized (this) {
             closed = true;
-            toClose = new ArrayList<>(idle);
-            idle.clear();
+            for (ServerConnection server : new ArrayList<>(idle)) {
+                server.closeReason(CloseReason.POOL_CLOSED);
+                move(server, State.CLOSING);
+                toClose.add(server);
+            }
             toFail = new ArrayList<>(waiters);
             waiters.clear();
         }
@@ -449,12 +618,44 @@ public final class ServerPool {
         }
     }
 
-    /** A consistent snapshot of the counters, for metrics, the admin console and tests. */
-    public synchronized Stats stats() {
-        return new Stats(open, connecting, idle.size(), active, waiters.size());
+    public synchronized boolean isClosed() {
+        return closed;
     }
 
-    public record Stats(int open, int connecting, int idle, int active, int waiting) {}
+    /** Under the lock: the pool had a client or a server just now. */
+    private void used() {
+        lastUsedNanos = System.nanoTime();
+    }
+
+    /**
+     * Since when (nanoTime) the pool has had no server and no waiting client, or -1 while it has either.
+     * Clients that hold no server (transaction mode between transactions) are not seen here: the registry
+     * counts them.
+     */
+    public synchronized long unusedSince() {
+        return servers.isEmpty() && waiters.isEmpty() ? lastUsedNanos : -1;
+    }
+
+    /** A consistent snapshot of the counters, for metrics, the admin console and tests. */
+    public synchronized Stats stats() {
+        return new Stats(open(), counts[State.CONNECTING.ordinal()], counts[State.IDLE.ordinal()],
+                counts[State.IN_USE.ordinal()], waiters.size(), counts[State.CANCELLING.ordinal()],
+                counts[State.CLOSING.ordinal()], checkouts);
+    }
+
+    /**
+     * @param open       servers in any state but closed: what counts against the pool size
+     * @param active     servers in use by a client (or by pgmux's own query for one)
+     * @param cancelling servers released while a cancel to them was in flight
+     * @param checkouts  servers handed out since the pool started
+     */
+    public record Stats(int open, int connecting, int idle, int active, int waiting, int cancelling, int closing,
+                        long checkouts) {}
+
+    /** The servers not yet closed, each with its state, in no particular order. */
+    public synchronized List<ServerConnection> servers() {
+        return List.copyOf(servers);
+    }
 
     /**
      * What a login with some startup settings looked like on this pool's servers: the parameters to

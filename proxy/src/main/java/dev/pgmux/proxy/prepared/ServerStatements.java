@@ -11,7 +11,8 @@ import java.util.Map;
  */
 public final class ServerStatements {
     private final int maxStatements;
-    private final LinkedHashMap<StatementDef, Boolean> held = new LinkedHashMap<>(16, 0.75f, true);
+    /** Each statement held, with the {@linkplain StatementDef#generation generation} it was prepared at. */
+    private final LinkedHashMap<StatementDef, Integer> held = new LinkedHashMap<>(16, 0.75f, true);
     /** Statements the server still holds under their name but whose cached plan went stale (DDL). */
     private final java.util.Set<StatementDef> stale = new java.util.HashSet<>();
 
@@ -19,14 +20,33 @@ public final class ServerStatements {
         this.maxStatements = maxStatements;
     }
 
-    /** Whether the server holds it; counts as a use for the LRU order. */
+    /**
+     * Whether the server holds it with a plan still good; counts as a use for the LRU order. A statement
+     * prepared before some server reported that its result shape changed (DDL) is stale here too: it is
+     * closed and prepared again at this use, rather than failing once more on this server.
+     */
     public boolean holds(StatementDef def) {
-        return held.get(def) != null;
+        Integer generation = held.get(def);
+        if (generation == null) {
+            return false;
+        }
+        if (generation != def.generation()) {
+            held.remove(def);
+            stale.add(def);
+            return false;
+        }
+        return true;
     }
 
-    /** Records that the server holds (or is being sent) {@code def}. */
+    /** The generation {@code def} was prepared at on this server, or -1 when it does not hold it. */
+    public int preparedGeneration(StatementDef def) {
+        Integer generation = held.get(def);
+        return generation == null ? -1 : generation;
+    }
+
+    /** Records that the server holds (or is being sent) {@code def}, as of its current generation. */
     public void add(StatementDef def) {
-        held.put(def, Boolean.TRUE);
+        held.put(def, def.generation());
     }
 
     public void remove(StatementDef def) {
@@ -38,7 +58,7 @@ public final class ServerStatements {
         if (held.size() < maxStatements) {
             return null;
         }
-        Iterator<Map.Entry<StatementDef, Boolean>> it = held.entrySet().iterator();
+        Iterator<Map.Entry<StatementDef, Integer>> it = held.entrySet().iterator();
         StatementDef eldest = it.next().getKey();
         it.remove();
         return eldest;

@@ -14,6 +14,7 @@ public final class StatementDef {
     private final String serverName;
     private final boolean sqlPrepared;
     private final boolean changesSession;
+    private final boolean endsTransaction;
     final AtomicInteger references = new AtomicInteger();
     /** Bumped when a server reports that this statement's result shape changed (DDL). */
     private final AtomicInteger generation = new AtomicInteger();
@@ -24,6 +25,52 @@ public final class StatementDef {
         this.sqlPrepared = sqlPrepared;
         this.serverName = serverName;
         this.changesSession = changesSession;
+        this.endsTransaction = !sqlPrepared && endsTransaction(query);
+    }
+
+    /**
+     * Whether it is a statement Postgres still parses and binds in a failed transaction (COMMIT, END,
+     * ROLLBACK, ABORT, ROLLBACK TO SAVEPOINT, PREPARE TRANSACTION; not COMMIT/ROLLBACK PREPARED).
+     */
+    public boolean endsTransaction() {
+        return endsTransaction;
+    }
+
+    static boolean endsTransaction(String query) {
+        int[] at = {0};
+        String first = word(query, at);
+        String second = word(query, at);
+        return switch (first) {
+            case "commit", "end", "rollback", "abort" -> !second.equals("prepared");
+            case "prepare" -> second.equals("transaction");
+            default -> false;
+        };
+    }
+
+    /** The next keyword at {@code at[0]}, lower case, after whitespace and comments; "" if none. */
+    private static String word(String text, int[] at) {
+        int i = at[0];
+        int n = text.length();
+        while (i < n) {
+            char c = text.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (text.startsWith("--", i)) {
+                int end = text.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else if (text.startsWith("/*", i)) {
+                int end = text.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else {
+                break;
+            }
+        }
+        int start = i;
+        while (i < n && Character.isLetter(text.charAt(i))) {
+            i++;
+        }
+        at[0] = i;
+        return text.substring(start, i).toLowerCase(java.util.Locale.ROOT);
     }
 
     /**

@@ -6,21 +6,35 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
-/** Writes one CancelRequest on a fresh connection and closes it, as libpq's PQcancel does. */
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes one CancelRequest on a fresh connection and waits for the server to close it, as libpq's PQcancel
+ * does: the close tells that the backend has been signalled. A server that keeps it open is left after
+ * {@code timeout}.
+ */
 final class CancelSender extends ChannelInboundHandlerAdapter {
     private final int processId;
     private final int secretKey;
+    private final Duration timeout;
 
-    CancelSender(int processId, int secretKey) {
+    CancelSender(int processId, int secretKey, Duration timeout) {
         this.processId = processId;
         this.secretKey = secretKey;
+        this.timeout = timeout;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         ctx.writeAndFlush(FrontendCodec.encode(new CancelRequest(processId, secretKey), ctx.alloc()))
-                .addListener(ChannelFutureListener.CLOSE);
+                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ScheduledFuture<?> giveUp = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        ctx.channel().closeFuture().addListener(f -> giveUp.cancel(false));
     }
 
     @Override

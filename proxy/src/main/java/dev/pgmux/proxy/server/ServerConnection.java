@@ -5,7 +5,6 @@ import dev.pgmux.protocol.message.backend.ReadyForQuery;
 import dev.pgmux.proxy.net.MessageWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.util.concurrent.Future;
 
@@ -14,15 +13,43 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * An authenticated connection to a Postgres server, owned by one pool. It knows what it was told by the
- * server: the run-time parameters reported by ParameterStatus, its BackendKeyData, and the transaction
- * status of the last ReadyForQuery. At most one {@link ServerListener} is attached at a time.
+ * A connection to a Postgres server, owned by one pool. It knows what it was told by the server: the
+ * run-time parameters reported by ParameterStatus, its BackendKeyData, and the transaction status of the
+ * last ReadyForQuery. At most one {@link ServerListener} is attached at a time.
+ *
+ * <p>Its lifecycle {@link State} is changed by its pool alone, under the pool's lock; the pool's counts
+ * follow from these states. Every close records a {@link CloseReason}.
  */
 public final class ServerConnection {
     private static final AtomicLong IDS = new AtomicLong();
 
+    /**
+     * <pre>
+     *   CONNECTING -> IDLE | IN_USE | CLOSED
+     *   IDLE       -> IN_USE | CLOSING | CLOSED
+     *   IN_USE     -> IDLE | CANCELLING | CLOSING | CLOSED
+     *   CANCELLING -> IDLE | IN_USE | CLOSING | CLOSED    (released while a cancel to it was in flight)
+     *   CLOSING    -> CLOSED
+     * </pre>
+     */
+    public enum State {
+        CONNECTING, IDLE, IN_USE, CANCELLING, CLOSING, CLOSED;
+
+        /** Whether the pool may move a server from this state to {@code next}. */
+        public boolean canMoveTo(State next) {
+            return switch (this) {
+                case CONNECTING -> next == IDLE || next == IN_USE || next == CLOSED;
+                case IDLE -> next == IN_USE || next == CLOSING || next == CLOSED;
+                case IN_USE -> next != CONNECTING && next != IN_USE;
+                case CANCELLING -> next != CONNECTING && next != CANCELLING;
+                case CLOSING -> next == CLOSED;
+                case CLOSED -> false;
+            };
+        }
+    }
+
     private final long id = IDS.incrementAndGet();
-    private final Channel channel;
+    private Channel channel;
     private final ServerTarget target;
     private final long createdNanos = System.nanoTime();
     private final ServerSession session = new ServerSession();
@@ -33,10 +60,49 @@ public final class ServerConnection {
     private volatile Consumer<ServerConnection> onClose;
     /** Looked up once; the same from any thread, so a race only looks it up twice. */
     private ChannelOutboundInvoker outbound;
+    // Guarded by the owning pool's lock.
+    private State state = State.CONNECTING;
+    private CloseReason closeReason;
+    private int cancelsInFlight;
 
-    ServerConnection(Channel channel, ServerTarget target) {
-        this.channel = channel;
+    public ServerConnection(ServerTarget target) {
         this.target = target;
+    }
+
+    /** The channel it was given when its connect started (see {@link ServerConnector#connect}). */
+    void bind(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** The lifecycle state; read it under the pool's lock for a consistent view. */
+    public State state() {
+        return state;
+    }
+
+    /** For the owning pool only, under its lock, after checking {@link State#canMoveTo}. */
+    public void state(State next) {
+        this.state = next;
+    }
+
+    /** Why it closed (or is closing); null while it is open. */
+    public CloseReason closeReason() {
+        return closeReason;
+    }
+
+    /** Records the first reason only: later ones describe the consequences, not the cause. */
+    public void closeReason(CloseReason reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+    }
+
+    /** Cancel requests sent to this server whose connections have not closed yet. Pool's lock. */
+    public int cancelsInFlight() {
+        return cancelsInFlight;
+    }
+
+    public void cancelsInFlight(int count) {
+        this.cancelsInFlight = count;
     }
 
     public long id() {
@@ -52,7 +118,8 @@ public final class ServerConnection {
     }
 
     public boolean isActive() {
-        return channel.isActive();
+        Channel ch = channel;
+        return ch != null && ch.isActive();
     }
 
     /** The parameters the server reported (server_version, TimeZone, ...), as last reported. */
@@ -147,9 +214,12 @@ public final class ServerConnection {
         }
     }
 
+    /** Ends the connection as a client should: Terminate, then close. */
     public Future<Void> close() {
-        ChannelFuture future = channel.close();
-        return future;
+        if (channel.isActive()) {
+            writeAndFlush(channel.alloc().ioBuffer(5, 5).writeByte('X').writeInt(4));
+        }
+        return channel.close();
     }
 
     @Override

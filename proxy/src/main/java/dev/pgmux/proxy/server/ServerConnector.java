@@ -24,8 +24,12 @@ public final class ServerConnector {
         this.maxFrameSize = maxFrameSize;
     }
 
-    /** Connects and logs in; the future completes once the server sent its first ReadyForQuery. */
-    public Future<ServerConnection> connect(EventLoop loop, ServerTarget target) {
+    /**
+     * Connects and logs in {@code connection} (new, not yet bound to a channel); the future completes once
+     * the server sent its first ReadyForQuery.
+     */
+    public Future<ServerConnection> connect(EventLoop loop, ServerConnection connection) {
+        ServerTarget target = connection.target();
         Promise<ServerConnection> ready = loop.newPromise();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
@@ -36,7 +40,7 @@ public final class ServerConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ServerConnection connection = new ServerConnection(ch, target);
+                        connection.bind(ch);
                         ch.pipeline().addLast("frames", FrameDecoder.batches(maxFrameSize));
                         ch.pipeline().addLast("server", new ServerHandler(connection, ready, random));
                     }
@@ -51,13 +55,18 @@ public final class ServerConnector {
         return ready;
     }
 
-    /** Sends a CancelRequest for the given server key to the server's address, on a connection of its own. */
-    public void cancel(EventLoop loop, ServerTarget target, int processId, int secretKey) {
-        new Bootstrap()
+    /**
+     * Sends a CancelRequest for the given server key to the server's address, on a connection of its own.
+     * The future completes when that connection has closed: Postgres closes it once it has signalled the
+     * backend, so from then on the cancel can no longer reach whatever the server runs next.
+     */
+    public Future<?> cancel(EventLoop loop, ServerTarget target, int processId, int secretKey) {
+        return new Bootstrap()
                 .group(loop)
                 .channel(transport.channel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, target.connectTimeout().toMillis()))
-                .handler(new CancelSender(processId, secretKey))
-                .connect(target.host(), target.port());
+                .handler(new CancelSender(processId, secretKey, target.connectTimeout()))
+                .connect(target.host(), target.port())
+                .channel().closeFuture();
     }
 }

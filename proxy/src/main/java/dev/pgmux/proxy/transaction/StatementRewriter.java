@@ -308,9 +308,13 @@ final class StatementRewriter {
         return def.serverName();
     }
 
-    /** The server lacks {@code def} and is in a failed transaction, where no Parse or PREPARE succeeds. */
+    /**
+     * The server lacks {@code def} and is in a failed transaction, where Postgres refuses to parse anything
+     * but a statement that ends the transaction (COMMIT, ROLLBACK, ROLLBACK TO SAVEPOINT, PREPARE
+     * TRANSACTION): those are prepared on this server as anywhere else.
+     */
     private boolean cannotPrepareHere(StatementDef def) {
-        return mode == PreparedStatementMode.REWRITE && statusSettled && !held().holds(def)
+        return mode == PreparedStatementMode.REWRITE && statusSettled && !def.endsTransaction() && !held().holds(def)
                 && server.transactionStatus() == ReadyForQuery.FAILED_TRANSACTION.status();
     }
 
@@ -371,6 +375,7 @@ final class StatementRewriter {
      */
     private Expected.Outcome asClientSees(StatementDef def, String clientName) {
         ServerStatements held = held();
+        int prepared = held.preparedGeneration(def);
         return new Expected.Outcome() {
             @Override
             public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
@@ -401,9 +406,9 @@ final class StatementRewriter {
                 if (error != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.code())
                         && error.message() != null && error.message().startsWith(CACHED_PLAN_CHANGED)) {
                     held.markStale(def);
-                    if (!statements.planOutdated(clientName, def)) {
-                        def.planChanged(def.generation());
-                    }
+                    // Every server's copy from that generation is stale now, not just this one's: each is
+                    // prepared again at its next use, so no client meets this error twice for one change.
+                    def.planChanged(prepared >= 0 ? prepared : def.generation());
                     statements.planSeen(clientName, def);
                 }
             }

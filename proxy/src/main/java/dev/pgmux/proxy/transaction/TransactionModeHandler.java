@@ -17,6 +17,7 @@ import dev.pgmux.proxy.pool.CheckoutException;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.prepared.ClientStatements;
 import dev.pgmux.proxy.prepared.ServerStatements;
+import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.ServerSession;
@@ -130,14 +131,18 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     @Override
     public void checkedOut(ServerConnection acquired) {
         switch (state) {
-            case LOGIN -> loginServer(acquired);
-            case CHECKOUT -> attached(acquired);
+            case LOGIN -> guarded(() -> loginServer(acquired));
+            case CHECKOUT -> guarded(() -> attached(acquired));
             default -> pool.release(acquired); // the client left while its server was on the way
         }
     }
 
     @Override
     public void checkoutFailed(Throwable cause) {
+        guarded(() -> checkoutEnded(cause));
+    }
+
+    private void checkoutEnded(Throwable cause) {
         switch (state) {
             case LOGIN -> {
                 state = State.CLOSED;
@@ -156,11 +161,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             welcome(first);
             return;
         }
-        ServerQuery.run(first, setup, ctx.channel().eventLoop()).addListener(applied -> {
+        ServerQuery.run(first, setup, ctx.channel().eventLoop()).addListener(applied -> guarded(() -> {
             if (state == State.CLOSED) {
                 releaseOrDiscard(first, applied.isSuccess() && applied.getNow() == null);
             } else if (!applied.isSuccess()) {
-                pool.discard(first);
+                pool.discard(first, CloseReason.SERVER_GONE);
                 state = State.CLOSED;
                 client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
             } else if (applied.getNow() != null) {
@@ -171,7 +176,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             } else {
                 welcome(first);
             }
-        });
+        }));
     }
 
     private void welcome(ServerConnection first) {
@@ -199,7 +204,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         settingsSnapshot = template.settings(); // already a snapshot: made by settingsChanged() for the first login
         byte[] parameterStatus = template.parameterStatus();
         out.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
-        out.write(BackendCodec.encode(client.cancelKey(), ctx.alloc()));
+        out.write(BackendCodec.encode(client.issueCancelKey(null), ctx.alloc()));
         out.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
         out.flush();
         state = State.IDLE;
@@ -317,7 +322,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     private void attached(ServerConnection acquired) {
         server = acquired;
-        server.attach(this);
+        client.attach(pool, acquired, this);
         toServer.target(server.outbound());
         rewriter.attach(server, responses);
         state = State.ATTACHED;
@@ -543,6 +548,15 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (from != server || state != State.ATTACHED) {
             return;
         }
+        try {
+            serverMessage(batch, index, length);
+        } catch (RuntimeException e) {
+            // A stalled message of the client's replayed here may be malformed: the client's error, not the server's.
+            client.failed(e, log);
+        }
+    }
+
+    private void serverMessage(ByteBuf batch, int index, int length) {
         byte tag = batch.getByte(index);
         if (tag == 'C') {
             noteCommand(batch, index, length);
@@ -600,7 +614,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             readBackSettings();
             return;
         }
-        ServerConnection done = server;
+        ServerConnection done = client.detach();
         server = null;
         state = State.IDLE;
         rewriter.attach(null, null);
@@ -671,7 +685,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
         log.info("{}: upstream connection lost: {}", client, cause.getMessage());
         responses.abandon();
-        pool.discard(from);
+        client.detach();
+        pool.discard(from, CloseReason.SERVER_GONE);
         server = null;
         state = State.CLOSED;
         client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
@@ -691,13 +706,17 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if ((before == State.CHECKOUT || before == State.LOGIN) && checkout != null) {
             checkout.cancel(); // a server already on its way comes back through checkedOut
         }
-        if (server != null) {
-            ServerConnection left = server;
+        ServerConnection left = client.detach();
+        if (left != null) {
             server = null;
-            // Mid-transaction or mid-sequence the server's state belongs to nobody: close it.
-            boolean clean = responses.idle() && !unsynced && left.transactionStatus() == ReadyForQuery.IDLE.status();
+            if (!responses.idle()) {
+                // The client left while its statement ran: cancel it upstream, so its locks go now.
+                pool.abandon(left);
+            } else {
+                // Mid-transaction or mid-sequence the server's state belongs to nobody: close it.
+                releaseOrDiscard(left, !unsynced && left.transactionStatus() == ReadyForQuery.IDLE.status());
+            }
             responses.abandon();
-            releaseOrDiscard(left, clean);
         }
         rewriter.statements().clear();
         client.released();
@@ -708,7 +727,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (clean && target.isActive()) {
             pool.release(target);
         } else {
-            pool.discard(target);
+            pool.discard(target, CloseReason.CLIENT_LEFT_DIRTY);
         }
     }
 

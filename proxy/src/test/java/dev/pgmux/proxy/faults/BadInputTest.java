@@ -117,9 +117,22 @@ class BadInputTest {
         try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
             raw.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
-            assertClosedWithOnly08P01(drained);
+            assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("refused on the bogus length, not at the login timeout")
                     .isLessThan(LOGIN_TIMEOUT);
+        }
+    }
+
+    /** node-postgres's end() right after connect() sends Terminate before its startup packet. */
+    @Test
+    void terminateBeforeTheStartupPacketIsClosedSilently() throws Exception {
+        for (int port : new int[] {pgmux.sessionPort(), pgmux.transactionPort()}) {
+            try (RawPgClient raw = RawPgClient.connect(port)) {
+                raw.write(new byte[] {'X', 0, 0, 0, 4});
+                Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
+                assertClosedSilently(drained);
+                assertThat(drained.sinceConnect()).as("closed on the impossible length").isLessThan(LOGIN_TIMEOUT);
+            }
         }
     }
 
@@ -128,8 +141,7 @@ class BadInputTest {
         try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
             raw.write(ByteBuffer.allocate(8).putInt(0x7fffffff).putInt(RawPgClient.PROTOCOL_3_0).array());
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
-            assertClosedWithOnly08P01(drained);
-            assertThat(drained.errors()).as("an ErrorResponse says why").isNotEmpty();
+            assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("refused on the length alone, before the login timeout")
                     .isLessThan(LOGIN_TIMEOUT);
         }
@@ -142,7 +154,7 @@ class BadInputTest {
             ByteBuffer.wrap(packet).putInt(100).putInt(RawPgClient.PROTOCOL_3_0).put("user\0scram".getBytes(StandardCharsets.US_ASCII));
             raw.write(packet);
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
-            assertClosedWithOnly08P01(drained);
+            assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("waits for the rest of the packet, but only up to the login timeout")
                     .isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
         }
@@ -152,7 +164,7 @@ class BadInputTest {
     void silentClientIsClosedAtTheLoginTimeout() throws Exception {
         try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
-            assertClosedWithOnly08P01(drained);
+            assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
         }
     }
@@ -253,7 +265,7 @@ class BadInputTest {
         }
     }
 
-    /** The same, but with the handshake done: the login timeout closes the silent client, over TLS. */
+    /** The same, but with the handshake done: the login timeout closes the silent client, over TLS, without a word. */
     @Test
     void silentClientAfterTlsHandshakeIsClosedAtTheLoginTimeout() throws Exception {
         try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
@@ -282,8 +294,7 @@ class BadInputTest {
                 Duration since = raw.sinceConnect();
                 assertThat(closed).as("closed (waited %d ms)", since.toMillis()).isTrue();
                 assertThat(since).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
-                assertThat(RawPgClient.parseMessages(received.toByteArray()))
-                        .extracting(m -> m.error().sqlState()).containsExactly("08P01");
+                assertThat(received.toByteArray()).as("closed without a word, as Postgres closes it").isEmpty();
             }
         }
     }
@@ -563,6 +574,16 @@ class BadInputTest {
             raw.close();
             throw e;
         }
+    }
+
+    /**
+     * The connection was closed without a byte, as Postgres closes it on a startup packet of an impossible
+     * length (or none at all): an error message there confuses clients that sent something else (node-postgres
+     * throws it as an unhandled error after sending Terminate before its startup packet).
+     */
+    private static void assertClosedSilently(Drained drained) {
+        assertThat(drained.closed()).as("closed by pgmux (after %d ms)", drained.sinceConnect().toMillis()).isTrue();
+        assertThat(drained.bytes()).as("nothing sent before the close").isEmpty();
     }
 
     /** The connection was closed, and whatever came before the close was ErrorResponses with SQLSTATE 08P01. */

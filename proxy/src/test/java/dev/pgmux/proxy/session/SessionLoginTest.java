@@ -5,6 +5,7 @@ import static dev.pgmux.proxy.session.SessionSupport.awaitIdle;
 import static dev.pgmux.proxy.session.SessionSupport.backends;
 import static dev.pgmux.proxy.session.SessionSupport.pool;
 import static dev.pgmux.proxy.session.SessionSupport.serverError;
+import static dev.pgmux.proxy.session.SessionSupport.cancelSecret;
 import static dev.pgmux.proxy.session.SessionSupport.serverPid;
 import static dev.pgmux.proxy.session.SessionSupport.tenant;
 import static dev.pgmux.proxy.session.SessionSupport.text;
@@ -115,21 +116,21 @@ class SessionLoginTest {
     }
 
     @Test
-    void clientGetsPgmuxsOwnBackendKeyNotTheServers() throws Exception {
-        int pgmuxPid;
-        int realPid;
+    void clientGetsItsServersProcessIdWithASecretOfPgmuxs() throws Exception {
+        int pid;
+        int secret;
         try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
-            pgmuxPid = c.unwrap(PGConnection.class).getBackendPID();
-            realPid = serverPid(c);
-            assertThat(pgmuxPid).as("pid in BackendKeyData").isPositive().isNotEqualTo(realPid);
+            pid = c.unwrap(PGConnection.class).getBackendPID();
+            secret = cancelSecret(c);
+            assertThat(pid).as("pid in BackendKeyData: the server's, as pg_backend_pid() says").isEqualTo(serverPid(c));
         }
         awaitIdle(pgmux, SCRAM_USER, 1);
 
-        // The key belongs to the client, not to the server: the next client of the same server gets another.
+        // The secret belongs to the client, not to the server: the next client of the same server gets another.
         try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
-            assertThat(serverPid(c)).as("the pooled server is reused").isEqualTo(realPid);
-            int nextPid = c.unwrap(PGConnection.class).getBackendPID();
-            assertThat(nextPid).isNotEqualTo(pgmuxPid).isNotEqualTo(realPid);
+            assertThat(serverPid(c)).as("the pooled server is reused").isEqualTo(pid);
+            assertThat(c.unwrap(PGConnection.class).getBackendPID()).isEqualTo(pid);
+            assertThat(cancelSecret(c)).as("a new secret").isNotEqualTo(secret);
         }
     }
 

@@ -6,12 +6,14 @@ import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.proxy.PgmuxServer;
+import dev.pgmux.proxy.pool.ServerPool;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
 
@@ -131,6 +133,26 @@ public final class PgmuxHarness implements AutoCloseable {
 
     public Connection connectTransaction(TestRole role, Properties extra) throws SQLException {
         return DriverManager.getConnection(transactionJdbcUrl("postgres"), loginProperties(role, extra));
+    }
+
+    /** The pool of {@code role} on database postgres, if a client of that role ever needed one. */
+    public Optional<ServerPool> pool(TestRole role) {
+        return server.runtime().pools().all().stream()
+                .filter(p -> p.key().user().equals(role.name()) && p.key().database().equals("postgres"))
+                .findFirst();
+    }
+
+    /** The counts of {@code role}'s pool; fails when it has none. */
+    public ServerPool.Stats stats(TestRole role) {
+        return pool(role).orElseThrow(() -> new AssertionError("no pool for " + role.name())).stats();
+    }
+
+    /** Waits until {@code role}'s pool has no server in use, connecting, being cancelled or closing. */
+    public void awaitQuiet(TestRole role) {
+        Wait.until("pool of " + role.name() + " with no server in use", Wait.DEFAULT, () -> {
+            ServerPool.Stats s = stats(role);
+            return s.active() == 0 && s.connecting() == 0 && s.cancelling() == 0 && s.closing() == 0;
+        }, () -> String.valueOf(pool(role).map(ServerPool::stats).orElse(null)));
     }
 
     @Override
