@@ -22,7 +22,7 @@ final class ConfigTreeReader {
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
             "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
-            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users");
+            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases");
     static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database");
     static final List<String> USER_KEYS = List.of("name", "password");
 
@@ -115,7 +115,8 @@ final class ConfigTreeReader {
                 m.duration("max_lifetime", TenantConfig.DEFAULT_MAX_LIFETIME),
                 m.string("server_reset_query", TenantConfig.DEFAULT_SERVER_RESET_QUERY),
                 users(m),
-                preparedStatements(m));
+                preparedStatements(m),
+                m.strings("databases"));
     }
 
     private static PreparedStatementsConfig preparedStatements(MappingReader tenant) {

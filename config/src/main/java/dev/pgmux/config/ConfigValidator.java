@@ -121,6 +121,19 @@ final class ConfigValidator {
             pool(path, tenant, problems);
             preparedStatements(path, tenant.preparedStatements(), problems);
             users(path + ".users", tenant.users(), problems);
+            databases(path + ".databases", tenant.databases(), problems);
+        }
+    }
+
+    private static void databases(String path, List<String> databases, Problems problems) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < databases.size(); i++) {
+            String name = databases.get(i);
+            if (name.isEmpty()) {
+                problems.add(path + "[" + i + "]", "must not be empty");
+            } else if (!seen.add(name)) {
+                problems.add(path + "[" + i + "]", "\"" + name + "\" is listed twice");
+            }
         }
     }
 

@@ -95,6 +95,28 @@ final class MappingReader {
         return readers;
     }
 
+    /** A list of strings; missing or null reads as empty. Elements that are not strings are reported and left out. */
+    List<String> strings(String key) {
+        Object value = map.get(key);
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list)) {
+            problems.add(path(key), "must be a list, got " + describe(value));
+            return List.of();
+        }
+        List<String> strings = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            String elementKey = key + "[" + i + "]";
+            if (list.get(i) == null) {
+                problems.add(path(elementKey), "must be a string, got nothing");
+            } else {
+                text(elementKey, list.get(i)).ifPresent(strings::add);
+            }
+        }
+        return strings;
+    }
+
     Optional<String> optionalString(String key) {
         Object value = map.get(key);
         return value == null ? Optional.empty() : text(key, value);

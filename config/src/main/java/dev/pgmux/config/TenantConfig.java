@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param serverResetQuery   run on a server before another client gets it; empty means none
  * @param users              who may log in
  * @param preparedStatements how named prepared statements are handled in transaction mode
+ * @param databases          the databases clients may name; empty means the upstream's database only
  */
 public record TenantConfig(
         String id,
@@ -34,7 +35,8 @@ public record TenantConfig(
         Duration maxLifetime,
         String serverResetQuery,
         List<UserConfig> users,
-        PreparedStatementsConfig preparedStatements) {
+        PreparedStatementsConfig preparedStatements,
+        List<String> databases) {
 
     public static final int DEFAULT_POOL_SIZE = 20;
     public static final int DEFAULT_MIN_IDLE = 0;
@@ -55,13 +57,14 @@ public record TenantConfig(
         Objects.requireNonNull(serverResetQuery, "serverResetQuery");
         users = List.copyOf(users);
         Objects.requireNonNull(preparedStatements, "preparedStatements");
+        databases = List.copyOf(databases);
     }
 
     /** A tenant with every pool and prepared statement setting at its default. */
     public static TenantConfig of(String id, UpstreamConfig upstream, List<UserConfig> users) {
         return new TenantConfig(id, upstream, DEFAULT_POOL_SIZE, DEFAULT_MIN_IDLE, DEFAULT_MAX_CLIENTS,
                 DEFAULT_CHECKOUT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME,
-                DEFAULT_SERVER_RESET_QUERY, users, PreparedStatementsConfig.defaults());
+                DEFAULT_SERVER_RESET_QUERY, users, PreparedStatementsConfig.defaults(), List.of());
     }
 
     public static TenantConfig of(String id, UpstreamConfig upstream, UserConfig... users) {
@@ -80,56 +83,69 @@ public record TenantConfig(
 
     public TenantConfig withUpstream(UpstreamConfig upstream) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withPoolSize(int poolSize) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withMinIdle(int minIdle) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withMaxClients(int maxClients) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withCheckoutTimeout(Duration checkoutTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withConnectTimeout(Duration connectTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withIdleTimeout(Duration idleTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withMaxLifetime(Duration maxLifetime) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withServerResetQuery(String serverResetQuery) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withUsers(List<UserConfig> users) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+    }
+
+    /**
+     * The databases a client may name: those configured, or the upstream's own database when none are. Each
+     * has its pools, so this also bounds how many pools the tenant can have.
+     */
+    public List<String> allowedDatabases() {
+        return databases.isEmpty() ? List.of(upstream.database()) : databases;
+    }
+
+    public TenantConfig withDatabases(List<String> databases) {
+        return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 
     public TenantConfig withPreparedStatements(PreparedStatementsConfig preparedStatements) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
     }
 }

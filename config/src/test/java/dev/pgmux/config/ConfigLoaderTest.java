@@ -32,8 +32,16 @@ class ConfigLoaderTest {
         assertThat(tenant).isEqualTo(new TenantConfig("a", new UpstreamConfig("db", 5432, "postgres"), 20, 0, 1000,
                 Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofHours(1),
                 "DISCARD ALL", java.util.List.of(new UserConfig("app", "pw")),
-                new PreparedStatementsConfig(PreparedStatementMode.REWRITE, 500, 10_000)));
+                new PreparedStatementsConfig(PreparedStatementMode.REWRITE, 500, 10_000), java.util.List.of()));
         assertThat(tenant).isEqualTo(TenantConfig.of("a", UpstreamConfig.of("db", 5432), new UserConfig("app", "pw")));
+    }
+
+    @Test
+    void databasesDefaultToTheUpstreamsOwn() {
+        assertThat(parse(MINIMAL).tenants().getFirst().allowedDatabases()).containsExactly("postgres");
+        TenantConfig listed = parse(tenantWith("databases: [app, 'analytics']")).tenants().getFirst();
+        assertThat(listed.databases()).containsExactly("app", "analytics");
+        assertThat(listed.allowedDatabases()).containsExactly("app", "analytics");
     }
 
     @Test

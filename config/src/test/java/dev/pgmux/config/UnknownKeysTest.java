@@ -40,7 +40,7 @@ class UnknownKeysTest {
         assertThat(problems(tenantWith("pool_sise: 5"))).containsExactly(
                 "tenants[0].pool_sise: unknown key (known keys: id, upstream, pool_size, min_idle, max_clients, "
                         + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, "
-                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users)");
+                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users, databases)");
     }
 
     @Test

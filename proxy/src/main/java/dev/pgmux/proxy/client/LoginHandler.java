@@ -272,6 +272,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         // for a server first, the pooling handler flushes them at the end of this read.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
+        if (!client.tenant().config().allowedDatabases().contains(client.database())) {
+            // As Postgres answers an authenticated client: the tenant's other databases are none of its business.
+            fail(SqlState.INVALID_CATALOG_NAME, "database \"" + client.database() + "\" does not exist");
+            return;
+        }
         log.debug("{} authenticated", client);
         if (mode == PoolingMode.TRANSACTION) {
             decoder.batchMessages(); // most of what it sends goes on unchanged: in one write per read

@@ -61,7 +61,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
         clientReads(false);
-        pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
+        pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
@@ -224,6 +224,9 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         } else if (before == State.RELAY) {
             releaseServer();
         } // in SETUP, settingsApplied releases the server once pgmux's own query is answered
+        if (pool != null) {
+            client.runtime().pools().leave(pool);
+        }
         client.released();
         ctx.fireChannelInactive();
     }

@@ -11,7 +11,12 @@ import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** All pools, created on first use per (tenant, database, user), with their periodic housekeeping. */
+/**
+ * All pools, created on first use per (tenant, database, user) and removed once nobody uses them: a pool
+ * with no client, no server and no waiter goes after the tenant's idle timeout, or at once when its last
+ * connect failed (a database the upstream refused). Clients join a pool for as long as they are connected;
+ * joining and removal are atomic per key, so a client never joins a pool that is being removed.
+ */
 public final class PoolRegistry implements AutoCloseable {
     private final ConcurrentHashMap<PoolKey, ServerPool> pools = new ConcurrentHashMap<>();
     private final ServerConnector connector;
@@ -25,15 +30,29 @@ public final class PoolRegistry implements AutoCloseable {
         this.maintenance = loops.next().scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** The pool for this tenant's user on this database. */
-    public ServerPool pool(Tenant tenant, String database, Tenant.User user) {
+    /**
+     * The pool for this tenant's user on this database, joined by one more client until it calls
+     * {@link #leave}. The database must be one the tenant allows (the caller checked).
+     */
+    public ServerPool join(Tenant tenant, String database, Tenant.User user) {
         PoolKey key = new PoolKey(tenant.id(), database, user.name());
-        return pools.computeIfAbsent(key, k -> {
-            TenantConfig config = tenant.config();
-            ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
-                    user.name(), user.password(), config.connectTimeout());
-            return new ServerPool(target, settings(config), connector, loops, outages);
+        return pools.compute(key, (k, existing) -> {
+            ServerPool pool = existing;
+            if (pool == null || pool.isClosed()) {
+                TenantConfig config = tenant.config();
+                ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
+                        user.name(), user.password(), config.connectTimeout());
+                pool = new ServerPool(target, settings(config), connector, loops, outages);
+            }
+            pool.clientJoined();
+            return pool;
         });
+    }
+
+    /** A client of {@code pool} has gone; the pool is removed now if it is unused and its login failed. */
+    public void leave(ServerPool pool) {
+        pool.clientLeft();
+        removeIfUnused(pool, System.nanoTime());
     }
 
     static ServerPool.Settings settings(TenantConfig config) {
@@ -46,7 +65,15 @@ public final class PoolRegistry implements AutoCloseable {
     }
 
     private void maintain() {
-        pools.values().forEach(ServerPool::maintain);
+        long now = System.nanoTime();
+        for (ServerPool pool : pools.values()) {
+            pool.maintain();
+            removeIfUnused(pool, now);
+        }
+    }
+
+    private void removeIfUnused(ServerPool pool, long now) {
+        pools.computeIfPresent(pool.key(), (k, current) -> current == pool && pool.closeIfUnused(now) ? null : current);
     }
 
     @Override

@@ -62,9 +62,13 @@ public final class ServerPool {
     private boolean closed;
     /** One pending timer at most: it fires for the head waiter's deadline and re-arms itself. */
     private boolean timerArmed;
-    /** When the pool last had a client or a server (nanoTime); see {@link #unusedSince}. */
+    /** When a client or a server of the pool last came, went or changed state (nanoTime). */
     private long lastUsedNanos = System.nanoTime();
     private int checkouts;
+    /** Clients connected through this pool, holding a server or not. */
+    private int clients;
+    /** The last connect or login failed, and none succeeded since. */
+    private boolean lastConnectFailed;
 
     public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops,
                       UpstreamOutages outages) {
@@ -478,6 +482,9 @@ public final class ServerPool {
         connector.connect(loop, server).addListener((Future<ServerConnection> f) -> {
             if (f.isSuccess()) {
                 outages.connected(target);
+                synchronized (this) {
+                    lastConnectFailed = false;
+                }
                 server.onClose(this::closed);
                 if (server.isActive()) {
                     offer(server);
@@ -497,6 +504,7 @@ public final class ServerPool {
         synchronized (this) {
             server.closeReason(CloseReason.LOGIN_FAILED);
             move(server, State.CLOSED);
+            lastConnectFailed = true;
             failed = waiters.pollFirst();
             // Every waiter gets its own attempt and, if the upstream is down, its own fast error.
             retry = reserveConnect();
@@ -622,18 +630,42 @@ public final class ServerPool {
         return closed;
     }
 
-    /** Under the lock: the pool had a client or a server just now. */
-    private void used() {
-        lastUsedNanos = System.nanoTime();
+    synchronized void clientJoined() {
+        clients++;
+        used();
+    }
+
+    synchronized void clientLeft() {
+        clients--;
+        used();
+    }
+
+    /** Clients connected through this pool, holding a server or not. */
+    public synchronized int clients() {
+        return clients;
     }
 
     /**
-     * Since when (nanoTime) the pool has had no server and no waiting client, or -1 while it has either.
-     * Clients that hold no server (transaction mode between transactions) are not seen here: the registry
-     * counts them.
+     * Closes the pool if nobody uses it (no client, no server, no waiter) and either its last connect
+     * failed or it has been unused for the idle timeout; returns whether it did.
      */
-    public synchronized long unusedSince() {
-        return servers.isEmpty() && waiters.isEmpty() ? lastUsedNanos : -1;
+    synchronized boolean closeIfUnused(long now) {
+        if (closed) {
+            return true;
+        }
+        if (clients > 0 || !servers.isEmpty() || !waiters.isEmpty()) {
+            return false;
+        }
+        if (lastConnectFailed || now - lastUsedNanos >= settings.idleTimeout().toNanos()) {
+            closed = true;
+            return true;
+        }
+        return false;
+    }
+
+    /** Under the lock: the pool had a client or a server just now. */
+    private void used() {
+        lastUsedNanos = System.nanoTime();
     }
 
     /** A consistent snapshot of the counters, for metrics, the admin console and tests. */

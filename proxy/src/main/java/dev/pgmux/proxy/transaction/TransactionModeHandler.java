@@ -115,7 +115,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
                 toServer);
-        this.pool = client.runtime().pools().pool(client.tenant(), client.database(), client.user());
+        this.pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         startupKey = SettingsSnapshot.of(client.sessionParameters());
         ServerPool.LoginTemplate template = pool.loginTemplate(startupKey);
         if (template != null) {
@@ -719,6 +719,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             responses.abandon();
         }
         rewriter.statements().clear();
+        if (pool != null) {
+            client.runtime().pools().leave(pool);
+        }
         client.released();
         ctx.fireChannelInactive();
     }
