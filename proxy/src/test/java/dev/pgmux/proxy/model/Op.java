@@ -1,6 +1,6 @@
 package dev.pgmux.proxy.model;
 
-import dev.pgmux.proxy.model.WireClient.Wire;
+import dev.pgmux.proxy.testing.WireClient.Wire;
 
 import java.io.ByteArrayOutputStream;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.model;
 
+import dev.pgmux.proxy.testing.WireClient;
 import dev.pgmux.proxy.model.Program.Batch;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;

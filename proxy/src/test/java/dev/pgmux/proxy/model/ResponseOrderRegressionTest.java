@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.model;
 
+import dev.pgmux.proxy.testing.WireClient;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.model;
 
+import dev.pgmux.proxy.testing.BackendMessage;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.pgmux.proxy.model.WireClient;
+import dev.pgmux.proxy.testing.WireClient;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;

@@ -1,4 +1,4 @@
-package dev.pgmux.proxy.model;
+package dev.pgmux.proxy.testing;
 
 import dev.pgmux.protocol.auth.Md5Password;
 import dev.pgmux.protocol.auth.ScramClientSession;
@@ -74,7 +74,7 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
@@ -153,7 +153,7 @@ public final class WireClient implements AutoCloseable {
     }
 
     /** Sends {@code bytes} and reads until {@code readyCount} ReadyForQuery have arrived. */
-    Reply exchange(byte[] bytes, int readyCount) throws IOException {
+    public Reply exchange(byte[] bytes, int readyCount) throws IOException {
         send(bytes);
         return readUntilReady(readyCount);
     }
@@ -195,7 +195,7 @@ public final class WireClient implements AutoCloseable {
     }
 
     /** A simple Query that must succeed; returns its messages. */
-    List<BackendMessage> query(String sql) throws IOException {
+    public List<BackendMessage> query(String sql) throws IOException {
         Reply reply = exchange(Wire.query(sql), 1);
         if (!reply.complete()) {
             throw new IOException(name + ": " + sql + ": " + reply.failure());
@@ -209,7 +209,7 @@ public final class WireClient implements AutoCloseable {
     }
 
     /** The status byte of the last ReadyForQuery of {@code messages}, or 0 when there is none. */
-    static char lastStatus(List<BackendMessage> messages) {
+    public static char lastStatus(List<BackendMessage> messages) {
         for (int i = messages.size() - 1; i >= 0; i--) {
             if (messages.get(i).tag() == 'Z' && messages.get(i).payload().length == 1) {
                 return (char) messages.get(i).payload()[0];
@@ -245,7 +245,7 @@ public final class WireClient implements AutoCloseable {
         private Wire() {
         }
 
-        static byte[] message(char tag, byte[] payload) {
+        public static byte[] message(char tag, byte[] payload) {
             return ByteBuffer.allocate(5 + payload.length).put((byte) tag).putInt(4 + payload.length).put(payload).array();
         }
 
@@ -253,20 +253,20 @@ public final class WireClient implements AutoCloseable {
             return message('Q', cstringBytes(sql));
         }
 
-        static byte[] cstringBytes(String s) {
+        public static byte[] cstringBytes(String s) {
             byte[] text = s.getBytes(StandardCharsets.UTF_8);
             return Arrays.copyOf(text, text.length + 1);
         }
 
-        static void cstring(ByteArrayOutputStream out, String s) {
+        public static void cstring(ByteArrayOutputStream out, String s) {
             out.writeBytes(cstringBytes(s));
         }
 
-        static void int32(ByteArrayOutputStream out, int value) {
+        public static void int32(ByteArrayOutputStream out, int value) {
             out.writeBytes(ByteBuffer.allocate(4).putInt(value).array());
         }
 
-        static void int16(ByteArrayOutputStream out, int value) {
+        public static void int16(ByteArrayOutputStream out, int value) {
             out.write((value >>> 8) & 0xff);
             out.write(value & 0xff);
         }

@@ -1,4 +1,4 @@
-package dev.pgmux.proxy.model;
+package dev.pgmux.proxy.testing;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,12 +10,12 @@ import java.util.Map;
 /** One backend message as it came off the wire: its tag and the payload after the length. */
 public record BackendMessage(char tag, byte[] payload) {
 
-    int int32(int offset) {
+    public int int32(int offset) {
         return ByteBuffer.wrap(payload, offset, 4).getInt();
     }
 
     /** The fields of an ErrorResponse or NoticeResponse, by field code. */
-    Map<Character, String> fields() {
+    public Map<Character, String> fields() {
         Map<Character, String> fields = new LinkedHashMap<>();
         int i = 0;
         while (i < payload.length && payload[i] != 0) {
@@ -30,8 +30,13 @@ public record BackendMessage(char tag, byte[] payload) {
         return fields;
     }
 
+    /** The SQLSTATE of an ErrorResponse or NoticeResponse. */
+    public String sqlState() {
+        return fields().get('C');
+    }
+
     /** The first C string of the payload (CommandComplete's tag). */
-    String text() {
+    public String text() {
         int end = 0;
         while (end < payload.length && payload[end] != 0) {
             end++;
@@ -40,7 +45,7 @@ public record BackendMessage(char tag, byte[] payload) {
     }
 
     /** The column values of a DataRow, as text (null for SQL NULL). */
-    List<String> values() {
+    public List<String> values() {
         ByteBuffer buf = ByteBuffer.wrap(payload);
         int columns = buf.getShort();
         List<String> values = new ArrayList<>(columns);
@@ -58,7 +63,7 @@ public record BackendMessage(char tag, byte[] payload) {
     }
 
     /** The column names of a RowDescription. */
-    List<String> columnNames() {
+    public List<String> columnNames() {
         ByteBuffer buf = ByteBuffer.wrap(payload);
         int columns = buf.getShort();
         List<String> names = new ArrayList<>(columns);
@@ -73,7 +78,7 @@ public record BackendMessage(char tag, byte[] payload) {
         return names;
     }
 
-    static String name(char tag) {
+    public static String name(char tag) {
         return switch (tag) {
             case '1' -> "ParseComplete";
             case '2' -> "BindComplete";
