@@ -485,6 +485,7 @@ public final class ServerPool {
                 synchronized (this) {
                     lastConnectFailed = false;
                 }
+                serverReported(server.parameters());
                 server.onClose(this::closed);
                 if (server.isActive()) {
                     offer(server);
@@ -711,6 +712,27 @@ public final class ServerPool {
 
     private static final int MAX_LOGIN_TEMPLATES = 1000;
     private final ConcurrentHashMap<Map<String, String>, LoginTemplate> loginTemplates = new ConcurrentHashMap<>();
+
+    /** What the last new server reported at login, before any client changed anything. */
+    private volatile Map<String, String> serverParameters;
+
+    /**
+     * A new server reported its parameters: when they differ from the last server's (Postgres restarted with
+     * other settings or another version, ALTER ROLE ... SET), the welcomes learnt from earlier servers are out
+     * of date, and the next logins learn them again.
+     */
+    private void serverReported(Map<String, String> parameters) {
+        Map<String, String> reported = Map.copyOf(parameters);
+        Map<String, String> previous = serverParameters;
+        if (!reported.equals(previous)) {
+            serverParameters = reported;
+            if (previous != null) {
+                log.debug("pool {}: the server's parameters changed; forgetting {} login template(s)", target.key(),
+                        loginTemplates.size());
+                loginTemplates.clear();
+            }
+        }
+    }
 
     public LoginTemplate loginTemplate(Map<String, String> startupSettings) {
         return loginTemplates.get(startupSettings);
