@@ -47,10 +47,8 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     private ServerPool.Waiter checkout;
     private ServerConnection server;
     private State state = State.CHECKOUT;
-    /** Queries and Syncs sent whose ReadyForQuery has not come back yet. */
-    private int awaitingReady;
-    /** Extended-protocol messages sent since the last Sync: the server is mid-sequence. */
-    private boolean unsynced;
+    /** Where the client is in its extended-protocol sequences and which ReadyForQuery it awaits. */
+    private final ExtendedSequence sequence = new ExtendedSequence();
     private boolean fatalForwarded;
 
     SessionModeHandler(ClientConnection client) {
@@ -159,20 +157,12 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
     private void forwardToServer(ByteBuf frame) {
         byte tag = Frames.tag(frame);
-        switch (tag) {
-            case Terminate.TAG -> {
-                frame.release();
-                ctx.close();
-                return;
-            }
-            case 'Q', 'F' -> awaitingReady++;
-            case 'S' -> {
-                awaitingReady++;
-                unsynced = false;
-            }
-            case 'P', 'B', 'D', 'E', 'C', 'H' -> unsynced = true;
-            default -> { /* CopyData, CopyDone, CopyFail: part of a Query already counted */ }
+        if (tag == Terminate.TAG) {
+            frame.release();
+            ctx.close();
+            return;
         }
+        sequence.sent(tag);
         server.write(frame);
     }
 
@@ -183,7 +173,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         }
         byte tag = batch.getByte(index);
         if (tag == ReadyForQuery.TAG) {
-            awaitingReady = Math.max(0, awaitingReady - 1);
+            sequence.readyForQuery();
         } else if (tag == ErrorResponse.TAG && !fatalForwarded) {
             fatalForwarded = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
         }
@@ -238,8 +228,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         if (held == null) {
             return;
         }
-        boolean idle = awaitingReady == 0 && !unsynced;
-        if (!idle) {
+        if (!sequence.quiet()) {
             // The client left while its statement ran: cancel it upstream, so its locks go now.
             log.debug("{}: cancelling and closing {}: the client left mid-statement", client, held);
             pool.abandon(held);

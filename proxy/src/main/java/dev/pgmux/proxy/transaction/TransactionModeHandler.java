@@ -11,6 +11,7 @@ import dev.pgmux.protocol.message.frontend.Query;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientErrors;
+import dev.pgmux.proxy.client.ExtendedSequence;
 import dev.pgmux.proxy.client.ServerRelay;
 import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.pool.CheckoutException;
@@ -21,7 +22,6 @@ import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerQuery;
 import dev.pgmux.proxy.server.ServerSession;
-import dev.pgmux.proxy.server.SettingsSnapshot;
 import dev.pgmux.proxy.server.UpstreamException;
 import dev.pgmux.proxy.transaction.Expected.Delivery;
 import dev.pgmux.proxy.transaction.Expected.Kind;
@@ -32,12 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Transaction mode: a client holds a server only while it needs one.
@@ -71,17 +67,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
     private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
-    private final Map<String, String> settings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    private final Map<String, String> startupSettings = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    /** An immutable copy of {@link #settings}, renewed when they change: servers compare it cheaply. */
-    private Map<String, String> settingsSnapshot = Map.of();
-    /** The startup settings as sent, the key of the pool's login templates. */
-    private Map<String, String> startupKey;
-    /** Settings the client changed in the current unit, read back before the server is released. */
-    private final Set<String> changedSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    /** Of those, the ones last RESET: they return to the client's startup value, as on a direct connection. */
-    private final Set<String> resetSettings = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    private boolean resetAllSettings;
+    private ClientSettings settings;
     private ServerPool pool;
     private StatementRewriter rewriter;
     private ResponseTracker responses;
@@ -90,10 +76,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** The attached server's side: what the client sends, gathered per batch where it passes unchanged. */
     private MessageWriter toServer;
     private State state = State.LOGIN;
-    /** Extended-protocol messages sent since the last Sync: the server must stay attached. */
-    private boolean unsynced;
-    /** An Execute was sent in the current unit: the transaction status may change before its Sync. */
-    private boolean executedInUnit;
+    /** Where the client is in its extended-protocol sequences: an open one keeps the server attached. */
+    private final ExtendedSequence sequence = new ExtendedSequence();
     /** After a failed checkout, the client's messages up to its Sync are dropped, as a server would. */
     private boolean discardUntilSync;
     /** The client sent Terminate: whatever follows it is not read. */
@@ -116,14 +100,13 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
                 toServer);
         this.pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
-        startupKey = SettingsSnapshot.of(client.sessionParameters());
-        ServerPool.LoginTemplate template = pool.loginTemplate(startupKey);
+        settings = new ClientSettings(client.sessionParameters());
+        ServerPool.LoginTemplate template = pool.loginTemplate(settings.startupKey());
         if (template != null) {
             // These startup settings were accepted before: no server needed to welcome the client.
             welcome(template);
             return;
         }
-        settings.putAll(client.sessionParameters());
         clientReads(false);
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
@@ -156,7 +139,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     // --- login: learn the parameters and validate the startup settings on a real server ---
 
     private void loginServer(ServerConnection first) {
-        String setup = first.session().differences(settings);
+        String setup = first.session().differences(settings.current());
         if (setup == null) {
             welcome(first);
             return;
@@ -181,27 +164,17 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     private void welcome(ServerConnection first) {
         Map<String, String> reported = first.parameters();
-        // Keep the client's settings in the form the server reports them ("ISO" becomes "ISO, MDY"),
-        // so the next server that already has them is not sent them again.
-        for (Map.Entry<String, String> entry : reported.entrySet()) {
-            if (settings.containsKey(entry.getKey())) {
-                settings.put(entry.getKey(), entry.getValue());
-            }
-        }
-        settingsChanged();
-        first.session().applied(settingsSnapshot);
-        ServerPool.LoginTemplate template = new ServerPool.LoginTemplate(reported, settingsSnapshot);
-        pool.rememberLogin(startupKey, template);
+        Map<String, String> normalised = settings.normalisedBy(reported);
+        first.session().applied(normalised);
+        ServerPool.LoginTemplate template = new ServerPool.LoginTemplate(reported, normalised);
+        pool.rememberLogin(settings.startupKey(), template);
         pool.release(first);
         welcome(template);
     }
 
     /** Welcomes the client as a login with the same startup settings was: its settings, the server's parameters. */
     private void welcome(ServerPool.LoginTemplate template) {
-        settings.clear();
-        settings.putAll(template.settings());
-        startupSettings.putAll(template.settings());
-        settingsSnapshot = template.settings(); // already a snapshot: made by settingsChanged() for the first login
+        settings.welcomedWith(template.settings());
         byte[] parameterStatus = template.parameterStatus();
         out.write(ctx.alloc().ioBuffer(parameterStatus.length).writeBytes(parameterStatus));
         out.write(BackendCodec.encode(client.issueCancelKey(null), ctx.alloc()));
@@ -326,10 +299,10 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         toServer.target(server.outbound());
         rewriter.attach(server, responses);
         state = State.ATTACHED;
-        String setup = server.session().differences(settingsSnapshot);
+        String setup = server.session().differences(settings.snapshot());
         if (setup != null) {
             ServerConnection target = server;
-            Map<String, String> applying = settingsSnapshot;
+            Map<String, String> applying = settings.snapshot();
             toServer.write(FrontendCodec.encode(new Query(setup), ctx.alloc()));
             responses.expect(Kind.QUERY, Delivery.SWALLOW, new StatementRewriter.QueryOutcome() {
                 @Override
@@ -417,37 +390,21 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (kind == null) {
             return false;
         }
-        sequenceStep(tag);
+        sequence.sent(tag);
         toServer.relay(batch, at, length);
         responses.expect(kind, Delivery.CLIENT);
         return true;
     }
 
-    /** Follows the extended-protocol sequence a message opens or ends (a Sync or a simple Query ends it). */
-    private void sequenceStep(byte tag) {
-        switch (tag) {
-            case 'Q', 'S' -> {
-                unsynced = false;
-                executedInUnit = false;
-            }
-            case 'E' -> {
-                unsynced = true;
-                executedInUnit = true;
-            }
-            case 'P', 'B', 'D', 'C' -> unsynced = true;
-            default -> { } // FunctionCall, Flush, copy messages: no part of a sequence
-        }
-    }
-
     /** @param analyse for a Query, what {@link #queryNeedsAnalysis} said of it */
     private void process(ByteBuf frame, boolean analyse) {
         byte tag = Frames.tag(frame);
-        rewriter.sequenceOpen(unsynced, !executedInUnit && responses.pendingUnits() == 0);
-        sequenceStep(tag);
+        rewriter.sequenceOpen(sequence.open(), !sequence.executed() && responses.pendingUnits() == 0);
+        sequence.sent(tag);
         switch (tag) {
             case 'Q' -> simpleQuery(frame, analyse);
             case 'P' -> {
-                boolean settled = !executedInUnit && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
+                boolean settled = !sequence.executed() && server.transactionStatus() != ReadyForQuery.FAILED_TRANSACTION.status();
                 rewriter.parse(frame, settled);
             }
             case 'B' -> rewriter.bind(frame);
@@ -530,15 +487,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (changes.serverStatements() && server != null) {
             server.session().statementsAlteredByClient();
         }
-        changedSettings.addAll(changes.names());
-        for (String name : changes.names()) {
-            if (changes.resets().contains(name)) {
-                resetSettings.add(name);
-            } else {
-                resetSettings.remove(name);
-            }
-        }
-        resetAllSettings |= changes.resetAll();
+        settings.note(changes);
     }
 
     // --- server responses ---
@@ -586,7 +535,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             }
             server.session().settingsReset();
             rewriter.statements().clear();
-            resetAllSettings = true;
+            settings.discardAll();
         } else if (tag.equals("DEALLOCATE ALL")) {
             if (held != null) {
                 held.clear();
@@ -597,20 +546,14 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /** Releases the server when the client's unit of work is over and nothing is owed. */
     private void maybeRelease() {
-        if (state != State.ATTACHED || !responses.idle() || unsynced || !stalled.isEmpty()
+        if (state != State.ATTACHED || !responses.idle() || sequence.open() || !stalled.isEmpty()
                 || server.transactionStatus() != ReadyForQuery.IDLE.status()) {
             return;
         }
-        if (resetAllSettings) {
-            resetAllSettings = false;
-            changedSettings.clear();
-            resetSettings.clear();
-            settings.clear();
-            settings.putAll(startupSettings);
-            settingsChanged();
+        if (settings.takeResetAll()) {
             server.session().settingsReset();
         }
-        if (!changedSettings.isEmpty()) {
+        if (settings.readBackNeeded()) {
             readBackSettings();
             return;
         }
@@ -626,11 +569,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /** Asks the server what the client's SET and RESET left, so the next server gets the same. */
     private void readBackSettings() {
-        List<String> names = new ArrayList<>(changedSettings);
-        Set<String> resets = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        resets.addAll(resetSettings);
-        changedSettings.clear();
-        resetSettings.clear();
+        ClientSettings.ReadBack readBack = settings.takeReadBack();
+        List<String> names = readBack.names();
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < names.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append("pg_catalog.current_setting(")
@@ -656,26 +596,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                     log.warn("{}: could not read back settings {}; they may not follow this client", client, names);
                     return;
                 }
-                for (int i = 0; i < names.size(); i++) {
-                    String name = names.get(i);
-                    String value = values.get(i);
-                    target.session().changedByClient(name, value);
-                    if (resets.contains(name) && startupSettings.containsKey(name)) {
-                        value = startupSettings.get(name); // applied again at the next checkout
-                    }
-                    if (value == null) {
-                        settings.remove(name);
-                    } else {
-                        settings.put(name, value);
-                    }
-                }
-                settingsChanged();
+                settings.readBack(readBack, values, target.session());
             }
         });
-    }
-
-    private void settingsChanged() {
-        settingsSnapshot = SettingsSnapshot.of(settings);
     }
 
     @Override
@@ -714,7 +637,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                 pool.abandon(left);
             } else {
                 // Mid-transaction or mid-sequence the server's state belongs to nobody: close it.
-                releaseOrDiscard(left, !unsynced && left.transactionStatus() == ReadyForQuery.IDLE.status());
+                releaseOrDiscard(left, !sequence.open() && left.transactionStatus() == ReadyForQuery.IDLE.status());
             }
             responses.abandon();
         }
