@@ -19,6 +19,9 @@ public final class FrontendCodec {
      */
     public static FrontendMessage decodeStartup(ByteBuf packet) {
         ByteBuf in = packet.duplicate();
+        if (in.readableBytes() < 8) {
+            throw ProtocolException.closeSilently("invalid length of startup packet: " + in.readableBytes());
+        }
         in.skipBytes(4);
         int code = in.readInt();
         switch (code) {
