@@ -110,6 +110,19 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     }
 
     /**
+     * A message type no client may send after login is refused by pgmux, in Postgres' own words, rather than
+     * passed to a server that would hang up on it with the client's later messages unread: the kernel then
+     * resets that connection, the server's last words are lost, and the client would only learn of a lost
+     * server.
+     */
+    protected static void requireFrontendMessage(byte tag) {
+        switch (tag) {
+            case 'B', 'C', 'D', 'E', 'F', 'H', 'P', 'Q', 'S', 'X', 'c', 'd', 'f' -> { }
+            default -> throw new dev.pgmux.protocol.frame.ProtocolException("invalid frontend message type " + tag);
+        }
+    }
+
+    /**
      * Runs work that reaches this client from outside its pipeline (the pool handing over a server, a
      * server's message, pgmux's own query completing): what it throws, such as a malformed message of the
      * client's that waited for a server, ends this client as it would in its own pipeline (08P01 and a

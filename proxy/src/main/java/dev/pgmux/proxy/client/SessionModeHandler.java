@@ -148,6 +148,12 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
+        try {
+            requireFrontendMessage(Frames.tag(frame));
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
         switch (state) {
             case RELAY -> forwardToServer(frame);
             case CHECKOUT, SETUP -> early.add(frame); // bounded: reads are paused until RELAY

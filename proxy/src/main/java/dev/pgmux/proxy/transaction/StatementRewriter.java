@@ -95,7 +95,7 @@ final class StatementRewriter {
      *                      unit unanswered, nothing executed yet in this one) and is not failed
      */
     void parse(ByteBuf frame, boolean statusSettled) {
-        Parse parse = FrontendCodec.decodeParse(frame);
+        Parse parse = decode(frame, FrontendCodec::decodeParse);
         SessionChanges changes = SessionChanges.of(parse.query());
         if (changes != SessionChanges.NONE) {
             sessionChanges.accept(changes);
@@ -160,7 +160,7 @@ final class StatementRewriter {
     }
 
     void bind(ByteBuf frame) {
-        Bind bind = FrontendCodec.decodeBind(frame);
+        Bind bind = decode(frame, FrontendCodec::decodeBind);
         StatementDef def = lookup(bind.statement());
         if (def == null) {
             forward(frame, Kind.BIND); // unnamed, passthrough, or unknown (the server gives the exact 26000 error)
@@ -184,7 +184,7 @@ final class StatementRewriter {
         if (cannotPrepareHere(def)) {
             // In a failed transaction nothing can be prepared. Postgres checks the parameter count
             // before the transaction state, so say what it would say, and let the server skip to Sync.
-            int supplied = bindParameterCount(frame);
+            int supplied = decode(frame, StatementRewriter::bindParameterCount);
             int required = def.requiredParameters();
             frame.release();
             if (supplied != required) {
@@ -203,7 +203,7 @@ final class StatementRewriter {
     }
 
     void describe(ByteBuf frame) {
-        Describe describe = FrontendCodec.decodeDescribe(frame);
+        Describe describe = decode(frame, FrontendCodec::decodeDescribe);
         if (!describe.isStatement()) {
             forward(frame, Kind.DESCRIBE_PORTAL);
             return;
@@ -223,7 +223,7 @@ final class StatementRewriter {
     }
 
     void close(ByteBuf frame) {
-        Close close = FrontendCodec.decodeClose(frame);
+        Close close = decode(frame, FrontendCodec::decodeClose);
         if (!close.isStatement() || close.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
             forward(frame, Kind.CLOSE);
             return;
@@ -244,6 +244,19 @@ final class StatementRewriter {
                 statements.reattach(name, closed); // skipped after an error: the name lives on
             }
         });
+    }
+
+    /**
+     * Decodes a message this rewriter was handed: a malformed one is released here, before its
+     * ProtocolException ends the client (who gets 08P01), since the caller gave up its ownership.
+     */
+    static <T> T decode(ByteBuf frame, java.util.function.Function<ByteBuf, T> decoder) {
+        try {
+            return decoder.apply(frame);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
     }
 
     /** The definition a client statement name stands for, or null when the message goes through as it is. */

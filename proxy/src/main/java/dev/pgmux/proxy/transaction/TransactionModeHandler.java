@@ -82,6 +82,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private boolean discardUntilSync;
     /** The client sent Terminate: whatever follows it is not read. */
     private boolean terminated;
+    /** The attached server sent a FATAL error: it is about to hang up, and the client has been told why. */
+    private boolean fatalFromServer;
     /** Handling a read from the client: its channelReadComplete flushes what this read sent on. */
     private boolean inClientRead;
 
@@ -212,6 +214,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         try {
             while (at < end && !terminated) {
                 int length = Frames.length(batch, at);
+                requireFrontendMessage(batch.getByte(at));
+                requireNoPayload(batch.getByte(at), length);
                 switch (state) {
                     case ATTACHED -> attachedMessage(batch, at, length);
                     case IDLE -> {
@@ -234,6 +238,17 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         } finally {
             toServer.emit(); // what was gathered refers to this batch
             batch.release();
+        }
+    }
+
+    /**
+     * Flush and Sync carry nothing. Postgres answers one that does with an error, and a Flush's error makes
+     * it skip to the next Sync, where pgmux owes the client no answer for the Flush: the answers would no
+     * longer line up with the messages. pgmux refuses such a message itself.
+     */
+    private static void requireNoPayload(byte tag, int length) {
+        if ((tag == 'H' || tag == 'S') && length != Frames.HEADER) {
+            throw new ProtocolException("invalid message format");
         }
     }
 
@@ -462,7 +477,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** @param analyse most queries are nothing pgmux cares about, decided from the bytes without a String */
     private void simpleQuery(ByteBuf frame, boolean analyse) {
         if (analyse) {
-            String sql = FrontendCodec.decodeQuery(frame).sql();
+            String sql = StatementRewriter.decode(frame, FrontendCodec::decodeQuery).sql();
             List<SqlCommands.Command> commands = SqlCommands.analyze(sql);
             if (commands.size() == 1 && rewriter.query(commands.get(0))) {
                 frame.release(); // a PREPARE, EXECUTE or DEALLOCATE mapped to pgmux's names
@@ -509,6 +524,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         byte tag = batch.getByte(index);
         if (tag == 'C') {
             noteCommand(batch, index, length);
+        } else if (tag == ErrorResponse.TAG && !fatalFromServer) {
+            fatalFromServer = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
         }
         if (!responses.relay(batch, index, length)) {
             responses.onServerFrame(batch.retainedSlice(index, length)); // takes the frame
@@ -612,7 +629,12 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         pool.discard(from, CloseReason.SERVER_GONE);
         server = null;
         state = State.CLOSED;
-        client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+        if (fatalFromServer) {
+            out.flush(); // the server said why it hung up; the client has heard it
+            ctx.close();
+        } else {
+            client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+        }
     }
 
     // --- the client leaves ---
