@@ -9,7 +9,12 @@ import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.tenant.Tenant;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.concurrent.TimeUnit;
 
 import java.util.Map;
 
@@ -146,9 +151,51 @@ public final class ClientConnection {
 
     public void fatal(ErrorResponse error) {
         if (channel.isActive()) {
-            channel.writeAndFlush(BackendCodec.encode(error, channel.alloc())).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(BackendCodec.encode(error, channel.alloc())).addListener(f -> closeAfterReading());
         } else {
             channel.close();
+        }
+    }
+
+    /** How long a client told of a FATAL error may go on sending before pgmux closes its connection anyway. */
+    private static final long LINGER_MILLIS = 2_000;
+
+    /**
+     * Ends the connection after a FATAL error without losing it: closing at once while the client is still
+     * sending (a message over max_frame_size, a pipeline) would leave its data unread, and the kernel would
+     * reset the connection, which makes drivers that stop at a failed write (pgjdbc) report a broken
+     * connection instead of the error already on its way. So pgmux ends its side (FIN after the error), drops
+     * whatever still arrives, and closes when the client does, or after {@value #LINGER_MILLIS} ms.
+     */
+    private void closeAfterReading() {
+        if (!(channel instanceof DuplexChannel duplex) || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        if (channel.pipeline().get(DiscardInput.class) == null) {
+            channel.pipeline().addFirst(new DiscardInput());
+        }
+        channel.config().setAutoRead(true);
+        duplex.shutdownOutput();
+        channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Drops everything a client sends once it has been told its connection is over. */
+    private static final class DiscardInput extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a reset while lingering: nothing left to say
         }
     }
 

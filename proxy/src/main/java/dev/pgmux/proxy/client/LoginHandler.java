@@ -303,7 +303,6 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         state = State.DONE;
         log.debug("{}: login refused: {} {}", client, sqlState, message);
         client.fatal(sqlState, message);
-        client.channel().config().setAutoRead(false);
     }
 
     private void cancelTimeout() {

@@ -1,6 +1,8 @@
 package dev.pgmux.proxy.net;
 
 import dev.pgmux.config.IoTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -30,6 +32,9 @@ public enum Transport {
     IO_URING(IoTransport.IO_URING), EPOLL(IoTransport.EPOLL), NIO(IoTransport.NIO);
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+    /** Linux TCP states (tcp_states.h): reset or timed out, and closed by the peer (FIN received). */
+    private static final int TCP_CLOSE = 7;
+    private static final int TCP_CLOSE_WAIT = 8;
 
     private final IoTransport kind;
 
@@ -69,6 +74,29 @@ public enum Transport {
 
     public String configName() {
         return kind.configName();
+    }
+
+    /** Whether {@link #peerGone} can tell anything about this channel: io_uring and epoll sockets, not NIO. */
+    public static boolean knowsPeerState(Channel channel) {
+        return channel instanceof IoUringSocketChannel || channel instanceof EpollSocketChannel;
+    }
+
+    /**
+     * Whether the kernel already knows the peer of this connection is gone (reset, timed out or closed),
+     * whatever the channel has noticed so far; false where it cannot tell ({@link #knowsPeerState}).
+     */
+    public static boolean peerGone(Channel channel) {
+        int state;
+        try {
+            state = switch (channel) {
+                case IoUringSocketChannel uring -> uring.tcpInfo().state();
+                case EpollSocketChannel epoll -> epoll.tcpInfo().state();
+                default -> -1;
+            };
+        } catch (ChannelException e) {
+            return false; // closing already: the channel reports that itself
+        }
+        return state == TCP_CLOSE || state == TCP_CLOSE_WAIT;
     }
 
     public EventLoopGroup newGroup(int threads, String name) {

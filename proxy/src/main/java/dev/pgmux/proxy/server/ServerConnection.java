@@ -3,12 +3,17 @@ package dev.pgmux.proxy.server;
 import dev.pgmux.protocol.message.backend.BackendKeyData;
 import dev.pgmux.protocol.message.backend.ReadyForQuery;
 import dev.pgmux.proxy.net.MessageWriter;
+import dev.pgmux.proxy.net.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.util.concurrent.Future;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -21,7 +26,10 @@ import java.util.function.Consumer;
  * follow from these states. Every close records a {@link CloseReason}.
  */
 public final class ServerConnection {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
     private static final AtomicLong IDS = new AtomicLong();
+    /** How often the kernel is asked whether the server is still there (see {@link #watchPeer}). */
+    private static final long PEER_CHECK_MILLIS = 1000;
 
     /**
      * <pre>
@@ -64,6 +72,8 @@ public final class ServerConnection {
     private State state = State.CONNECTING;
     private CloseReason closeReason;
     private int cancelsInFlight;
+    /** The last check found the server gone; on the channel's event loop only. */
+    private boolean peerSeenGone;
 
     public ServerConnection(ServerTarget target) {
         this.target = target;
@@ -212,6 +222,33 @@ public final class ServerConnection {
         if (channel.config().isAutoRead() != autoRead) {
             channel.config().setAutoRead(autoRead);
         }
+    }
+
+    /**
+     * io_uring can miss the end of a connection for good: when a reset comes with bytes still queued (as on a
+     * server paused for a slow client), it reads the bytes but not the error behind them, then waits for a
+     * readiness event that already came, and whoever is attached would wait for ever. So the kernel's TCP
+     * state is checked every second on the channel's event loop; a server found gone twice in a row (the
+     * transport had a whole interval to notice) is closed, which tells whoever is attached and the pool.
+     */
+    void watchPeer() {
+        if (Transport.knowsPeerState(channel)) {
+            channel.eventLoop().schedule(this::checkPeer, PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkPeer() {
+        if (!channel.isActive()) {
+            return;
+        }
+        boolean gone = Transport.peerGone(channel);
+        if (gone && peerSeenGone) {
+            log.info("{}: the server is gone but its connection did not report it; closing it", this);
+            channel.close();
+            return;
+        }
+        peerSeenGone = gone;
+        channel.eventLoop().schedule(this::checkPeer, PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Ends the connection as a client should: Terminate, then close. */

@@ -67,6 +67,7 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         parameters.put("database", target.database());
         send(ctx, new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters));
         ctx.flush();
+        connection.watchPeer();
         ctx.fireChannelActive();
     }
 

@@ -218,6 +218,28 @@ public final class TestPostgres {
         }
     }
 
+    /** How {@link #crash} brings the server down. */
+    public enum Crash {
+        /** {@code pg_ctl stop -m immediate}: every backend is told to quit at once; the next start recovers as after a crash. */
+        IMMEDIATE,
+        /** SIGKILL to the postmaster: its backends find it gone and quit on their own. */
+        KILL_POSTMASTER
+    }
+
+    /**
+     * Brings the server down abruptly, with its clients mid-query, and returns once no process of it is
+     * left (so that {@link #start()} can bring it back). Only for a {@linkplain #managed() managed} cluster.
+     */
+    public void crash(Crash how) {
+        requireManaged("crash");
+        cluster.lock.lock();
+        try {
+            cluster.crash(how);
+        } finally {
+            cluster.lock.unlock();
+        }
+    }
+
     /**
      * Starts the server again on the same port and returns once it accepts connections. Does
      * nothing if it is running. Only for a {@linkplain #managed() managed} cluster.
@@ -748,6 +770,38 @@ public final class TestPostgres {
             if (!exiting && isRunning()) {
                 throw new IllegalStateException("cannot stop Postgres " + dataDir + ": " + r.output.strip()
                         + "; " + immediate.output.strip() + logTail());
+            }
+        }
+
+        /** Caller holds lock. */
+        void crash(Crash how) {
+            Optional<ProcessHandle> postmaster = postmasterPid(dataDir).flatMap(ProcessHandle::of);
+            if (postmaster.isEmpty() || !isRunning()) {
+                return;
+            }
+            List<ProcessHandle> children = postmaster.get().children().toList();
+            switch (how) {
+                case IMMEDIATE -> {
+                    Result r = run(Duration.ofSeconds(20), bin("pg_ctl"), "-D", dataDir.toString(),
+                            "-w", "-t", "15", "-s", "-m", "immediate", "stop");
+                    if (r.exit != 0 && isRunning()) {
+                        throw new IllegalStateException("immediate stop of Postgres " + dataDir + " failed: "
+                                + r.output.strip() + logTail());
+                    }
+                }
+                case KILL_POSTMASTER -> {
+                    postmaster.get().destroyForcibly();
+                    postmaster.get().onExit().orTimeout(10, TimeUnit.SECONDS).join();
+                }
+            }
+            // Orphaned backends exit once they notice; any left would keep the shared memory and the port.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (ProcessHandle child : children) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                if (child.onExit().completeOnTimeout(child, left, TimeUnit.NANOSECONDS).join().isAlive()) {
+                    child.destroyForcibly();
+                    child.onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> child).join();
+                }
             }
         }
 
