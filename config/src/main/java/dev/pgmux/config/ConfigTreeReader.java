@@ -19,7 +19,8 @@ final class ConfigTreeReader {
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
-    static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout");
+    static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout",
+            "server_keepalive_idle", "server_keepalive_interval", "server_keepalive_count");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
             "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
             "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases");
@@ -90,7 +91,11 @@ final class ConfigTreeReader {
                 m.size("max_frame_size", LimitsConfig.DEFAULT_MAX_FRAME_SIZE, LimitsConfig.MAX_FRAME_SIZE_LIMIT),
                 m.size("max_startup_packet_size", LimitsConfig.DEFAULT_MAX_STARTUP_PACKET_SIZE,
                         LimitsConfig.MAX_STARTUP_PACKET_SIZE_LIMIT),
-                m.duration("login_timeout", LimitsConfig.DEFAULT_LOGIN_TIMEOUT));
+                m.duration("login_timeout", LimitsConfig.DEFAULT_LOGIN_TIMEOUT),
+                new LimitsConfig.Keepalive(
+                        m.duration("server_keepalive_idle", LimitsConfig.Keepalive.DEFAULT.idle()),
+                        m.duration("server_keepalive_interval", LimitsConfig.Keepalive.DEFAULT.interval()),
+                        m.integer("server_keepalive_count", LimitsConfig.Keepalive.DEFAULT.count())));
     }
 
     private static List<TenantConfig> tenants(MappingReader root) {

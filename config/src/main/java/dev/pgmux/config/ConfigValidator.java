@@ -92,6 +92,23 @@ final class ConfigValidator {
         size("limits.max_startup_packet_size", limits.maxStartupPacketSize(),
                 LimitsConfig.MAX_STARTUP_PACKET_SIZE_LIMIT, problems);
         positive("limits.login_timeout", limits.loginTimeout(), problems);
+        LimitsConfig.Keepalive keepalive = limits.serverKeepalive();
+        if (keepalive.idle().isNegative()) {
+            problems.add("limits.server_keepalive_idle", "must be >= 0 (0 = the operating system's), got "
+                    + Durations.format(keepalive.idle()));
+        }
+        if (keepalive.configured()) {
+            // The kernel counts in whole seconds.
+            wholeSeconds("limits.server_keepalive_idle", keepalive.idle(), problems);
+            wholeSeconds("limits.server_keepalive_interval", keepalive.interval(), problems);
+            greaterThanZero("limits.server_keepalive_count", keepalive.count(), problems);
+        }
+    }
+
+    private static void wholeSeconds(String path, Duration duration, Problems problems) {
+        if (duration.isNegative() || duration.isZero() || duration.toMillis() % 1000 != 0) {
+            problems.add(path, "must be a whole number of seconds > 0, got " + Durations.format(duration));
+        }
     }
 
     private static void size(String path, int bytes, int max, Problems problems) {

@@ -9,8 +9,29 @@ import java.util.Objects;
  * @param maxFrameSize         largest protocol message accepted from a client or a server, in bytes
  * @param maxStartupPacketSize largest startup packet accepted from a client, in bytes
  * @param loginTimeout         from connect to authenticated and ready
+ * @param serverKeepalive      TCP keepalive of server connections: how soon a silent upstream (a host or
+ *                             network gone without a reset) is noticed
  */
-public record LimitsConfig(int maxFrameSize, int maxStartupPacketSize, Duration loginTimeout) {
+public record LimitsConfig(int maxFrameSize, int maxStartupPacketSize, Duration loginTimeout, Keepalive serverKeepalive) {
+
+    /**
+     * TCP keepalive probes: the first after {@code idle} without traffic, then every {@code interval}; the
+     * connection is dropped after {@code count} unanswered probes. {@code idle} zero leaves all three to the
+     * operating system (Linux: two hours, 75 s, 9).
+     */
+    public record Keepalive(Duration idle, Duration interval, int count) {
+        public static final Keepalive DEFAULT = new Keepalive(Duration.ofSeconds(60), Duration.ofSeconds(10), 6);
+
+        public Keepalive {
+            Objects.requireNonNull(idle, "idle");
+            Objects.requireNonNull(interval, "interval");
+        }
+
+        /** Whether pgmux sets the probes itself rather than leaving them to the operating system. */
+        public boolean configured() {
+            return !idle.isZero();
+        }
+    }
 
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
     /** As in Postgres ({@code MAX_STARTUP_PACKET_LENGTH}). */
@@ -25,21 +46,27 @@ public record LimitsConfig(int maxFrameSize, int maxStartupPacketSize, Duration 
 
     public LimitsConfig {
         Objects.requireNonNull(loginTimeout, "loginTimeout");
+        Objects.requireNonNull(serverKeepalive, "serverKeepalive");
     }
 
     public static LimitsConfig defaults() {
-        return new LimitsConfig(DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_STARTUP_PACKET_SIZE, DEFAULT_LOGIN_TIMEOUT);
+        return new LimitsConfig(DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_STARTUP_PACKET_SIZE, DEFAULT_LOGIN_TIMEOUT,
+                Keepalive.DEFAULT);
     }
 
     public LimitsConfig withMaxFrameSize(int bytes) {
-        return new LimitsConfig(bytes, maxStartupPacketSize, loginTimeout);
+        return new LimitsConfig(bytes, maxStartupPacketSize, loginTimeout, serverKeepalive);
     }
 
     public LimitsConfig withMaxStartupPacketSize(int bytes) {
-        return new LimitsConfig(maxFrameSize, bytes, loginTimeout);
+        return new LimitsConfig(maxFrameSize, bytes, loginTimeout, serverKeepalive);
     }
 
     public LimitsConfig withLoginTimeout(Duration timeout) {
-        return new LimitsConfig(maxFrameSize, maxStartupPacketSize, timeout);
+        return new LimitsConfig(maxFrameSize, maxStartupPacketSize, timeout, serverKeepalive);
+    }
+
+    public LimitsConfig withServerKeepalive(Keepalive keepalive) {
+        return new LimitsConfig(maxFrameSize, maxStartupPacketSize, loginTimeout, keepalive);
     }
 }

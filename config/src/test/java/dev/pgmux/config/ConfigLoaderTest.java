@@ -26,7 +26,7 @@ class ConfigLoaderTest {
 
         assertThat(config.listen()).isEqualTo(new ListenConfig("127.0.0.1", 6543, 6542, 6544));
         assertThat(config.tls()).isEqualTo(TlsConfig.disabled());
-        assertThat(config.limits()).isEqualTo(new LimitsConfig(16 * 1024 * 1024, 10_000, Duration.ofSeconds(10)));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(16 * 1024 * 1024, 10_000, Duration.ofSeconds(10), LimitsConfig.Keepalive.DEFAULT));
         assertThat(config.defaultTenant()).isEmpty();
         TenantConfig tenant = config.tenants().getFirst();
         assertThat(tenant).isEqualTo(new TenantConfig("a", new UpstreamConfig("db", 5432, "postgres"), 20, 0, 1000,

@@ -28,7 +28,7 @@ class FullExampleTest {
         assertThat(config.listen()).isEqualTo(new ListenConfig("0.0.0.0", 7543, 7542, 7544));
         assertThat(config.tls()).isEqualTo(new TlsConfig(TlsMode.REQUIRED,
                 Optional.of(tlsDir.resolve("server.crt")), Optional.of(tlsDir.resolve("server.key")), false));
-        assertThat(config.limits()).isEqualTo(new LimitsConfig(8 * 1024 * 1024, 20 * 1024, Duration.ofSeconds(15)));
+        assertThat(config.limits()).isEqualTo(new LimitsConfig(8 * 1024 * 1024, 20 * 1024, Duration.ofSeconds(15), LimitsConfig.Keepalive.DEFAULT));
         assertThat(config.defaultTenant()).contains("myproject");
         assertThat(config.tenants()).extracting(TenantConfig::id).containsExactly("myproject", "other-project");
 

@@ -52,7 +52,7 @@ class PgmuxConfigTest {
                 .isEqualTo(new PreparedStatementsConfig(PreparedStatementMode.PASSTHROUGH, 1, 2));
         assertThat(LimitsConfig.defaults().withMaxFrameSize(1024).withMaxStartupPacketSize(512)
                 .withLoginTimeout(Duration.ofSeconds(1)))
-                .isEqualTo(new LimitsConfig(1024, 512, Duration.ofSeconds(1)));
+                .isEqualTo(new LimitsConfig(1024, 512, Duration.ofSeconds(1), LimitsConfig.Keepalive.DEFAULT));
         assertThat(ListenConfig.ephemeral().withHost("::1").withTransactionPort(1).withSessionPort(2).withAdminPort(3))
                 .isEqualTo(new ListenConfig("::1", 1, 2, 3));
     }

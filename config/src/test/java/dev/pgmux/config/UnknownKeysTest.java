@@ -32,7 +32,8 @@ class UnknownKeysTest {
     @Test
     void inLimits() {
         assertThat(problems(topWith("limits: {max_message_size: 1MB}"))).containsExactly(
-                "limits.max_message_size: unknown key (known keys: max_frame_size, max_startup_packet_size, login_timeout)");
+                "limits.max_message_size: unknown key (known keys: max_frame_size, max_startup_packet_size, login_timeout, "
+                        + "server_keepalive_idle, server_keepalive_interval, server_keepalive_count)");
     }
 
     @Test

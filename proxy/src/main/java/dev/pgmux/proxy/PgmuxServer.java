@@ -51,7 +51,7 @@ public final class PgmuxServer implements AutoCloseable {
         byte[] mockKey = new byte[32];
         random.nextBytes(mockKey);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
-        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE);
+        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive());
         this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
                 new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
                 new StatementCache(SessionChanges::mayChange));

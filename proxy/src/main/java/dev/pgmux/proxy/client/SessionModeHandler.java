@@ -88,8 +88,15 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             pool.release(acquired);
             return;
         }
-        server = acquired;
         client.attach(pool, acquired, this);
+        if (!acquired.isActive()) {
+            // Closed on its way here, before anyone was attached to hear it (a close from now on is heard).
+            client.detach();
+            pool.discard(acquired, CloseReason.SERVER_GONE);
+            checkout = pool.acquire(ctx.channel().eventLoop(), this);
+            return;
+        }
+        server = acquired;
         state = State.SETUP;
         String setup = acquired.session().differences(client.sessionParameters());
         if (setup == null) {

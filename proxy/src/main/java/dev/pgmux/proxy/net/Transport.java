@@ -1,6 +1,13 @@
 package dev.pgmux.proxy.net;
 
 import dev.pgmux.config.IoTransport;
+import dev.pgmux.config.LimitsConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
+import jdk.net.ExtendedSocketOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.EventLoopGroup;
@@ -97,6 +104,30 @@ public enum Transport {
             return false; // closing already: the channel reports that itself
         }
         return state == TCP_CLOSE || state == TCP_CLOSE_WAIT;
+    }
+
+    /**
+     * Sets TCP keepalive probes on the connections {@code bootstrap} opens: SO_KEEPALIVE, and the probes'
+     * timing when it is configured (else the operating system's). Each transport names these options its way.
+     */
+    public void keepalive(Bootstrap bootstrap, LimitsConfig.Keepalive keepalive) {
+        bootstrap.option(ChannelOption.SO_KEEPALIVE, true);
+        if (!keepalive.configured()) {
+            return;
+        }
+        int idle = (int) keepalive.idle().toSeconds();
+        int interval = (int) keepalive.interval().toSeconds();
+        switch (this) {
+            case IO_URING -> bootstrap.option(IoUringChannelOption.TCP_KEEPIDLE, idle)
+                    .option(IoUringChannelOption.TCP_KEEPINTVL, interval)
+                    .option(IoUringChannelOption.TCP_KEEPCNT, keepalive.count());
+            case EPOLL -> bootstrap.option(EpollChannelOption.TCP_KEEPIDLE, idle)
+                    .option(EpollChannelOption.TCP_KEEPINTVL, interval)
+                    .option(EpollChannelOption.TCP_KEEPCNT, keepalive.count());
+            case NIO -> bootstrap.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idle)
+                    .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), interval)
+                    .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), keepalive.count());
+        }
     }
 
     public EventLoopGroup newGroup(int threads, String name) {

@@ -68,8 +68,8 @@ public final class ServerConnection {
     private volatile Consumer<ServerConnection> onClose;
     /** Looked up once; the same from any thread, so a race only looks it up twice. */
     private ChannelOutboundInvoker outbound;
-    // Guarded by the owning pool's lock.
-    private State state = State.CONNECTING;
+    // Changed under the owning pool's lock; volatile so that the server's own loop can tell a closing server.
+    private volatile State state = State.CONNECTING;
     private CloseReason closeReason;
     private int cancelsInFlight;
     /** The last check found the server gone; on the channel's event loop only. */

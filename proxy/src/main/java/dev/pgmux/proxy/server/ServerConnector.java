@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.server;
 
+import dev.pgmux.config.LimitsConfig;
 import dev.pgmux.protocol.frame.FrameDecoder;
 import dev.pgmux.proxy.net.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -17,11 +18,13 @@ import java.security.SecureRandom;
 public final class ServerConnector {
     private final Transport transport;
     private final int maxFrameSize;
+    private final LimitsConfig.Keepalive keepalive;
     private final SecureRandom random = new SecureRandom();
 
-    public ServerConnector(Transport transport, int maxFrameSize) {
+    public ServerConnector(Transport transport, int maxFrameSize, LimitsConfig.Keepalive keepalive) {
         this.transport = transport;
         this.maxFrameSize = maxFrameSize;
+        this.keepalive = keepalive;
     }
 
     /**
@@ -35,7 +38,6 @@ public final class ServerConnector {
                 .group(loop)
                 .channel(transport.channel())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, target.connectTimeout().toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -45,6 +47,8 @@ public final class ServerConnector {
                         ch.pipeline().addLast("server", new ServerHandler(connection, ready, random));
                     }
                 });
+        // A server that falls silent (its host or the network gone, no reset) is noticed by the probes.
+        transport.keepalive(bootstrap, keepalive);
         ChannelFuture connected = bootstrap.connect(target.host(), target.port());
         connected.addListener(f -> {
             if (!f.isSuccess()) {

@@ -198,6 +198,10 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void unexpectedWhileIdle(ChannelHandlerContext ctx, ByteBuf frame) {
+        if (connection.state() == ServerConnection.State.CLOSING) {
+            frame.release(); // the rest of what a departed client asked for, on a server being closed
+            return;
+        }
         try {
             BackendMessage message = BackendCodec.decode(frame);
             switch (message) {

@@ -309,8 +309,17 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     private void attached(ServerConnection acquired) {
-        server = acquired;
         client.attach(pool, acquired, this);
+        if (!acquired.isActive()) {
+            // Closed on its way here, before anyone was attached to hear it (a close from now on is heard):
+            // nothing was sent on it, so take another.
+            client.detach();
+            pool.discard(acquired, CloseReason.SERVER_GONE);
+            state = State.IDLE;
+            startCheckout();
+            return;
+        }
+        server = acquired;
         toServer.target(server.outbound());
         rewriter.attach(server, responses);
         state = State.ATTACHED;
