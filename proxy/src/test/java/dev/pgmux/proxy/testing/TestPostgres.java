@@ -490,6 +490,11 @@ public final class TestPostgres {
     // ------------------------------------------------------------------------------------------
     // Finding binaries
 
+    /** The directory of the PostgreSQL programs the tests' server comes from (psql beside it), or null. */
+    public static Path binaries() {
+        return findBinaries();
+    }
+
     /** {@code pg_config --bindir} if it holds initdb, else the highest /usr/lib/postgresql/<v>/bin; or null. */
     static Path findBinaries() {
         try {
