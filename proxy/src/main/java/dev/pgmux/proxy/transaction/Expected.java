@@ -68,7 +68,9 @@ sealed interface Expected {
         /** Sees every frame of the reply before it is delivered or swallowed (the caller still owns it). */
         default void observe(ByteBuf frame) {}
 
-        /** May replace a frame on its way to the client; takes ownership of {@code frame}. */
+        /**
+         * May replace a frame on its way to the client, or drop it (null); takes ownership of {@code frame}.
+         */
         default ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
             return frame;
         }

@@ -112,14 +112,14 @@ final class ResponseTracker {
             poll();
             ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
             // Even an injected message's error goes to the client: it answers the message that needed it.
-            client.write(reply.outcome().transform(frame, client.alloc()));
+            deliver(reply.outcome().transform(frame, client.alloc()));
             // Undo what came after the failed message first, then the message itself: an undo log.
             unwindUntilSync();
             reply.outcome().failed(error);
             return;
         }
         if (reply.delivery() == Delivery.CLIENT) {
-            client.write(reply.outcome().transform(frame, client.alloc()));
+            deliver(reply.outcome().transform(frame, client.alloc()));
         } else {
             frame.release();
         }
@@ -128,6 +128,23 @@ final class ResponseTracker {
             reply.outcome().succeeded();
             drain();
         }
+    }
+
+    /** Passes a frame on to the client, unless an outcome dropped it (null). */
+    private void deliver(ByteBuf frame) {
+        if (frame != null) {
+            client.write(frame);
+        }
+    }
+
+    /** Nothing is owed by the server (it may still be skipping to a Sync after an error). */
+    boolean nothingOwed() {
+        return queue.isEmpty();
+    }
+
+    /** The server reported an error and discards every message until the next Sync: a Query now goes unseen. */
+    boolean skipping() {
+        return skipping;
     }
 
     private void unwindUntilSync() {

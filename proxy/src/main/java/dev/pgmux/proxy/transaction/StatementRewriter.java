@@ -195,11 +195,12 @@ final class StatementRewriter {
             }
             return;
         }
-        String serverName = prepareOnServer(def);
+        PrepareFailure failure = new PrepareFailure();
+        String serverName = prepareOnServer(def, failure);
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
         frame.release();
         toServer.write(renamed);
-        responses.expect(Kind.BIND, Delivery.CLIENT, asClientSees(def, bind.statement()));
+        responses.expect(Kind.BIND, Delivery.CLIENT, failure.standsFor(asClientSees(def, bind.statement())));
     }
 
     void describe(ByteBuf frame) {
@@ -218,8 +219,9 @@ final class StatementRewriter {
             failInFailedTransaction();
             return;
         }
-        send(new Describe(Describe.STATEMENT, prepareOnServer(def)));
-        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, asClientSees(def, describe.name()));
+        PrepareFailure failure = new PrepareFailure();
+        send(new Describe(Describe.STATEMENT, prepareOnServer(def, failure)));
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, failure.standsFor(asClientSees(def, describe.name())));
     }
 
     void close(ByteBuf frame) {
@@ -267,8 +269,11 @@ final class StatementRewriter {
         return statements.get(name);
     }
 
-    /** Makes sure the attached server can execute {@code def}; returns the name to use there. */
-    private String prepareOnServer(StatementDef def) {
+    /**
+     * Makes sure the attached server can execute {@code def}; returns the name to use there. An error of a
+     * PREPARE this sends is kept in {@code failure} (a Parse's error answers the client's message itself).
+     */
+    private String prepareOnServer(StatementDef def, PrepareFailure failure) {
         if (mode == PreparedStatementMode.STRIP) {
             send(new Parse("", def.query(), def.parameterTypes()));
             responses.expect(Kind.PARSE, Delivery.SWALLOW);
@@ -296,14 +301,7 @@ final class StatementRewriter {
             // Made by SQL PREPARE: a PREPARE makes it again exactly, as a simple Query at the start of a unit.
             held.add(def);
             send(new Query("PREPARE " + def.serverName() + " " + def.query()));
-            responses.expect(Kind.QUERY, Delivery.SWALLOW, new QueryOutcome() {
-                @Override
-                void completed(boolean failed) {
-                    if (failed) {
-                        held.remove(def);
-                    }
-                }
-            });
+            responses.expect(Kind.QUERY, Delivery.SWALLOW, failure.recording(() -> held.remove(def)));
             return def.serverName();
         }
         if (held.takeStale(def)) {
@@ -439,6 +437,9 @@ final class StatementRewriter {
         if (status == 'E') {
             return false; // in a failed transaction the server answers 25P02 to anything, as it should
         }
+        if (responses.skipping()) {
+            return false; // the server discards it unseen after an error, as it should: nothing to map
+        }
         switch (command) {
             case SqlCommands.Command.Prepare prepare -> sqlPrepare(prepare);
             case SqlCommands.Command.Execute execute -> {
@@ -446,9 +447,10 @@ final class StatementRewriter {
                 if (def == null) {
                     return false; // the server's own "does not exist" error, word for word
                 }
-                String serverName = prepareForSql(def);
+                PrepareFailure failure = new PrepareFailure();
+                String serverName = prepareForSql(def, failure);
                 send(new Query("EXECUTE " + serverName + (execute.rest().isEmpty() ? "" : " " + execute.rest())));
-                responses.expect(Kind.QUERY, Delivery.CLIENT, asClientSees(def, execute.name()));
+                responses.expect(Kind.QUERY, Delivery.CLIENT, failure.standsFor(asClientSees(def, execute.name())));
             }
             case SqlCommands.Command.Deallocate deallocate -> {
                 if (!statements.remove(deallocate.name())) {
@@ -498,32 +500,97 @@ final class StatementRewriter {
         });
     }
 
-    /** Prepares {@code def} on the server before an EXECUTE, with responses swallowed. */
-    private String prepareForSql(StatementDef def) {
+    /**
+     * Prepares {@code def} on the server before an EXECUTE, with responses swallowed; an error in doing so is
+     * kept in {@code failure}, to be what the client hears of its EXECUTE.
+     */
+    private String prepareForSql(StatementDef def, PrepareFailure failure) {
         ServerStatements held = held();
         if (held.holds(def)) {
             return def.serverName();
         }
         makeRoom();
         held.add(def);
-        QueryOutcome undo = new QueryOutcome() {
-            @Override
-            void completed(boolean failed) {
-                if (failed) {
-                    held.remove(def);
-                }
-            }
-        };
         if (def.sqlPrepared()) {
             send(new Query("PREPARE " + def.serverName() + " " + def.query()));
-            responses.expect(Kind.QUERY, Delivery.SWALLOW, undo);
+            responses.expect(Kind.QUERY, Delivery.SWALLOW, failure.recording(() -> held.remove(def)));
         } else {
             send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
-            responses.expect(Kind.PARSE, Delivery.SWALLOW, undo);
+            responses.expect(Kind.PARSE, Delivery.SWALLOW, failure.recording(() -> held.remove(def)));
             send(Sync.INSTANCE);
             responses.expect(Kind.SYNC, Delivery.SWALLOW);
         }
         return def.serverName();
+    }
+
+    /**
+     * The error of a statement pgmux prepared again on a server for a client's EXECUTE or Bind (its table
+     * dropped, say). On a direct connection the client's own statement would fail its revalidation with that
+     * very error; here the client's message then meets "does not exist" instead, so that error is replaced
+     * by the one that says why, and the preparation's own answer is not passed on.
+     */
+    static final class PrepareFailure {
+        private ErrorResponse error;
+
+        /** The outcome of the preparing message: notes its error (dropped), runs {@code undo} when it failed. */
+        Expected.Outcome recording(Runnable undo) {
+            return new QueryOutcome() {
+                @Override
+                public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                    if (Frames.tag(frame) == ErrorResponse.TAG) {
+                        frame.release();
+                        return null;
+                    }
+                    return frame;
+                }
+
+                @Override
+                public void observe(ByteBuf frame) {
+                    super.observe(frame);
+                    if (Frames.tag(frame) == ErrorResponse.TAG && error == null) {
+                        error = (ErrorResponse) BackendCodec.decode(frame);
+                    }
+                }
+
+                @Override
+                void completed(boolean failed) {
+                    if (failed) {
+                        undo.run();
+                    }
+                }
+            };
+        }
+
+        /** The outcome of the client's message: as {@code inner}, but its error is the preparation's, if it failed. */
+        Expected.Outcome standsFor(Expected.Outcome inner) {
+            return new Expected.Outcome() {
+                @Override
+                public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                    if (error != null && Frames.tag(frame) == ErrorResponse.TAG) {
+                        frame.release();
+                        ErrorResponse cause = error;
+                        error = null;
+                        return BackendCodec.encode(cause, allocator);
+                    }
+                    return inner.transform(frame, allocator);
+                }
+
+                @Override
+                public void observe(ByteBuf frame) {
+                    inner.observe(frame);
+                }
+
+                @Override
+                public void succeeded() {
+                    inner.succeeded();
+                }
+
+                @Override
+                public void failed(ErrorResponse failure) {
+                    inner.failed(failure);
+                }
+            };
+        }
     }
 
     /**

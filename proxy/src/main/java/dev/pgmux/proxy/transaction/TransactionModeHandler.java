@@ -6,6 +6,7 @@ import dev.pgmux.protocol.frame.ProtocolException;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.protocol.message.backend.ReadyForQuery;
+import dev.pgmux.protocol.message.frontend.Flush;
 import dev.pgmux.protocol.message.frontend.FrontendCodec;
 import dev.pgmux.protocol.message.frontend.Query;
 import dev.pgmux.protocol.message.frontend.Terminate;
@@ -64,7 +65,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** Input that waits for a server: the rest of a batch from the first message that needs one. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     private int heldBytes;
-    /** Messages waiting, while attached, for earlier units to be answered (see dependsOnEarlierUnits). */
+    /** Messages waiting, while attached, for earlier replies (see waitsForEarlierReplies). */
     private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
     private ClientSettings settings;
@@ -377,7 +378,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
         // A simple query's text is scanned once: whether it waits, passes through or is analysed follows from it.
         boolean analyse = queryNeedsAnalysis(batch, at, length);
-        if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(batch, at, analyse)) {
+        if (waitsForEarlierReplies(batch, at, analyse)) {
             stall(batch.retainedSlice(at, length));
         } else if (!passThrough(batch, at, length, analyse)) {
             process(batch.retainedSlice(at, length), analyse);
@@ -447,21 +448,28 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     /**
-     * Whether handling this message depends on how earlier, still unanswered units turn out: a named
-     * statement's fate (a Parse that may fail, a Close that may be skipped) or the transaction status.
-     * Such a message waits until those units are answered; everything else is pipelined.
+     * Whether handling this message depends on how earlier, still unanswered messages turn out: a named
+     * statement's fate (a Parse that may fail, a Close that may be skipped) or the transaction status, which
+     * the units before it (up to a Sync or Query) settle; and, for a Query pgmux may rewrite (EXECUTE,
+     * DEALLOCATE, ...), whether the server will read it at all: after an error in an open extended sequence it
+     * skips everything, Queries included, to the next Sync. Such a message waits; everything else is pipelined.
      */
-    private boolean dependsOnEarlierUnits(ByteBuf batch, int at, boolean analyse) {
+    private boolean waitsForEarlierReplies(ByteBuf batch, int at, boolean analyse) {
         return switch (batch.getByte(at)) {
-            case 'P', 'B', 'C' -> true;
-            case 'D' -> batch.getByte(at + Frames.HEADER) == 'S';
-            case 'Q' -> analyse;
+            case 'P', 'B', 'C' -> responses.pendingUnits() > 0;
+            case 'D' -> batch.getByte(at + Frames.HEADER) == 'S' && responses.pendingUnits() > 0;
+            case 'Q' -> analyse && !responses.nothingOwed();
             default -> false;
         };
     }
 
     /** Holds messages, in order and with reads paused, until the server has answered what came before. */
     private void stall(ByteBuf frame) {
+        if (stalled.isEmpty() && responses.pendingUnits() == 0) {
+            // Only extended-protocol replies are owed, which Postgres may keep in its buffer until a Sync or Flush
+            // that the client has not sent: ask for them.
+            toServer.write(FrontendCodec.encode(Flush.INSTANCE, ctx.alloc()));
+        }
         stalled.add(frame);
         clientReads(false);
     }
@@ -470,7 +478,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         while (!stalled.isEmpty() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
             boolean analyse = queryNeedsAnalysis(next, next.readerIndex(), next.readableBytes());
-            if (responses.pendingUnits() > 0 && dependsOnEarlierUnits(next, next.readerIndex(), analyse)) {
+            if (waitsForEarlierReplies(next, next.readerIndex(), analyse)) {
                 break;
             }
             process(stalled.poll(), analyse);
