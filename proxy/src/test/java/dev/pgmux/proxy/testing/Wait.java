@@ -22,6 +22,11 @@ public final class Wait {
         until(what, DEFAULT, condition, () -> "-");
     }
 
+    /** As {@link #until(String, Duration, Condition, Supplier)} within {@link #DEFAULT}. */
+    public static void until(String what, Condition condition, Supplier<String> state) {
+        until(what, DEFAULT, condition, state);
+    }
+
     public static void until(String what, Duration max, Condition condition) {
         until(what, max, condition, () -> "-");
     }
