@@ -1,23 +1,26 @@
 package dev.pgmux.proxy.faults;
 
-import static dev.pgmux.proxy.faults.FaultSupport.awaitCondition;
-import static dev.pgmux.proxy.faults.FaultSupport.backendAlive;
-import static dev.pgmux.proxy.faults.FaultSupport.idleInTransaction;
-import static dev.pgmux.proxy.faults.FaultSupport.queryString;
+import static dev.pgmux.proxy.testing.Pgjdbc.backendAlive;
+import static dev.pgmux.proxy.testing.Pgjdbc.idleInTransaction;
+import static dev.pgmux.proxy.testing.Pgjdbc.idleOutsideTransaction;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.config.LimitsConfig;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TlsConfig;
 import dev.pgmux.config.TlsMode;
-import dev.pgmux.proxy.faults.RawPgClient.Drained;
-import dev.pgmux.proxy.faults.RawPgClient.Message;
-import dev.pgmux.proxy.faults.RawPgClient.ServerError;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.tenant.Tenant;
+import dev.pgmux.proxy.testing.BackendMessage;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
+import dev.pgmux.proxy.testing.Wait;
+import dev.pgmux.proxy.testing.WireClient;
+import dev.pgmux.proxy.testing.WireClient.Drained;
+import dev.pgmux.proxy.testing.WireClient.Wire;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -49,6 +52,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Malformed, oversized and unexpected input from clients, before and after login. After every case a
@@ -67,7 +71,8 @@ class BadInputTest {
     private static final TestRole HEALTHY_ROLE = TestPostgres.MD5;
     private static final long FUZZ_SEED = Long.getLong("pgmux.fuzz.seed", 0x5eed_0f_bad_1a7eL);
 
-    private static PgmuxHarness pgmux;
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perClass(() -> config(TlsConfig.disabled()));
     private static Connection healthy;
 
     static PgmuxConfig config(TlsConfig tls) {
@@ -81,29 +86,25 @@ class BadInputTest {
     }
 
     @BeforeAll
-    static void start() throws Exception {
-        pgmux = PgmuxHarness.start(config(TlsConfig.disabled()));
-        healthy = pgmux.connect(HEALTHY_ROLE);
-        assertThat(queryString(healthy, "SELECT current_user")).isEqualTo(HEALTHY_ROLE.name());
+    static void connectHealthyClient() throws Exception {
+        healthy = pgmux.get().connect(HEALTHY_ROLE);
+        assertThat(text(healthy, "SELECT current_user")).isEqualTo(HEALTHY_ROLE.name());
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void closeHealthyClient() throws Exception {
         if (healthy != null) {
             healthy.close();
-        }
-        if (pgmux != null) {
-            pgmux.close();
         }
     }
 
     /** What every case must leave intact: the client connected before, and new logins of the bad clients' user. */
     @AfterEach
     void pgmuxStillServes() throws Exception {
-        assertThat(queryString(healthy, "SELECT 41 + 1")).as("query on the client connected before").isEqualTo("42");
-        try (Connection fresh = pgmux.connect(ROLE)) {
-            assertThat(queryString(fresh, "SELECT current_user")).isEqualTo(ROLE.name());
-            assertThat(FaultSupport.idleOutsideTransaction(fresh))
+        assertThat(text(healthy, "SELECT 41 + 1")).as("query on the client connected before").isEqualTo("42");
+        try (Connection fresh = pgmux.get().connect(ROLE)) {
+            assertThat(text(fresh, "SELECT current_user")).isEqualTo(ROLE.name());
+            assertThat(idleOutsideTransaction(fresh))
                     .as("a new client's server is not inside a transaction left over by someone else")
                     .isTrue();
         }
@@ -114,8 +115,8 @@ class BadInputTest {
 
     @Test
     void httpRequestInsteadOfStartupPacketIsRefusedAtOnce() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
-            raw.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
+            raw.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("refused on the bogus length, not at the login timeout")
@@ -126,9 +127,9 @@ class BadInputTest {
     /** node-postgres's end() right after connect() sends Terminate before its startup packet. */
     @Test
     void terminateBeforeTheStartupPacketIsClosedSilently() throws Exception {
-        for (int port : new int[] {pgmux.sessionPort(), pgmux.transactionPort()}) {
-            try (RawPgClient raw = RawPgClient.connect(port)) {
-                raw.write(new byte[] {'X', 0, 0, 0, 4});
+        for (int port : new int[] {pgmux.get().sessionPort(), pgmux.get().transactionPort()}) {
+            try (WireClient raw = WireClient.connect(port)) {
+                raw.send(new byte[] {'X', 0, 0, 0, 4});
                 Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
                 assertClosedSilently(drained);
                 assertThat(drained.sinceConnect()).as("closed on the impossible length").isLessThan(LOGIN_TIMEOUT);
@@ -138,8 +139,8 @@ class BadInputTest {
 
     @Test
     void absurdStartupLengthIsRefusedWithoutWaitingForTheBytes() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
-            raw.write(ByteBuffer.allocate(8).putInt(0x7fffffff).putInt(RawPgClient.PROTOCOL_3_0).array());
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
+            raw.send(ByteBuffer.allocate(8).putInt(0x7fffffff).putInt(Wire.PROTOCOL_3_0).array());
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("refused on the length alone, before the login timeout")
@@ -149,10 +150,11 @@ class BadInputTest {
 
     @Test
     void truncatedStartupPacketIsClosedAtTheLoginTimeout() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
             byte[] packet = new byte[20];
-            ByteBuffer.wrap(packet).putInt(100).putInt(RawPgClient.PROTOCOL_3_0).put("user\0scram".getBytes(StandardCharsets.US_ASCII));
-            raw.write(packet);
+            ByteBuffer.wrap(packet).putInt(100).putInt(Wire.PROTOCOL_3_0)
+                    .put("user\0scram".getBytes(StandardCharsets.US_ASCII));
+            raw.send(packet);
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
             assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).as("waits for the rest of the packet, but only up to the login timeout")
@@ -162,7 +164,7 @@ class BadInputTest {
 
     @Test
     void silentClientIsClosedAtTheLoginTimeout() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
             assertClosedSilently(drained);
             assertThat(drained.sinceConnect()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
@@ -174,51 +176,55 @@ class BadInputTest {
 
     @Test
     void protocolVersion2IsRefusedAsUnsupported() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
-            raw.write(RawPgClient.startupPacket(2 << 16, startupParameters()));
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
+            raw.send(Wire.startupPacket(2 << 16, startupParameters()));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertThat(drained.closed()).as("closed").isTrue();
-            assertThat(drained.errors()).extracting(ServerError::sqlState).containsExactly("0A000");
-            assertThat(drained.messages()).extracting(Message::tag).containsOnly('E');
+            assertThat(drained.errors()).extracting(BackendMessage::sqlState).containsExactly("0A000");
+            assertThat(drained.messages()).extracting(BackendMessage::tag).containsOnly('E');
         }
     }
 
     @Test
     void protocol32WithUnknownOptionIsNegotiatedDownNotRefused() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
             Map<String, String> parameters = startupParameters();
             parameters.put("_pq_.foo", "bar");
-            raw.write(RawPgClient.startupPacket((3 << 16) | 2, parameters));
+            raw.send(Wire.startupPacket((3 << 16) | 2, parameters));
 
-            Message negotiate = raw.expect('v');
+            BackendMessage negotiate = raw.expect('v');
             assertThat(negotiate.int32(0)).as("newest minor version supported").isZero();
             assertThat(negotiate.int32(4)).as("number of unrecognized options").isEqualTo(1);
             assertThat(negotiate.cstrings(8)).containsExactly("_pq_.foo");
 
-            raw.authenticate(ROLE.password()); // starts with AuthenticationSASL (code 10)
-            assertThat(raw.simpleQueryValue("SELECT 'negotiated'")).isEqualTo("negotiated");
+            assertThat(raw.authenticate(PgmuxHarness.tenantUser(ROLE), ROLE.password()))
+                    .as("the first authentication request: AuthenticationSASL").isEqualTo(10);
+            raw.awaitLoginReady();
+            assertThat(raw.queryValue("SELECT 'negotiated'")).isEqualTo("negotiated");
         }
     }
 
     @Test
     void gssEncRequestIsAnsweredNAndStartupContinuesOnTheSameSocket() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
-            raw.write(RawPgClient.gssEncRequest());
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
+            raw.send(Wire.gssEncRequest());
             assertThat(raw.readByte()).as("answer to GSSENCRequest").isEqualTo('N');
-            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
-            raw.authenticate(ROLE.password());
-            assertThat(raw.simpleQueryValue("SELECT current_user")).isEqualTo(ROLE.name());
+            raw.send(Wire.startupPacket(Wire.PROTOCOL_3_0, startupParameters()));
+            raw.authenticate(PgmuxHarness.tenantUser(ROLE), ROLE.password());
+            raw.awaitLoginReady();
+            assertThat(raw.queryValue("SELECT current_user")).isEqualTo(ROLE.name());
         }
     }
 
     @Test
     void sslRequestWithTlsDisabledIsAnsweredNAndStartupContinues() throws Exception {
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
-            raw.write(RawPgClient.sslRequest());
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
+            raw.send(Wire.sslRequest());
             assertThat(raw.readByte()).as("answer to SSLRequest without TLS").isEqualTo('N');
-            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
-            raw.authenticate(ROLE.password());
-            assertThat(raw.simpleQueryValue("SELECT current_user")).isEqualTo(ROLE.name());
+            raw.send(Wire.startupPacket(Wire.PROTOCOL_3_0, startupParameters()));
+            raw.authenticate(PgmuxHarness.tenantUser(ROLE), ROLE.password());
+            raw.awaitLoginReady();
+            assertThat(raw.queryValue("SELECT current_user")).isEqualTo(ROLE.name());
         }
     }
 
@@ -227,19 +233,19 @@ class BadInputTest {
     void plaintextPipelinedBehindSslRequestIsRefusedWhenTlsIsOn() throws Exception {
         try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)))) {
             // Control: the same pgmux does offer TLS to a client that waits for the answer ...
-            try (RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
-                raw.write(RawPgClient.sslRequest());
+            try (WireClient raw = WireClient.connect(tls.sessionPort())) {
+                raw.send(Wire.sslRequest());
                 assertThat(raw.readByte()).as("answer to a lone SSLRequest with TLS on").isEqualTo('S');
             }
             Properties ssl = new Properties();
             ssl.setProperty("sslmode", "require");
             try (Connection c = tls.connect(ROLE, ssl)) {
-                assertThat(queryString(c, "SELECT 'over tls'")).isEqualTo("over tls");
+                assertThat(text(c, "SELECT 'over tls'")).isEqualTo("over tls");
             }
             // ... but not to one that sends its startup packet in the clear behind the request.
-            try (RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
-                raw.write(RawPgClient.concat(RawPgClient.sslRequest(),
-                        RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters())));
+            try (WireClient raw = WireClient.connect(tls.sessionPort())) {
+                raw.send(Wire.concat(Wire.sslRequest(),
+                        Wire.startupPacket(Wire.PROTOCOL_3_0, startupParameters())));
                 Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
                 assertThat(drained.bytes()).as("some answer before closing").isNotEmpty();
                 assertThat((char) drained.bytes()[0]).as("no TLS offered ('S') to a client that already sent plaintext")
@@ -254,8 +260,8 @@ class BadInputTest {
     @Test
     void stalledTlsHandshakeIsClosedAtTheLoginTimeout() throws Exception {
         try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
-             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
-            raw.write(RawPgClient.sslRequest());
+             WireClient raw = WireClient.connect(tls.sessionPort())) {
+            raw.send(Wire.sslRequest());
             assertThat(raw.readByte()).isEqualTo('S');
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(15));
             assertThat(drained.closed()).as("closed (waited %d ms)", drained.sinceConnect().toMillis()).isTrue();
@@ -269,8 +275,8 @@ class BadInputTest {
     @Test
     void silentClientAfterTlsHandshakeIsClosedAtTheLoginTimeout() throws Exception {
         try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
-             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
-            raw.write(RawPgClient.sslRequest());
+             WireClient raw = WireClient.connect(tls.sessionPort())) {
+            raw.send(Wire.sslRequest());
             assertThat(raw.readByte()).isEqualTo('S');
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new TrustManager[] {new TrustAnyCertificate()}, new SecureRandom());
@@ -319,10 +325,10 @@ class BadInputTest {
     @Test
     void plaintextInsteadOfTlsHandshakeIsClosedAtOnce() throws Exception {
         try (PgmuxHarness tls = PgmuxHarness.start(config(TlsConfig.selfSigned(TlsMode.ALLOWED)));
-             RawPgClient raw = RawPgClient.connect(tls.sessionPort())) {
-            raw.write(RawPgClient.sslRequest());
+             WireClient raw = WireClient.connect(tls.sessionPort())) {
+            raw.send(Wire.sslRequest());
             assertThat(raw.readByte()).isEqualTo('S');
-            raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, startupParameters()));
+            raw.send(Wire.startupPacket(Wire.PROTOCOL_3_0, startupParameters()));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(10));
             assertThat(drained.closed()).as("closed (waited %d ms)", drained.sinceConnect().toMillis()).isTrue();
             assertThat(drained.sinceConnect()).as("closed on the bogus handshake, before the login timeout")
@@ -336,9 +342,9 @@ class BadInputTest {
     void startupPacketOverMaxStartupPacketSizeIsRefusedAtOnce() throws Exception {
         Map<String, String> parameters = startupParameters();
         parameters.put("application_name", "a".repeat(LimitsConfig.DEFAULT_MAX_STARTUP_PACKET_SIZE * 2));
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
             try {
-                raw.write(RawPgClient.startupPacket(RawPgClient.PROTOCOL_3_0, parameters));
+                raw.send(Wire.startupPacket(Wire.PROTOCOL_3_0, parameters));
             } catch (IOException e) {
                 // refused while we were still writing
             }
@@ -354,9 +360,9 @@ class BadInputTest {
     @Test
     void messageLengthBelowFourAfterLoginIsRefused() throws Exception {
         int pid;
-        try (RawPgClient raw = loggedIn()) {
-            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
-            raw.write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(2).array());
+        try (WireClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.queryValue("SELECT pg_backend_pid()"));
+            raw.send(ByteBuffer.allocate(5).put((byte) 'Q').putInt(2).array());
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertClosedWithOnly08P01(drained);
             assertThat(drained.errors()).hasSize(1);
@@ -367,9 +373,9 @@ class BadInputTest {
     @Test
     void absurdMessageLengthAfterLoginIsRefusedAndTheServerStaysUsable() throws Exception {
         int pid;
-        try (RawPgClient raw = loggedIn()) {
-            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
-            raw.write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(0x7fff0000).array());
+        try (WireClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.queryValue("SELECT pg_backend_pid()"));
+            raw.send(ByteBuffer.allocate(5).put((byte) 'Q').putInt(0x7fff0000).array());
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertClosedWithOnly08P01(drained);
             assertThat(drained.errors()).hasSize(1);
@@ -382,9 +388,9 @@ class BadInputTest {
     @Test
     void queryLargerThanMaxFrameSizeIsRefusedAndTheServerStaysUsable() throws Exception {
         int pid;
-        try (RawPgClient raw = loggedIn()) {
-            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
-            raw.write(RawPgClient.query("SELECT '" + "x".repeat(100 * 1024) + "'"));
+        try (WireClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.queryValue("SELECT pg_backend_pid()"));
+            raw.send(Wire.query("SELECT '" + "x".repeat(100 * 1024) + "'"));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertClosedWithOnly08P01(drained);
             assertThat(drained.errors()).hasSize(1);
@@ -397,15 +403,15 @@ class BadInputTest {
     @Test
     void oversizedFrameBehindBeginLeavesNoServerInsideATransaction() throws Exception {
         int pid;
-        try (RawPgClient raw = loggedIn()) {
-            pid = Integer.parseInt(raw.simpleQueryValue("SELECT pg_backend_pid()"));
-            raw.write(RawPgClient.concat(RawPgClient.query("BEGIN"),
+        try (WireClient raw = loggedIn()) {
+            pid = Integer.parseInt(raw.queryValue("SELECT pg_backend_pid()"));
+            raw.send(Wire.concat(Wire.query("BEGIN"),
                     ByteBuffer.allocate(5).put((byte) 'Q').putInt(MAX_FRAME_SIZE + 1).array()));
             Drained drained = raw.drainUntilClosed(Duration.ofSeconds(5));
             assertThat(drained.closed()).as("closed").isTrue();
-            assertThat(drained.errors()).extracting(ServerError::sqlState).containsExactly("08P01");
+            assertThat(drained.errors()).extracting(BackendMessage::sqlState).containsExactly("08P01");
         }
-        awaitCondition("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
+        Wait.until("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
                 () -> idleInTransaction(ROLE.name()) == 0);
         assertServerReusedOrGone(pid);
     }
@@ -447,21 +453,21 @@ class BadInputTest {
         assertThat(failures).as("fuzz connections (seed %d) that pgmux did not close within %d ms",
                 FUZZ_SEED, allowed.toMillis()).isEmpty();
 
-        assertThat(FaultSupport.adminGet(pgmux, "/health")).as("admin /health").isEqualTo(200);
-        Tenant tenant = pgmux.server().runtime().tenants().all().iterator().next();
-        awaitCondition("the tenant counts only the healthy client", Duration.ofSeconds(5),
+        assertThat(pgmux.get().adminGet("/health")).as("admin /health").isEqualTo(200);
+        Tenant tenant = pgmux.get().tenant();
+        Wait.until("the tenant counts only the healthy client", Duration.ofSeconds(5),
                 () -> tenant.clients() == 1, () -> "clients=" + tenant.clients());
-        awaitCondition("cancel keys only of the healthy client", Duration.ofSeconds(5),
-                () -> pgmux.server().runtime().cancels().size() == 1,
-                () -> "cancel keys=" + pgmux.server().runtime().cancels().size());
-        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, ROLE.name());
+        Wait.until("cancel keys only of the healthy client", Duration.ofSeconds(5),
+                () -> pgmux.get().server().runtime().cancels().size() == 1,
+                () -> "cancel keys=" + pgmux.get().server().runtime().cancels().size());
+        ServerPool.Stats stats = pgmux.pool(ROLE).map(ServerPool::stats).orElse(null);
         if (stats != null) {
             assertThat(stats.open()).as("pool %s", stats).isLessThanOrEqualTo(POOL_SIZE);
         }
     }
 
     private static String describe(FuzzOutcome o, String problem) {
-        return "#" + o.index() + " (" + o.kind() + ") " + problem + "; sent " + RawPgClient.hex(o.input(), 64)
+        return "#" + o.index() + " (" + o.kind() + ") " + problem + "; sent " + Wire.hex(o.input(), 64)
                 + (o.drained() == null ? "" : "; got " + o.drained().messages());
     }
 
@@ -471,9 +477,9 @@ class BadInputTest {
         byte[] input = fuzzInput(rnd, kind);
         String kindName = List.of("random", "startup-header", "random-parameters", "special-request",
                 "garbage-after-startup", "flipped-startup").get(kind);
-        try (RawPgClient raw = RawPgClient.connect(pgmux.sessionPort())) {
+        try (WireClient raw = WireClient.connect(pgmux.get().sessionPort())) {
             try {
-                raw.write(input);
+                raw.send(input);
             } catch (IOException e) {
                 // pgmux already closed while we were still writing: that is closing too
             }
@@ -489,7 +495,7 @@ class BadInputTest {
             case 1 -> {
                 // A plausible length and protocol 3.0, then too few, just enough or too many random bytes.
                 int length = 8 + rnd.nextInt(600);
-                yield RawPgClient.concat(ByteBuffer.allocate(8).putInt(length).putInt(RawPgClient.PROTOCOL_3_0).array(),
+                yield Wire.concat(ByteBuffer.allocate(8).putInt(length).putInt(Wire.PROTOCOL_3_0).array(),
                         randomBytes(rnd, rnd.nextInt(length + 64)));
             }
             case 2 -> {
@@ -506,33 +512,33 @@ class BadInputTest {
                     String value = rnd.nextInt(4) == 0 ? ROLE.name() + "." + PgmuxHarness.TENANT : randomText(rnd, rnd.nextInt(20));
                     parameters.put(name, value);
                 }
-                int version = rnd.nextInt(3) == 0 ? rnd.nextInt() : RawPgClient.PROTOCOL_3_0 | rnd.nextInt(4);
-                yield RawPgClient.concat(RawPgClient.startupPacket(version, parameters), randomBytes(rnd, rnd.nextInt(200)));
+                int version = rnd.nextInt(3) == 0 ? rnd.nextInt() : Wire.PROTOCOL_3_0 | rnd.nextInt(4);
+                yield Wire.concat(Wire.startupPacket(version, parameters), randomBytes(rnd, rnd.nextInt(200)));
             }
             case 3 -> {
                 int code = switch (rnd.nextInt(4)) {
-                    case 0 -> RawPgClient.SSL_REQUEST_CODE;
-                    case 1 -> RawPgClient.GSSENC_REQUEST_CODE;
-                    case 2 -> RawPgClient.CANCEL_REQUEST_CODE;
+                    case 0 -> Wire.SSL_REQUEST_CODE;
+                    case 1 -> Wire.GSSENC_REQUEST_CODE;
+                    case 2 -> Wire.CANCEL_REQUEST_CODE;
                     default -> rnd.nextInt();
                 };
-                int length = code == RawPgClient.CANCEL_REQUEST_CODE ? 16 : 8;
+                int length = code == Wire.CANCEL_REQUEST_CODE ? 16 : 8;
                 byte[] head = ByteBuffer.allocate(length).putInt(length).putInt(code).array();
                 if (length == 16) {
                     ByteBuffer.wrap(head, 8, 8).putInt(rnd.nextInt()).putInt(rnd.nextInt());
                 }
-                yield RawPgClient.concat(head, randomBytes(rnd, rnd.nextInt(300)));
+                yield Wire.concat(head, randomBytes(rnd, rnd.nextInt(300)));
             }
             case 4 -> {
                 // A real user's startup, then a malformed SASLInitialResponse or arbitrary tagged bytes.
-                byte[] startup = RawPgClient.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
+                byte[] startup = Wire.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
                 byte[] after = rnd.nextBoolean()
-                        ? RawPgClient.message('p', randomBytes(rnd, rnd.nextInt(120)))
+                        ? Wire.message('p', randomBytes(rnd, rnd.nextInt(120)))
                         : randomBytes(rnd, 1 + rnd.nextInt(300));
-                yield RawPgClient.concat(startup, after);
+                yield Wire.concat(startup, after);
             }
             default -> {
-                byte[] packet = RawPgClient.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
+                byte[] packet = Wire.startupPacket(ROLE.name() + "." + PgmuxHarness.TENANT, "postgres");
                 int flips = 1 + rnd.nextInt(4);
                 for (int i = 0; i < flips; i++) {
                     packet[rnd.nextInt(packet.length)] = (byte) rnd.nextInt(256);
@@ -565,15 +571,9 @@ class BadInputTest {
         return parameters;
     }
 
-    private static RawPgClient loggedIn() throws IOException {
-        RawPgClient raw = RawPgClient.connect(pgmux.sessionPort());
-        try {
-            raw.login(PgmuxHarness.tenantUser(ROLE), ROLE.password());
-            return raw;
-        } catch (IOException | RuntimeException e) {
-            raw.close();
-            throw e;
-        }
+    private static WireClient loggedIn() throws IOException {
+        return WireClient.login("bad client", "127.0.0.1", pgmux.get().sessionPort(), PgmuxHarness.tenantUser(ROLE),
+                ROLE.password(), "postgres", Duration.ofSeconds(10));
     }
 
     /**
@@ -590,8 +590,8 @@ class BadInputTest {
     private static void assertClosedWithOnly08P01(Drained drained) {
         assertThat(drained.closed()).as("closed by pgmux (after %d ms, got %s)", drained.sinceConnect().toMillis(),
                 drained.messages()).isTrue();
-        assertThat(RawPgClient.parseMessages(drained.bytes()).stream().mapToInt(m -> 5 + m.payload().length).sum())
-                .as("everything received is whole messages: %s", RawPgClient.hex(drained.bytes(), 64))
+        assertThat(BackendMessage.parseAll(drained.bytes()).stream().mapToInt(m -> 5 + m.payload().length).sum())
+                .as("everything received is whole messages: %s", Wire.hex(drained.bytes(), 64))
                 .isEqualTo(drained.bytes().length);
         assertThat(drained.messages()).as("only ErrorResponses before the close").allMatch(m -> m.tag() == 'E');
         assertThat(drained.errors()).as("SQLSTATE of the errors").allMatch(e -> "08P01".equals(e.sqlState()));
@@ -602,15 +602,15 @@ class BadInputTest {
      * is gone from Postgres; with one server per pool, the next client gets a server either way.
      */
     private static void assertServerReusedOrGone(int pid) throws Exception {
-        try (Connection next = pgmux.connect(ROLE)) {
-            int nextPid = Integer.parseInt(queryString(next, "SELECT pg_backend_pid()"));
-            assertThat(FaultSupport.idleOutsideTransaction(next)).as("the next client's server is outside any transaction").isTrue();
+        try (Connection next = pgmux.get().connect(ROLE)) {
+            int nextPid = Integer.parseInt(text(next, "SELECT pg_backend_pid()"));
+            assertThat(idleOutsideTransaction(next)).as("the next client's server is outside any transaction").isTrue();
             if (nextPid != pid) {
-                awaitCondition("the server backend " + pid + " that was not reused is closed", Duration.ofSeconds(10),
+                Wait.until("the server backend " + pid + " that was not reused is closed", Duration.ofSeconds(10),
                         () -> !backendAlive(pid));
             }
         }
-        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, ROLE.name());
+        ServerPool.Stats stats = pgmux.pool(ROLE).map(ServerPool::stats).orElse(null);
         assertThat(stats).isNotNull();
         assertThat(stats.open()).as("pool %s", stats).isLessThanOrEqualTo(POOL_SIZE);
     }

@@ -1,18 +1,22 @@
 package dev.pgmux.proxy.faults;
 
-import static dev.pgmux.proxy.faults.FaultSupport.awaitCondition;
-import static dev.pgmux.proxy.faults.FaultSupport.backendAlive;
-import static dev.pgmux.proxy.faults.FaultSupport.idleInTransaction;
-import static dev.pgmux.proxy.faults.FaultSupport.queryString;
+import static dev.pgmux.proxy.testing.Pgjdbc.backendAlive;
+import static dev.pgmux.proxy.testing.Pgjdbc.idleInTransaction;
+import static dev.pgmux.proxy.testing.Pgjdbc.idleOutsideTransaction;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.pgmux.proxy.faults.RawPgClient.Message;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
+import dev.pgmux.proxy.testing.Wait;
+import dev.pgmux.proxy.testing.WireClient;
+import dev.pgmux.proxy.testing.WireClient.Wire;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -28,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,7 +47,8 @@ class ClientVanishesTest {
     private static final int POOL_SIZE = 5;
     private static final String TABLE = "faults_vanish_lock";
 
-    private static PgmuxHarness pgmux;
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(t -> t.withPoolSize(POOL_SIZE));
 
     /** How the lock holder disappears. */
     enum Vanish {
@@ -55,19 +61,17 @@ class ClientVanishesTest {
     }
 
     @BeforeAll
-    static void start() throws SQLException {
+    static void createTable() throws SQLException {
         try (Connection c = TestPostgres.get().connect(ROLE); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id int)");
         }
-        pgmux = PgmuxHarness.start(t -> t.withPoolSize(POOL_SIZE));
     }
 
     @AfterAll
-    static void stop() throws SQLException {
-        if (pgmux != null) {
-            pgmux.close();
-        }
+    static void dropTable() throws SQLException {
         try (Connection c = TestPostgres.get().connect(ROLE); Statement st = c.createStatement()) {
+            // pgmux still runs here: should a server of a failed test still hold the lock, give up, do not hang.
+            st.execute("SET lock_timeout = '10s'");
             st.execute("DROP TABLE IF EXISTS " + TABLE);
         }
     }
@@ -76,12 +80,11 @@ class ClientVanishesTest {
     @EnumSource(Vanish.class)
     void lockHolderThatVanishesReleasesItsLockAndServer(Vanish how) throws Exception {
         int pid;
-        try (RawPgClient holder = RawPgClient.connect(pgmux.sessionPort());
-             Connection other = pgmux.connect(ROLE)) {
-            holder.login(PgmuxHarness.tenantUser(ROLE), ROLE.password());
-            pid = Integer.parseInt(holder.simpleQueryValue("SELECT pg_backend_pid()"));
-            requireOk(holder.simpleQuery("BEGIN"));
-            requireOk(holder.simpleQuery("LOCK TABLE " + TABLE + " IN ACCESS EXCLUSIVE MODE"));
+        try (WireClient holder = login(pgmux.get());
+             Connection other = pgmux.get().connect(ROLE)) {
+            pid = Integer.parseInt(holder.queryValue("SELECT pg_backend_pid()"));
+            holder.query("BEGIN");
+            holder.query("LOCK TABLE " + TABLE + " IN ACCESS EXCLUSIVE MODE");
 
             // While the holder is there, the lock is taken and its backend sits in the transaction.
             other.setAutoCommit(false);
@@ -92,15 +95,15 @@ class ClientVanishesTest {
             assertThat(idleInTransaction(ROLE.name())).as("the holder's backend is idle in transaction").isEqualTo(1);
 
             switch (how) {
-                case CLOSE -> holder.close();
-                case RESET -> holder.abort();
+                case CLOSE -> holder.closeWithoutTerminate();
+                case RESET -> holder.reset();
                 case RESET_MID_MESSAGE -> {
-                    holder.write(Arrays.copyOf(RawPgClient.query("COMMIT"), 7));
-                    holder.abort();
+                    holder.send(Arrays.copyOf(Wire.query("COMMIT"), 7));
+                    holder.reset();
                 }
             }
 
-            awaitCondition("another client takes the lock the vanished client held", Duration.ofSeconds(10), () -> {
+            Wait.until("another client takes the lock the vanished client held", Duration.ofSeconds(10), () -> {
                 try {
                     lockNowait(other);
                     return true;
@@ -109,17 +112,16 @@ class ClientVanishesTest {
                 }
             });
             other.setAutoCommit(true);
-            assertThat(queryString(other, "SELECT 'still fine'")).isEqualTo("still fine");
+            assertThat(text(other, "SELECT 'still fine'")).isEqualTo("still fine");
         }
 
-        awaitCondition("the vanished client's backend " + pid + " is gone", Duration.ofSeconds(10), () -> !backendAlive(pid));
-        awaitCondition("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
+        Wait.until("the vanished client's backend " + pid + " is gone", Duration.ofSeconds(10), () -> !backendAlive(pid));
+        Wait.until("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
                 () -> idleInTransaction(ROLE.name()) == 0);
-        awaitCondition("no server counted active once every client left", Duration.ofSeconds(10), () -> {
-            ServerPool.Stats s = FaultSupport.poolStats(pgmux, ROLE.name());
-            return s != null && s.active() == 0 && s.connecting() == 0 && s.waiting() == 0;
-        }, () -> FaultSupport.allPools(pgmux));
-        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, ROLE.name());
+        Wait.until("no server counted active once every client left", Duration.ofSeconds(10), () -> pgmux.pool(ROLE)
+                .map(p -> p.stats().active() == 0 && p.stats().connecting() == 0 && p.stats().waiting() == 0)
+                .orElse(false), pgmux.get()::describePools);
+        ServerPool.Stats stats = pgmux.get().stats(ROLE);
         assertThat(stats.open()).as("open servers after every client left: %s", stats).isBetween(0, POOL_SIZE);
         assertThat(stats.idle()).as("every open server is idle: %s", stats).isEqualTo(stats.open());
 
@@ -128,11 +130,11 @@ class ClientVanishesTest {
         try {
             for (int i = 0; i < POOL_SIZE; i++) {
                 long t0 = System.nanoTime();
-                Connection c = pgmux.connect(ROLE);
+                Connection c = pgmux.get().connect(ROLE);
                 all.add(c);
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("login %d of %d", i + 1, POOL_SIZE)
                         .isLessThan(Duration.ofSeconds(5));
-                assertThat(FaultSupport.idleOutsideTransaction(c)).as("a server of the pool is outside any transaction").isTrue();
+                assertThat(idleOutsideTransaction(c)).as("a server of the pool is outside any transaction").isTrue();
             }
             Connection next = all.getFirst();
             next.setAutoCommit(false);
@@ -156,29 +158,26 @@ class ClientVanishesTest {
         // Closed in reverse order: pgmux goes before the executor, so a connect still pending cannot hold it up.
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
              PgmuxHarness single = PgmuxHarness.start(t -> t.withPoolSize(1).withCheckoutTimeout(checkoutTimeout));
-             RawPgClient holder = RawPgClient.connect(single.sessionPort())) {
-            holder.login(PgmuxHarness.tenantUser(ROLE), ROLE.password());
-            requireOk(holder.simpleQuery("BEGIN"));
-            requireOk(holder.simpleQuery("LOCK TABLE " + TABLE + " IN ACCESS EXCLUSIVE MODE"));
+             WireClient holder = login(single)) {
+            holder.query("BEGIN");
+            holder.query("LOCK TABLE " + TABLE + " IN ACCESS EXCLUSIVE MODE");
 
             Future<Connection> queued = threads.submit(() -> single.connect(ROLE));
             try {
-                awaitCondition("a second client waits for the only server", Duration.ofSeconds(10), () -> {
-                    ServerPool.Stats s = FaultSupport.poolStats(single, ROLE.name());
-                    return s != null && s.waiting() == 1;
-                }, () -> FaultSupport.allPools(single));
+                Wait.until("a second client waits for the only server", Duration.ofSeconds(10),
+                        () -> single.pool(ROLE).map(p -> p.stats().waiting() == 1).orElse(false), single::describePools);
 
                 long t0 = System.nanoTime();
                 if (how == Vanish.CLOSE) {
-                    holder.close();
+                    holder.closeWithoutTerminate();
                 } else {
-                    holder.abort();
+                    holder.reset();
                 }
                 try (Connection c = queued.get(10, TimeUnit.SECONDS)) {
                     assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the queued client got a server promptly")
                             .isLessThan(Duration.ofSeconds(5));
-                    assertThat(FaultSupport.idleOutsideTransaction(c)).isTrue();
-                    awaitCondition("the queued client takes the lock", Duration.ofSeconds(10), () -> {
+                    assertThat(idleOutsideTransaction(c)).isTrue();
+                    Wait.until("the queued client takes the lock", Duration.ofSeconds(10), () -> {
                         c.setAutoCommit(false);
                         try {
                             lockNowait(c);
@@ -188,14 +187,14 @@ class ClientVanishesTest {
                             c.setAutoCommit(true);
                         }
                     });
-                    ServerPool.Stats stats = FaultSupport.poolStats(single, ROLE.name());
+                    ServerPool.Stats stats = single.stats(ROLE);
                     assertThat(stats.open()).as("%s", stats).isEqualTo(1);
                     assertThat(stats.active()).as("%s", stats).isEqualTo(1);
                 }
             } finally {
                 queued.cancel(true);
             }
-            awaitCondition("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
+            Wait.until("no backend of " + ROLE.name() + " idle in transaction", Duration.ofSeconds(10),
                     () -> idleInTransaction(ROLE.name()) == 0);
         }
     }
@@ -209,21 +208,19 @@ class ClientVanishesTest {
     void clientThatVanishesWhileQueuedIsForgotten(Vanish how) throws Exception {
         try (PgmuxHarness single = PgmuxHarness.start(t -> t.withPoolSize(1).withCheckoutTimeout(Duration.ofSeconds(30)))) {
             Connection holder = single.connect(ROLE);
-            try (RawPgClient queued = RawPgClient.connect(single.sessionPort())) {
-                queued.write(RawPgClient.startupPacket(PgmuxHarness.tenantUser(ROLE), "postgres"));
-                queued.scramExchange(ROLE.password()); // authenticated; now waiting for a server
-                awaitCondition("the raw client waits for the only server", Duration.ofSeconds(10), () -> {
-                    ServerPool.Stats s = FaultSupport.poolStats(single, ROLE.name());
-                    return s != null && s.waiting() == 1;
-                }, () -> FaultSupport.allPools(single));
+            try (WireClient queued = WireClient.connect(single.sessionPort())) {
+                queued.send(Wire.startupPacket(PgmuxHarness.tenantUser(ROLE), "postgres"));
+                // Authenticated, then waiting for a server.
+                queued.authenticate(PgmuxHarness.tenantUser(ROLE), ROLE.password());
+                Wait.until("the raw client waits for the only server", Duration.ofSeconds(10),
+                        () -> single.pool(ROLE).map(p -> p.stats().waiting() == 1).orElse(false), single::describePools);
                 if (how == Vanish.CLOSE) {
-                    queued.close();
+                    queued.closeWithoutTerminate();
                 } else {
-                    queued.abort();
+                    queued.reset();
                 }
-                awaitCondition("the vanished client no longer waits", Duration.ofSeconds(5),
-                        () -> FaultSupport.poolStats(single, ROLE.name()).waiting() == 0,
-                        () -> FaultSupport.allPools(single));
+                Wait.until("the vanished client no longer waits", Duration.ofSeconds(5),
+                        () -> single.pool(ROLE).map(p -> p.stats().waiting() == 0).orElse(false), single::describePools);
             } finally {
                 holder.close();
             }
@@ -231,14 +228,14 @@ class ClientVanishesTest {
             try (Connection next = single.connect(ROLE)) {
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the next client got the server promptly")
                         .isLessThan(Duration.ofSeconds(5));
-                assertThat(FaultSupport.idleOutsideTransaction(next)).isTrue();
-                ServerPool.Stats stats = FaultSupport.poolStats(single, ROLE.name());
+                assertThat(idleOutsideTransaction(next)).isTrue();
+                ServerPool.Stats stats = single.stats(ROLE);
                 assertThat(stats.open()).as("%s", stats).isEqualTo(1);
                 assertThat(stats.active()).as("%s", stats).isEqualTo(1);
                 assertThat(stats.waiting()).as("%s", stats).isZero();
             }
-            awaitCondition("the tenant counts no client once all left", Duration.ofSeconds(5),
-                    () -> single.server().runtime().tenants().all().iterator().next().clients() == 0);
+            Wait.until("the tenant counts no client once all left", Duration.ofSeconds(5),
+                    () -> single.tenant().clients() == 0);
         }
     }
 
@@ -248,7 +245,9 @@ class ClientVanishesTest {
         }
     }
 
-    private static void requireOk(List<Message> messages) {
-        assertThat(messages).as("response").noneMatch(m -> m.tag() == 'E');
+    /** A raw client logged in as {@link #ROLE} through the session port. */
+    private static WireClient login(PgmuxHarness harness) throws IOException {
+        return WireClient.login("lock holder", "127.0.0.1", harness.sessionPort(), PgmuxHarness.tenantUser(ROLE),
+                ROLE.password(), "postgres", Duration.ofSeconds(10));
     }
 }

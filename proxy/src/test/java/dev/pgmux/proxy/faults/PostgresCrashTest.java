@@ -1,12 +1,17 @@
 package dev.pgmux.proxy.faults;
 
-import static dev.pgmux.proxy.faults.FaultSupport.awaitCondition;
+import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.proxy.net.Transport;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.testing.BackendMessage;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
+import dev.pgmux.proxy.testing.Wait;
+import dev.pgmux.proxy.testing.WireClient;
+import dev.pgmux.proxy.testing.WireClient.Wire;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -40,20 +46,21 @@ class PostgresCrashTest {
     private static final Duration BOUND = Duration.ofSeconds(10);
     private static final String LARGE_RESULT = "SELECT repeat('z', 1000) FROM generate_series(1, 1000000)";
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each crash: the pools start with no server of an earlier Postgres. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest(
+            t -> t.withPoolSize(DRIVER_CLIENTS + SLOW_CLIENTS).withCheckoutTimeout(Duration.ofSeconds(30)));
+
     private final List<AutoCloseable> opened = new ArrayList<>();
 
     @AfterEach
-    void stop() {
+    void closeClients() {
         for (AutoCloseable c : opened) {
             try {
                 c.close();
             } catch (Exception ignored) {
                 // already broken by the test
             }
-        }
-        if (pgmux != null) {
-            pgmux.close();
         }
     }
 
@@ -63,22 +70,22 @@ class PostgresCrashTest {
     void everyClientLearnsOfTheCrashPromptly(TestPostgres.Crash how) throws Exception {
         TestPostgres pg = TestPostgres.get();
         assertThat(pg.managed()).as("this test crashes and restarts the test Postgres: it must be the private cluster").isTrue();
-        pgmux = PgmuxHarness.start(t -> t.withPoolSize(DRIVER_CLIENTS + SLOW_CLIENTS).withCheckoutTimeout(Duration.ofSeconds(30)));
 
         // Slow readers: a large result with more queries pipelined behind it, and nothing read. pgmux pauses
         // reads from their servers, whose sockets fill up, and each backend dies with input of theirs unread:
         // the connection is reset with bytes still queued before the reset.
-        List<RawPgClient> slow = new ArrayList<>();
+        List<WireClient> slow = new ArrayList<>();
         for (int i = 0; i < SLOW_CLIENTS; i++) {
-            RawPgClient raw = RawPgClient.connect(i % 2 == 0 ? pgmux.sessionPort() : pgmux.transactionPort());
+            int port = i % 2 == 0 ? pgmux.get().sessionPort() : pgmux.get().transactionPort();
+            WireClient raw = WireClient.login("slow reader " + i, "127.0.0.1", port, PgmuxHarness.tenantUser(TestPostgres.SCRAM),
+                    TestPostgres.SCRAM.password(), "postgres", Duration.ofSeconds(10));
             opened.add(raw);
-            raw.login(PgmuxHarness.tenantUser(TestPostgres.SCRAM), TestPostgres.SCRAM.password());
             ByteArrayOutputStream pipelined = new ByteArrayOutputStream();
-            pipelined.writeBytes(RawPgClient.query(LARGE_RESULT));
+            pipelined.writeBytes(Wire.query(LARGE_RESULT));
             for (int q = 0; q < 100; q++) {
-                pipelined.writeBytes(RawPgClient.query("SELECT 1 -- " + "p".repeat(2000)));
+                pipelined.writeBytes(Wire.query("SELECT 1 -- " + "p".repeat(2000)));
             }
-            raw.write(pipelined.toByteArray());
+            raw.send(pipelined.toByteArray());
             slow.add(raw);
         }
 
@@ -86,14 +93,15 @@ class PostgresCrashTest {
         for (int i = 0; i < DRIVER_CLIENTS; i++) {
             Properties props = new Properties();
             props.setProperty("socketTimeout", "60");
-            Connection c = i % 2 == 0 ? pgmux.connect(TestPostgres.SCRAM, props) : pgmux.connectTransaction(TestPostgres.SCRAM, props);
+            Connection c = i % 2 == 0 ? pgmux.get().connect(TestPostgres.SCRAM, props)
+                    : pgmux.get().connectTransaction(TestPostgres.SCRAM, props);
             opened.add(c);
             boolean sleeps = (i / 2) % 2 == 0;
             drivers.add(CompletableFuture.supplyAsync(() -> runUntilFailure(c, sleeps), runnable -> Thread.ofVirtual().start(runnable)));
         }
-        awaitCondition("the slow readers' backends block writing, the others run", BOUND, () -> FaultSupport.superuserCount(
+        Wait.until("the slow readers' backends block writing, the others run", BOUND, () -> superuserCount(
                 "SELECT count(*) FROM pg_stat_activity WHERE query = ? AND wait_event = 'ClientWrite'", LARGE_RESULT) == SLOW_CLIENTS
-                && FaultSupport.superuserCount("SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND state = 'active'",
+                && superuserCount("SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND state = 'active'",
                 TestPostgres.SCRAM.name()) >= DRIVER_CLIENTS / 2 + SLOW_CLIENTS);
 
         try {
@@ -106,18 +114,18 @@ class PostgresCrashTest {
                     e = driver.get(Math.max(1, BOUND.toNanos() - (System.nanoTime() - crashed)), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException t) {
                     throw new AssertionError("a client mid-query heard nothing within " + BOUND + " of the crash; pools: "
-                            + FaultSupport.allPools(pgmux));
+                            + pgmux.get().describePools());
                 }
                 assertThat(e.getSQLState()).as("SQLSTATE of %s", e)
                         .satisfiesAnyOf(s -> assertThat(s).startsWith("08"), s -> assertThat(s).startsWith("57P"));
             }
             AssertionError stillCounted = null;
-            if (pgmux.server().transport() != Transport.NIO) {
+            if (pgmux.get().server().transport() != Transport.NIO) {
                 // NIO cannot learn of a close without reading, and these servers are paused: there it takes the
                 // slow readers' reads below.
                 try {
-                    awaitCondition("the pool forgets every dead server while the slow readers still read nothing", BOUND,
-                            () -> allServersGone(), () -> FaultSupport.allPools(pgmux));
+                    Wait.until("the pool forgets every dead server while the slow readers still read nothing", BOUND,
+                            () -> allServersGone(), pgmux.get()::describePools);
                 } catch (AssertionError e) {
                     stillCounted = e; // what the slow readers get tells more: report that first
                 }
@@ -133,7 +141,7 @@ class PostgresCrashTest {
             if (stillCounted != null) {
                 throw stillCounted;
             }
-            awaitCondition("the pool forgets every dead server", BOUND, () -> allServersGone(), () -> FaultSupport.allPools(pgmux));
+            Wait.until("the pool forgets every dead server", BOUND, () -> allServersGone(), pgmux.get()::describePools);
         } finally {
             pg.start();
         }
@@ -155,13 +163,13 @@ class PostgresCrashTest {
     }
 
     /** Reads until an ErrorResponse or the end of the connection, or for at most the bound; says which. */
-    private static String readToTheEnd(RawPgClient raw) {
+    private static String readToTheEnd(WireClient raw) {
         try {
             raw.socket().setSoTimeout((int) BOUND.toMillis());
             for (;;) {
-                RawPgClient.Message m = raw.readMessage();
+                BackendMessage m = raw.readMessage();
                 if (m.tag() == 'E') {
-                    return "error " + m.error().sqlState() + " " + m.error().message();
+                    return "error " + m.sqlState() + " " + m.message();
                 }
             }
         } catch (SocketTimeoutException e) {
@@ -171,8 +179,8 @@ class PostgresCrashTest {
         }
     }
 
-    private boolean allServersGone() {
-        for (ServerPool pool : pgmux.server().runtime().pools().all()) {
+    private static boolean allServersGone() {
+        for (ServerPool pool : pgmux.get().server().runtime().pools().all()) {
             ServerPool.Stats s = pool.stats();
             if (s.open() != 0 || s.active() != 0) {
                 return false;

@@ -1,15 +1,17 @@
 package dev.pgmux.proxy.faults;
 
-import static dev.pgmux.proxy.faults.FaultSupport.awaitCondition;
-import static dev.pgmux.proxy.faults.FaultSupport.queryString;
+import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
+import dev.pgmux.proxy.testing.Wait;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,9 +32,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -47,25 +49,21 @@ class PostgresOutageTest {
     private static final Duration CHECKOUT_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration FAST = Duration.ofSeconds(5);
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each test: the pools' counts start from nothing, whatever the outage before did. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest(
+            t -> t.withPoolSize(POOL_SIZE).withCheckoutTimeout(CHECKOUT_TIMEOUT));
+
     private final List<Connection> opened = new ArrayList<>();
 
-    @BeforeEach
-    void start() {
-        pgmux = PgmuxHarness.start(t -> t.withPoolSize(POOL_SIZE).withCheckoutTimeout(CHECKOUT_TIMEOUT));
-    }
-
     @AfterEach
-    void stop() {
+    void closeClients() {
         for (Connection c : opened) {
             try {
                 c.close();
             } catch (SQLException ignored) {
                 // already broken by the test
             }
-        }
-        if (pgmux != null) {
-            pgmux.close();
         }
     }
 
@@ -77,21 +75,21 @@ class PostgresOutageTest {
 
         Connection scram = open(TestPostgres.SCRAM);
         Connection md5 = open(TestPostgres.MD5);
-        assertThat(queryString(scram, "SELECT 1")).isEqualTo("1");
-        assertThat(queryString(md5, "SELECT 2")).isEqualTo("2");
-        try (Connection returned = pgmux.connect(TestPostgres.SCRAM)) { // leaves an idle server in the pool
-            assertThat(queryString(returned, "SELECT 3")).isEqualTo("3");
+        assertThat(text(scram, "SELECT 1")).isEqualTo("1");
+        assertThat(text(md5, "SELECT 2")).isEqualTo("2");
+        try (Connection returned = pgmux.get().connect(TestPostgres.SCRAM)) { // leaves an idle server in the pool
+            assertThat(text(returned, "SELECT 3")).isEqualTo("3");
         }
         Connection busy = open(TestPostgres.PLAIN);
-        int busyPid = Integer.parseInt(queryString(busy, "SELECT pg_backend_pid()"));
+        int busyPid = Integer.parseInt(text(busy, "SELECT pg_backend_pid()"));
         CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
             try {
-                return queryString(busy, "SELECT pg_sleep(60)::text");
+                return text(busy, "SELECT pg_sleep(60)::text");
             } catch (SQLException e) {
                 throw new CompletionException(e);
             }
         }, runnable -> Thread.ofVirtual().start(runnable));
-        awaitCondition("the long query runs on Postgres", Duration.ofSeconds(10), () -> FaultSupport.superuserCount(
+        Wait.until("the long query runs on Postgres", Duration.ofSeconds(10), () -> superuserCount(
                 "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'", busyPid) == 1);
 
         try {
@@ -106,7 +104,7 @@ class PostgresOutageTest {
 
             for (Connection existing : List.of(scram, md5)) {
                 long t0 = System.nanoTime();
-                SQLException e = catchThrowableOfType(SQLException.class, () -> queryString(existing, "SELECT 1"));
+                SQLException e = catchThrowableOfType(SQLException.class, () -> text(existing, "SELECT 1"));
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
                 assertThat((Throwable) e).as("the next query of a client connected before the outage fails").isNotNull();
                 assertThat(e.getSQLState()).as("SQLSTATE of %s", e)
@@ -124,17 +122,17 @@ class PostgresOutageTest {
                 assertThat(took).as("refused well before the checkout timeout of %s", CHECKOUT_TIMEOUT).isLessThan(FAST);
             }
 
-            assertThat(FaultSupport.adminGet(pgmux, "/health")).as("admin /health during the outage").isEqualTo(200);
+            assertThat(pgmux.get().adminGet("/health")).as("admin /health during the outage").isEqualTo(200);
         } finally {
             pg.start();
         }
 
         // Back up: new logins work again, on the same pgmux.
         Connection[] again = new Connection[1];
-        awaitCondition("a login through pgmux works again after Postgres restarted", Duration.ofSeconds(15), () -> {
-            Connection c = pgmux.connect(TestPostgres.SCRAM);
+        Wait.until("a login through pgmux works again after Postgres restarted", Duration.ofSeconds(15), () -> {
+            Connection c = pgmux.get().connect(TestPostgres.SCRAM);
             try {
-                boolean works = "1".equals(queryString(c, "SELECT 1"));
+                boolean works = "1".equals(text(c, "SELECT 1"));
                 if (works) {
                     opened.add(c);
                     again[0] = c;
@@ -147,14 +145,14 @@ class PostgresOutageTest {
                 throw e;
             }
         });
-        assertThat(queryString(again[0], "SELECT current_user")).isEqualTo(TestPostgres.SCRAM.name());
-        try (Connection other = pgmux.connect(TestPostgres.MD5)) {
-            assertThat(queryString(other, "SELECT current_user")).isEqualTo(TestPostgres.MD5.name());
+        assertThat(text(again[0], "SELECT current_user")).isEqualTo(TestPostgres.SCRAM.name());
+        try (Connection other = pgmux.get().connect(TestPostgres.MD5)) {
+            assertThat(text(other, "SELECT current_user")).isEqualTo(TestPostgres.MD5.name());
         }
-        assertThat(FaultSupport.adminGet(pgmux, "/health")).isEqualTo(200);
+        assertThat(pgmux.get().adminGet("/health")).isEqualTo(200);
         holdWholePool(TestPostgres.SCRAM, 1); // the one from the retry loop is still open
         holdWholePool(TestPostgres.MD5, 0);
-        for (ServerPool pool : pgmux.server().runtime().pools().all()) {
+        for (ServerPool pool : pgmux.get().server().runtime().pools().all()) {
             ServerPool.Stats stats = pool.stats();
             assertThat(stats.open()).as("pool %s: %s", pool.key(), stats).isBetween(0, POOL_SIZE);
             assertThat(stats.active()).as("pool %s: %s", pool.key(), stats).isBetween(0, POOL_SIZE);
@@ -167,41 +165,40 @@ class PostgresOutageTest {
         TestPostgres pg = TestPostgres.get();
         Connection victim = open(TestPostgres.SCRAM);
         Connection bystander = open(TestPostgres.MD5);
-        int victimPid = Integer.parseInt(queryString(victim, "SELECT pg_backend_pid()"));
-        int bystanderPid = Integer.parseInt(queryString(bystander, "SELECT pg_backend_pid()"));
-        try (Connection returned = pgmux.connect(TestPostgres.SCRAM)) { // an idle server of the same user, killed too
-            assertThat(queryString(returned, "SELECT 1")).isEqualTo("1");
+        int victimPid = Integer.parseInt(text(victim, "SELECT pg_backend_pid()"));
+        int bystanderPid = Integer.parseInt(text(bystander, "SELECT pg_backend_pid()"));
+        try (Connection returned = pgmux.get().connect(TestPostgres.SCRAM)) { // an idle server of the same user, killed too
+            assertThat(text(returned, "SELECT 1")).isEqualTo("1");
         }
-        awaitCondition("the returned server is idle in the pool", Duration.ofSeconds(5), () -> {
-            ServerPool.Stats s = FaultSupport.poolStats(pgmux, TestPostgres.SCRAM.name());
-            return s != null && s.idle() >= 1;
-        }, () -> FaultSupport.allPools(pgmux));
+        Wait.until("the returned server is idle in the pool", Duration.ofSeconds(5),
+                () -> pgmux.pool(TestPostgres.SCRAM).map(p -> p.stats().idle() >= 1).orElse(false),
+                pgmux.get()::describePools);
 
         pg.terminateBackends(TestPostgres.SCRAM.name());
 
         long t0 = System.nanoTime();
-        SQLException e = catchThrowableOfType(SQLException.class, () -> queryString(victim, "SELECT 1"));
+        SQLException e = catchThrowableOfType(SQLException.class, () -> text(victim, "SELECT 1"));
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         assertThat((Throwable) e).as("the client whose backend was terminated gets an error").isNotNull();
         assertThat(e.getSQLState()).as("SQLSTATE of %s", e)
                 .satisfiesAnyOf(s -> assertThat(s).isEqualTo("57P01"), s -> assertThat(s).startsWith("08"));
         assertThat(took).isLessThan(FAST);
 
-        assertThat(queryString(bystander, "SELECT 'unaffected'")).isEqualTo("unaffected");
-        assertThat(Integer.parseInt(queryString(bystander, "SELECT pg_backend_pid()")))
+        assertThat(text(bystander, "SELECT 'unaffected'")).isEqualTo("unaffected");
+        assertThat(Integer.parseInt(text(bystander, "SELECT pg_backend_pid()")))
                 .as("the other user's client still has its own backend").isEqualTo(bystanderPid);
 
-        try (Connection next = pgmux.connect(TestPostgres.SCRAM)) {
-            assertThat(queryString(next, "SELECT current_user")).isEqualTo(TestPostgres.SCRAM.name());
-            assertThat(Integer.parseInt(queryString(next, "SELECT pg_backend_pid()"))).isNotEqualTo(victimPid);
+        try (Connection next = pgmux.get().connect(TestPostgres.SCRAM)) {
+            assertThat(text(next, "SELECT current_user")).isEqualTo(TestPostgres.SCRAM.name());
+            assertThat(Integer.parseInt(text(next, "SELECT pg_backend_pid()"))).isNotEqualTo(victimPid);
         }
         holdWholePool(TestPostgres.SCRAM, 0);
-        ServerPool.Stats stats = FaultSupport.poolStats(pgmux, TestPostgres.SCRAM.name());
+        ServerPool.Stats stats = pgmux.pool(TestPostgres.SCRAM).map(ServerPool::stats).orElse(null);
         assertThat(stats).isNotNull();
         assertThat(stats.open()).as("%s", stats).isBetween(0, POOL_SIZE);
-        awaitCondition("no server of " + TestPostgres.SCRAM.name() + " counted active once its clients left",
-                Duration.ofSeconds(5), () -> FaultSupport.poolStats(pgmux, TestPostgres.SCRAM.name()).active() == 0,
-                () -> FaultSupport.allPools(pgmux));
+        Wait.until("no server of " + TestPostgres.SCRAM.name() + " counted active once its clients left",
+                Duration.ofSeconds(5), () -> pgmux.pool(TestPostgres.SCRAM).map(p -> p.stats().active() == 0).orElse(false),
+                pgmux.get()::describePools);
     }
 
     /** How a fake upstream treats the connections pgmux opens to it. */
@@ -235,10 +232,10 @@ class PostgresOutageTest {
                         .isLessThan(connectTimeout.plus(FAST));
             }
             assertThat(fake.accepted()).as("pgmux did try the upstream").isPositive();
-            assertThat(FaultSupport.adminGet(broken, "/health")).isEqualTo(200);
+            assertThat(broken.adminGet("/health")).isEqualTo(200);
             // No slot stays taken by the failed attempts: the pool, whose logins all failed, is not even kept.
-            awaitCondition("the pool of the failed attempts removed", Duration.ofSeconds(5),
-                    () -> FaultSupport.poolStats(broken, TestPostgres.SCRAM.name()) == null, () -> FaultSupport.allPools(broken));
+            Wait.until("the pool of the failed attempts removed", Duration.ofSeconds(5),
+                    () -> broken.pool(TestPostgres.SCRAM).isEmpty(), broken::describePools);
         }
     }
 
@@ -301,11 +298,11 @@ class PostgresOutageTest {
         try {
             for (int i = already; i < POOL_SIZE; i++) {
                 long t0 = System.nanoTime();
-                Connection c = pgmux.connect(role);
+                Connection c = pgmux.get().connect(role);
                 held.add(c);
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("login %d of %d for %s", i + 1, POOL_SIZE, role)
                         .isLessThan(FAST);
-                assertThat(queryString(c, "SELECT current_user")).isEqualTo(role.name());
+                assertThat(text(c, "SELECT current_user")).isEqualTo(role.name());
             }
         } finally {
             for (Connection c : held) {
@@ -318,7 +315,7 @@ class PostgresOutageTest {
         Properties props = new Properties();
         props.setProperty("socketTimeout", "20"); // a hang turns into an error the test can report
         props.setProperty("connectTimeout", "10");
-        Connection c = pgmux.connect(role, props);
+        Connection c = pgmux.get().connect(role, props);
         opened.add(c);
         return c;
     }

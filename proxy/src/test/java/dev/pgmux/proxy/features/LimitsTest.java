@@ -26,7 +26,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.stream.StreamSupport;
 
 /**
  * The limits a tenant sets, on both ports: max_clients refuses the client over it and no other,
@@ -43,7 +42,7 @@ class LimitsTest {
     @EnumSource(Port.class)
     void theClientOverMaxClientsIsRefusedAndGetsInOnceAnotherLeaves(Port port) throws Exception {
         try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withMaxClients(2))) {
-            Tenant tenant = tenant(pgmux);
+            Tenant tenant = pgmux.tenant();
             try (Connection first = port.connect(pgmux, ROLE)) {
                 try (Connection second = port.connect(pgmux, ROLE)) {
                     SQLException refused = catchThrowableOfType(SQLException.class,
@@ -204,12 +203,6 @@ class LimitsTest {
                 return rs.getLong(1);
             }
         }
-    }
-
-    private static Tenant tenant(PgmuxHarness pgmux) {
-        return StreamSupport.stream(pgmux.server().runtime().tenants().all().spliterator(), false)
-                .filter(t -> t.id().equals(PgmuxHarness.TENANT))
-                .findFirst().orElseThrow();
     }
 
     /** 53300 in pgmux's wording for the port's mode, after the checkout timeout and not long after it. */

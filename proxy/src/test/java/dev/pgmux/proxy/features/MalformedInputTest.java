@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * A malformed message gets 08P01 and a close for the client that sent it, whatever that client was waiting
@@ -36,7 +35,7 @@ class MalformedInputTest {
             try (Connection holder = port.connect(pgmux, ROLE)) {
                 holder.setAutoCommit(false);
                 assertThat(text(holder, "SELECT 1")).isEqualTo("1");
-                byte[] batch = concat(concat(Wire.query("SELECT 2"), BAD_DESCRIBE), Wire.message('S', new byte[0]));
+                byte[] batch = Wire.concat(Wire.query("SELECT 2"), BAD_DESCRIBE, Wire.message('S', new byte[0]));
                 WireClient client;
                 if (port == Port.SESSION) {
                     // In session mode the server is needed at login: the batch arrives while the client waits.
@@ -67,11 +66,5 @@ class MalformedInputTest {
             }
             assertThat(pgmux.stats(ROLE).open()).isLessThanOrEqualTo(2);
         }
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] both = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
     }
 }

@@ -9,18 +9,18 @@ import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The pgmux every model test runs against, and running one fixed program with deterministic placement. */
+/** The pgmux settings of the model tests, and running one fixed program with deterministic placement. */
 final class ModelSupport {
     private ModelSupport() {
     }
 
     /** Two servers, so that consecutive batches can land on different ones; checkouts fail fast. */
-    static PgmuxHarness startPgmux() {
-        return startPgmux(UnaryOperator.identity());
+    static UnaryOperator<TenantConfig> twoServers() {
+        return twoServers(UnaryOperator.identity());
     }
 
-    static PgmuxHarness startPgmux(UnaryOperator<TenantConfig> more) {
-        return PgmuxHarness.start(tenant -> more.apply(tenant.withPoolSize(2).withCheckoutTimeout(Duration.ofSeconds(5))));
+    static UnaryOperator<TenantConfig> twoServers(UnaryOperator<TenantConfig> more) {
+        return tenant -> more.apply(tenant.withPoolSize(2).withCheckoutTimeout(Duration.ofSeconds(5)));
     }
 
     /** Runs {@code program} with controlled placement; fails with both response streams if they differ. */

@@ -2,11 +2,11 @@ package dev.pgmux.proxy.model;
 
 import dev.pgmux.proxy.testing.WireClient;
 import dev.pgmux.proxy.model.ProgramGenerator.Feature;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -45,25 +45,14 @@ class ResponseOrderModelTest {
     /** Shrinking trials per distinct difference. */
     private static final int SHRINK_TRIALS = 250;
 
-    private static PgmuxHarness pgmux;
-
-    @BeforeAll
-    static void start() {
-        pgmux = ModelSupport.startPgmux();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pgmux != null) {
-            pgmux.close();
-        }
-    }
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(ModelSupport.twoServers());
 
     /** The placement the tests below rely on: a switch moves the client to the other server, no switch keeps it. */
     @Test
     void controlledPlacementAlternatesServers() throws IOException {
-        try (Placement placement = new Placement.Controlled(pgmux);
-             WireClient client = Placement.pgmuxClient(pgmux, "probe", Duration.ofSeconds(5))) {
+        try (Placement placement = new Placement.Controlled(pgmux.get());
+             WireClient client = Placement.pgmuxClient(pgmux.get(), "probe", Duration.ofSeconds(5))) {
             List<String> pids = new ArrayList<>();
             boolean[] switches = {false, false, true, false, true, true};
             for (boolean switchServer : switches) {
@@ -83,7 +72,7 @@ class ResponseOrderModelTest {
     /** Reproducible: the seed alone fixes the program and which server each batch runs on. */
     @Test
     void randomProgramsWithControlledPlacement() throws IOException {
-        controlledSweep(pgmux, "controlled", FIRST_SEED);
+        controlledSweep(pgmux.get(), "controlled", FIRST_SEED);
     }
 
     /**
@@ -92,8 +81,8 @@ class ResponseOrderModelTest {
      */
     @Test
     void randomProgramsWithEvictions() throws IOException {
-        try (PgmuxHarness small = ModelSupport.startPgmux(tenant -> tenant.withPreparedStatements(
-                tenant.preparedStatements().withMaxPerServer(2)))) {
+        try (PgmuxHarness small = PgmuxHarness.start(ModelSupport.twoServers(
+                tenant -> tenant.withPreparedStatements(tenant.preparedStatements().withMaxPerServer(2))))) {
             controlledSweep(small, "controlled, 2 statements per server", FIRST_SEED + 2_000_000);
         }
     }
@@ -136,9 +125,10 @@ class ResponseOrderModelTest {
         long seed = FIRST_SEED + 1_000_000;
         long deadline = System.nanoTime() + BUDGET_NANOS;
         List<ProgramRunner.Result> failures = new ArrayList<>();
-        try (Placement.Background placement = new Placement.Background(pgmux, 3)) {
+        try (Placement.Background placement = new Placement.Background(pgmux.get(), 3)) {
             for (int i = 0; i < PROGRAMS && System.nanoTime() < deadline; i++, seed++) {
-                ProgramRunner.Result result = new ProgramRunner(pgmux).run(ProgramGenerator.generate(seed, EXCLUDED), placement);
+                ProgramRunner.Result result = new ProgramRunner(pgmux.get())
+                        .run(ProgramGenerator.generate(seed, EXCLUDED), placement);
                 sweep.ran(result);
                 if (!result.matched()) {
                     failures.add(result);
@@ -149,7 +139,7 @@ class ResponseOrderModelTest {
             }
             System.out.printf("background clients ran %d queries meanwhile%n", placement.queries());
         }
-        sweep.shrinkAndReport(pgmux, failures);
+        sweep.shrinkAndReport(pgmux.get(), failures);
     }
 
     /** Counts what ran and keeps the mismatches, one per distinct first difference. */

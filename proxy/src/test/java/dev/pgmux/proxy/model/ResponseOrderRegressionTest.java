@@ -1,13 +1,11 @@
 package dev.pgmux.proxy.model;
 
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.WireClient;
-import dev.pgmux.proxy.testing.PgmuxHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -41,22 +39,11 @@ import static dev.pgmux.proxy.model.ProgramGenerator.SERIES;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ResponseOrderRegressionTest {
-    private static PgmuxHarness pgmux;
-
-    @BeforeAll
-    static void start() {
-        pgmux = ModelSupport.startPgmux();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (pgmux != null) {
-            pgmux.close();
-        }
-    }
+    @RegisterExtension
+    static final PgmuxExtension pgmux = new PgmuxExtension(ModelSupport.twoServers());
 
     private static void check(Program program) throws IOException {
-        ModelSupport.assertSameAsDirect(pgmux, program);
+        ModelSupport.assertSameAsDirect(pgmux.get(), program);
     }
 
     // --- the classic traps ---
@@ -295,8 +282,8 @@ class ResponseOrderRegressionTest {
      */
     @Test
     void serverReleasedAfterQueryThatFollowsExtendedMessages() throws IOException {
-        try (Placement.Controlled placement = new Placement.Controlled(pgmux);
-             WireClient client = Placement.pgmuxClient(pgmux, "client", Duration.ofSeconds(5))) {
+        try (Placement.Controlled placement = new Placement.Controlled(pgmux.get());
+             WireClient client = Placement.pgmuxClient(pgmux.get(), "client", Duration.ofSeconds(5))) {
             WireClient.Reply reply = client.exchange(Program.on(parse("s1", SELECT_1), query("SELECT 1")).bytes(), 1);
             assertEquals('I', WireClient.lastStatus(reply.messages()), reply.messages().toString());
             // The other holder needs the server the client just used: the only one not held.
@@ -310,21 +297,9 @@ class ResponseOrderRegressionTest {
 
     /** A pgmux of its own, default settings, whose servers have never held a statement. */
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     class FreshServers {
-        private PgmuxHarness fresh;
-
-        @BeforeAll
-        void start() {
-            fresh = ModelSupport.startPgmux();
-        }
-
-        @AfterAll
-        void stop() {
-            if (fresh != null) {
-                fresh.close();
-            }
-        }
+        @RegisterExtension
+        static final PgmuxExtension fresh = new PgmuxExtension(ModelSupport.twoServers());
 
         /**
          * DISCARD ALL as the first thing a server sees must not change how many statements pgmux keeps on
@@ -333,7 +308,7 @@ class ResponseOrderRegressionTest {
          */
         @Test
         void discardAllOnNewServerKeepsStatementBound() throws IOException {
-            ModelSupport.assertSameAsDirect(fresh, Program.of(
+            ModelSupport.assertSameAsDirect(fresh.get(), Program.of(
                     on(query("DISCARD ALL")),
                     on(parse("s1", SELECT_1), sync()),
                     on(execute(), parse("s2", SELECT_X), sync()),
@@ -343,26 +318,14 @@ class ResponseOrderRegressionTest {
 
     /** With a bound of one statement per server, eviction Closes are part of the unit too. */
     @Nested
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     class OneStatementPerServer {
-        private PgmuxHarness small;
-
-        @BeforeAll
-        void start() {
-            small = ModelSupport.startPgmux(tenant -> tenant.withPreparedStatements(
-                    tenant.preparedStatements().withMaxPerServer(1)));
-        }
-
-        @AfterAll
-        void stop() {
-            if (small != null) {
-                small.close();
-            }
-        }
+        @RegisterExtension
+        static final PgmuxExtension small = new PgmuxExtension(ModelSupport.twoServers(
+                tenant -> tenant.withPreparedStatements(tenant.preparedStatements().withMaxPerServer(1))));
 
         @Test
         void evictionsAndReprepares() throws IOException {
-            ModelSupport.assertSameAsDirect(small, Program.of(
+            ModelSupport.assertSameAsDirect(small.get(), Program.of(
                     on(parse("s1", SELECT_1), parse("s2", SELECT_X), bind("s1"), execute(), bind("s2"), execute(), sync()),
                     onOtherServer(bind("s2"), execute(), bind("s1"), execute(), sync()),
                     onOtherServer(describeStatement("s1"), describeStatement("s2"), sync())));
@@ -371,7 +334,7 @@ class ResponseOrderRegressionTest {
         /** The eviction Close pgmux sent was skipped after the error: the server still holds the statement. */
         @Test
         void evictionSkippedAfterError() throws IOException {
-            ModelSupport.assertSameAsDirect(small, Program.of(
+            ModelSupport.assertSameAsDirect(small.get(), Program.of(
                     on(parse("s1", SELECT_1), sync()),
                     on(execute(), parse("s2", SELECT_X), sync()),
                     on(bind("s1"), execute(), sync())));

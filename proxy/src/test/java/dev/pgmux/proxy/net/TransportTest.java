@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,22 +31,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @Timeout(120)
 class TransportTest {
-    private PgmuxHarness pgmux;
-
-    @AfterEach
-    void stop() {
-        if (pgmux != null) {
-            pgmux.close();
-        }
-    }
-
     @Test
     void autoPicksIoUringWhereTheKernelAllowsIt() {
-        pgmux = PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()));
-        IoTransport wanted = PgmuxHarness.testTransport();
-        IoTransport expected = wanted != IoTransport.AUTO ? wanted
-                : IoUring.isAvailable() ? IoTransport.IO_URING : IoTransport.EPOLL;
-        assertThat(pgmux.server().transport().kind()).isEqualTo(expected);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()))) {
+            IoTransport wanted = PgmuxHarness.testTransport();
+            IoTransport expected = wanted != IoTransport.AUTO ? wanted
+                    : IoUring.isAvailable() ? IoTransport.IO_URING : IoTransport.EPOLL;
+            assertThat(pgmux.server().transport().kind()).isEqualTo(expected);
+        }
     }
 
     @ParameterizedTest
@@ -61,63 +52,64 @@ class TransportTest {
                     .hasMessageContaining("listen.transport io_uring is not available here");
             return;
         }
-        pgmux = PgmuxHarness.start(config);
-        assertThat(pgmux.server().transport().kind()).isEqualTo(transport);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(config)) {
+            assertThat(pgmux.server().transport().kind()).isEqualTo(transport);
 
-        HikariConfig hikari = new HikariConfig();
-        hikari.setJdbcUrl(pgmux.transactionJdbcUrl("postgres"));
-        hikari.setUsername(PgmuxHarness.tenantUser(TestPostgres.SCRAM));
-        hikari.setPassword(PgmuxHarness.password(TestPostgres.SCRAM));
-        hikari.addDataSourceProperty("sslmode", "disable");
-        hikari.addDataSourceProperty("prepareThreshold", "1");
-        hikari.setMaximumPoolSize(12);
-        hikari.setMinimumIdle(12);
-        ExecutorService threads = Executors.newFixedThreadPool(12);
-        try (HikariDataSource clients = new HikariDataSource(hikari)) {
-            List<Future<?>> workers = new ArrayList<>();
-            for (int w = 0; w < 12; w++) {
-                int worker = w;
-                workers.add(threads.submit(() -> {
-                    for (int n = 0; n < 25; n++) {
-                        try (Connection c = clients.getConnection()) {
-                            c.setAutoCommit(false);
-                            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int * 1000 + ?::int")) {
-                                ps.setInt(1, worker);
-                                ps.setInt(2, n);
-                                try (ResultSet rs = ps.executeQuery()) {
-                                    rs.next();
-                                    assertThat(rs.getInt(1)).isEqualTo(worker * 1000 + n);
+            HikariConfig hikari = new HikariConfig();
+            hikari.setJdbcUrl(pgmux.transactionJdbcUrl("postgres"));
+            hikari.setUsername(PgmuxHarness.tenantUser(TestPostgres.SCRAM));
+            hikari.setPassword(PgmuxHarness.password(TestPostgres.SCRAM));
+            hikari.addDataSourceProperty("sslmode", "disable");
+            hikari.addDataSourceProperty("prepareThreshold", "1");
+            hikari.setMaximumPoolSize(12);
+            hikari.setMinimumIdle(12);
+            ExecutorService threads = Executors.newFixedThreadPool(12);
+            try (HikariDataSource clients = new HikariDataSource(hikari)) {
+                List<Future<?>> workers = new ArrayList<>();
+                for (int w = 0; w < 12; w++) {
+                    int worker = w;
+                    workers.add(threads.submit(() -> {
+                        for (int n = 0; n < 25; n++) {
+                            try (Connection c = clients.getConnection()) {
+                                c.setAutoCommit(false);
+                                try (PreparedStatement ps = c.prepareStatement("SELECT ?::int * 1000 + ?::int")) {
+                                    ps.setInt(1, worker);
+                                    ps.setInt(2, n);
+                                    try (ResultSet rs = ps.executeQuery()) {
+                                        rs.next();
+                                        assertThat(rs.getInt(1)).isEqualTo(worker * 1000 + n);
+                                    }
                                 }
+                                c.commit();
                             }
-                            c.commit();
                         }
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : workers) {
-                f.get(90, TimeUnit.SECONDS);
-            }
-            // About 8 MB back in one result: more than the socket buffers hold, so writes wait for the client.
-            try (Connection c = clients.getConnection(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT i, repeat('x', 400) FROM generate_series(1, 20000) i")) {
-                long sum = 0;
-                int rows = 0;
-                while (rs.next()) {
-                    sum += rs.getInt(1);
-                    assertThat(rs.getString(2)).hasSize(400);
-                    rows++;
+                        return null;
+                    }));
                 }
-                assertThat(rows).isEqualTo(20000);
-                assertThat(sum).isEqualTo(20000L * 20001 / 2);
+                for (Future<?> f : workers) {
+                    f.get(90, TimeUnit.SECONDS);
+                }
+                // About 8 MB back in one result: more than the socket buffers hold, so writes wait for the client.
+                try (Connection c = clients.getConnection(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT i, repeat('x', 400) FROM generate_series(1, 20000) i")) {
+                    long sum = 0;
+                    int rows = 0;
+                    while (rs.next()) {
+                        sum += rs.getInt(1);
+                        assertThat(rs.getString(2)).hasSize(400);
+                        rows++;
+                    }
+                    assertThat(rows).isEqualTo(20000);
+                    assertThat(sum).isEqualTo(20000L * 20001 / 2);
+                }
+            } finally {
+                threads.shutdownNow();
             }
-        } finally {
-            threads.shutdownNow();
-        }
-        try (Connection session = pgmux.connect(TestPostgres.SCRAM); Statement s = session.createStatement();
-             ResultSet rs = s.executeQuery("SELECT current_user")) {
-            rs.next();
-            assertThat(rs.getString(1)).isEqualTo(TestPostgres.SCRAM.name());
+            try (Connection session = pgmux.connect(TestPostgres.SCRAM); Statement s = session.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT current_user")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo(TestPostgres.SCRAM.name());
+            }
         }
     }
 }

@@ -1,23 +1,21 @@
 package dev.pgmux.proxy.session;
 
-import static dev.pgmux.proxy.session.SessionSupport.await;
-import static dev.pgmux.proxy.session.SessionSupport.awaitIdle;
-import static dev.pgmux.proxy.session.SessionSupport.backends;
-import static dev.pgmux.proxy.session.SessionSupport.pool;
-import static dev.pgmux.proxy.session.SessionSupport.serverError;
-import static dev.pgmux.proxy.session.SessionSupport.cancelSecret;
-import static dev.pgmux.proxy.session.SessionSupport.serverPid;
-import static dev.pgmux.proxy.session.SessionSupport.tenant;
-import static dev.pgmux.proxy.session.SessionSupport.text;
+import static dev.pgmux.proxy.testing.Pgjdbc.backends;
+import static dev.pgmux.proxy.testing.Pgjdbc.cancelSecret;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverError;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
-import org.junit.jupiter.api.AfterEach;
+import dev.pgmux.proxy.testing.Wait;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.postgresql.PGConnection;
@@ -26,6 +24,7 @@ import org.postgresql.util.PSQLException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.stream.Stream;
 
@@ -33,19 +32,17 @@ import java.util.stream.Stream;
 @Timeout(60)
 class SessionLoginTest {
     private static final String SCRAM_USER = TestPostgres.SCRAM.name();
+    /** How long a condition that should hold soon may take before a test gives up on it. */
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each test: the counts of pools and clients below start from nothing. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest();
 
     @BeforeEach
-    void startPgmux() {
+    void cleanUpstream() {
         // Backends left by earlier tests would blur the counts of upstream connections below.
         TestPostgres.get().terminateBackends(SCRAM_USER);
-        pgmux = PgmuxHarness.start();
-    }
-
-    @AfterEach
-    void stopPgmux() {
-        pgmux.close();
     }
 
     static Stream<TestRole> upstreamAuthMethods() {
@@ -55,7 +52,7 @@ class SessionLoginTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("upstreamAuthMethods")
     void logsInUpstreamAsTheRoleWithoutTheTenantSuffix(TestRole role) throws SQLException {
-        try (Connection c = pgmux.connect(role)) {
+        try (Connection c = pgmux.get().connect(role)) {
             assertThat(text(c, "SELECT current_user")).isEqualTo(role.name());
             assertThat(text(c, "SELECT session_user")).isEqualTo(role.name());
             assertThat(text(c, "SELECT current_database()")).isEqualTo("postgres");
@@ -103,15 +100,15 @@ class SessionLoginTest {
         serverError(() -> login("ghost.acme", "whatever"));
         serverError(() -> login("scram_user.nope", TestPostgres.SCRAM.password()));
 
-        assertThat(pgmux.server().runtime().pools().all()).as("pools created by failed logins").isEmpty();
+        assertThat(pgmux.get().server().runtime().pools().all()).as("pools created by failed logins").isEmpty();
         assertThat(backends(SCRAM_USER, null)).as("upstream backends of scram_user").isZero();
-        await("the refused clients no longer counted by the tenant", () -> tenant(pgmux).clients() == 0);
+        Wait.until("the refused clients no longer counted by the tenant", WAIT, () -> pgmux.get().tenant().clients() == 0);
 
         // The same count does see the one server a successful login needs.
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
             assertThat(text(c, "SELECT 1")).isEqualTo("1");
             assertThat(backends(SCRAM_USER, null)).isEqualTo(1);
-            assertThat(pool(pgmux, SCRAM_USER).orElseThrow().stats().open()).isEqualTo(1);
+            assertThat(pgmux.pool(TestPostgres.SCRAM).orElseThrow().stats().open()).isEqualTo(1);
         }
     }
 
@@ -119,15 +116,15 @@ class SessionLoginTest {
     void clientGetsItsServersProcessIdWithASecretOfPgmuxs() throws Exception {
         int pid;
         int secret;
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
             pid = c.unwrap(PGConnection.class).getBackendPID();
             secret = cancelSecret(c);
             assertThat(pid).as("pid in BackendKeyData: the server's, as pg_backend_pid() says").isEqualTo(serverPid(c));
         }
-        awaitIdle(pgmux, SCRAM_USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
         // The secret belongs to the client, not to the server: the next client of the same server gets another.
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
             assertThat(serverPid(c)).as("the pooled server is reused").isEqualTo(pid);
             assertThat(c.unwrap(PGConnection.class).getBackendPID()).isEqualTo(pid);
             assertThat(cancelSecret(c)).as("a new secret").isNotEqualTo(secret);
@@ -139,7 +136,7 @@ class SessionLoginTest {
         props.setProperty("user", user);
         props.setProperty("password", password);
         props.setProperty("sslmode", "disable");
-        Connection c = DriverManager.getConnection(pgmux.sessionJdbcUrl("postgres"), props);
+        Connection c = DriverManager.getConnection(pgmux.get().sessionJdbcUrl("postgres"), props);
         c.close();
         return c;
     }

@@ -1,29 +1,31 @@
 package dev.pgmux.proxy.session;
 
-import static dev.pgmux.proxy.session.SessionSupport.await;
-import static dev.pgmux.proxy.session.SessionSupport.awaitIdle;
-import static dev.pgmux.proxy.session.SessionSupport.backends;
-import static dev.pgmux.proxy.session.SessionSupport.clientSocket;
-import static dev.pgmux.proxy.session.SessionSupport.number;
-import static dev.pgmux.proxy.session.SessionSupport.serverError;
-import static dev.pgmux.proxy.session.SessionSupport.serverPid;
-import static dev.pgmux.proxy.session.SessionSupport.stats;
-import static dev.pgmux.proxy.session.SessionSupport.text;
+import static dev.pgmux.proxy.testing.Pgjdbc.backends;
+import static dev.pgmux.proxy.testing.Pgjdbc.number;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverError;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgmux.proxy.testing.Pgjdbc;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
-import org.junit.jupiter.api.AfterEach;
+import dev.pgmux.proxy.testing.Wait;
+import dev.pgmux.proxy.testing.WireClient;
+import dev.pgmux.proxy.testing.WireClient.Wire;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.util.PSQLException;
 
-import java.net.Socket;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -41,11 +43,15 @@ import java.util.concurrent.TimeUnit;
 class SessionStateTest {
     private static final String USER = TestPostgres.SCRAM.name();
     private static final String ROWS = "session_state_rows";
+    /** How long a condition that should hold soon may take before a test gives up on it. */
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
     private static String defaultStatementTimeout;
     private static String defaultSearchPath;
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each test: a server one test left behind is no other test's business. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest(tenant -> tenant.withPoolSize(1));
 
     @BeforeAll
     static void prepareDatabase() throws SQLException {
@@ -61,20 +67,14 @@ class SessionStateTest {
     }
 
     @BeforeEach
-    void startPgmux() {
+    void cleanUpstream() {
         TestPostgres.get().terminateBackends(USER);
-        pgmux = PgmuxHarness.start(tenant -> tenant.withPoolSize(1));
-    }
-
-    @AfterEach
-    void stopPgmux() {
-        pgmux.close();
     }
 
     @Test
     void sessionStateLastsForTheSessionAndIsGoneForTheNextClient() throws Exception {
         int pid;
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM); Statement st = c.createStatement()) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM); Statement st = c.createStatement()) {
             pid = serverPid(c);
             st.execute("SET statement_timeout = '1234ms'");
             st.execute("CREATE TEMP TABLE session_scratch (x int)");
@@ -86,9 +86,9 @@ class SessionStateTest {
             assertThat(text(c, "SELECT current_schemas(false)::text")).isEqualTo("{myschema,public}");
             assertThat(serverPid(c)).as("one server for the whole session").isEqualTo(pid);
         }
-        awaitIdle(pgmux, USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
             assertThat(serverPid(c)).as("pool_size 1: the same server again").isEqualTo(pid);
             assertThat(text(c, "SHOW statement_timeout")).isEqualTo(defaultStatementTimeout);
             assertThat(text(c, "SELECT to_regclass('pg_temp.session_scratch')::text")).isNull();
@@ -102,27 +102,27 @@ class SessionStateTest {
         props.setProperty("ApplicationName", "session-state-test");
         props.setProperty("options", "-c search_path=myschema,public");
         int pid;
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM, props)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM, props)) {
             pid = serverPid(c);
             assertThat(text(c, "SELECT current_setting('application_name')")).isEqualTo("session-state-test");
             assertThat(text(c, "SELECT current_setting('search_path')").replace(" ", "")).isEqualTo("myschema,public");
             assertThat(text(c, "SELECT current_schemas(false)::text")).isEqualTo("{myschema,public}");
         }
-        awaitIdle(pgmux, USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
         Properties other = new Properties();
         other.setProperty("ApplicationName", "next-client");
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM, other)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM, other)) {
             assertThat(serverPid(c)).as("pool_size 1: the same server again").isEqualTo(pid);
             assertThat(text(c, "SELECT current_setting('application_name')")).isEqualTo("next-client");
             assertThat(text(c, "SELECT current_setting('search_path')")).isEqualTo(defaultSearchPath);
         }
-        awaitIdle(pgmux, USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
         // A client that names no application at all does not inherit one either.
         Properties none = new Properties();
         none.setProperty("ApplicationName", "");
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM, none)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM, none)) {
             assertThat(serverPid(c)).isEqualTo(pid);
             assertThat(text(c, "SELECT current_setting('application_name')")).isEmpty();
         }
@@ -132,13 +132,13 @@ class SessionStateTest {
     void invalidStartupSettingIsRefusedAsPostgresWouldAndTheServerStaysUsable() throws Exception {
         Properties props = new Properties();
         props.setProperty("options", "-c statement_timeout=abc");
-        PSQLException e = serverError(() -> pgmux.connect(TestPostgres.SCRAM, props).close());
+        PSQLException e = serverError(() -> pgmux.get().connect(TestPostgres.SCRAM, props).close());
         assertThat(e.getSQLState()).isEqualTo("22023");
         assertThat(e.getServerErrorMessage().getMessage()).isEqualTo("invalid value for parameter \"statement_timeout\": \"abc\"");
         assertThat(e.getServerErrorMessage().getSeverity()).isEqualTo("FATAL");
-        awaitIdle(pgmux, USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
-        try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
             assertThat(text(c, "SHOW statement_timeout")).isEqualTo(defaultStatementTimeout);
             assertThat(text(c, "SELECT 'still in step'")).isEqualTo("still in step");
         }
@@ -147,10 +147,10 @@ class SessionStateTest {
     @Test
     void serverOfAClientThatLeftDuringSetupReachesTheNextClientWithNothingPending() throws Exception {
         int pid;
-        try (Connection warm = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection warm = pgmux.get().connect(TestPostgres.SCRAM)) {
             pid = serverPid(warm);
         }
-        awaitIdle(pgmux, USER, 1);
+        pgmux.get().awaitIdle(TestPostgres.SCRAM, 1, WAIT);
 
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try (Connection su = TestPostgres.get().superuser(); Statement lock = su.createStatement()) {
@@ -159,18 +159,25 @@ class SessionStateTest {
             su.setAutoCommit(false);
             lock.execute("LOCK TABLE pg_catalog.pg_tablespace IN ACCESS EXCLUSIVE MODE");
             Future<List<String>> next;
-            try (RawPgClient leaving = RawPgClient.login(pgmux.sessionPort(), PgmuxHarness.tenantUser(TestPostgres.SCRAM),
-                    TestPostgres.SCRAM.password(), Map.of("default_tablespace", "pg_default"))) {
-                await("pgmux applying the startup settings on the server", () -> waitingForLock(pid));
+            try (WireClient leaving = WireClient.connect(pgmux.get().sessionPort())) {
+                Map<String, String> startup = new LinkedHashMap<>();
+                startup.put("user", PgmuxHarness.tenantUser(TestPostgres.SCRAM));
+                startup.put("database", "postgres");
+                startup.put("default_tablespace", "pg_default");
+                leaving.send(Wire.startupPacket(Wire.PROTOCOL_3_0, startup));
+                leaving.authenticate(PgmuxHarness.tenantUser(TestPostgres.SCRAM), TestPostgres.SCRAM.password());
+                Wait.until("pgmux applying the startup settings on the server", WAIT, () -> waitingForLock(pid));
                 next = thread.submit(() -> {
-                    try (Connection c = pgmux.connect(TestPostgres.SCRAM)) {
+                    try (Connection c = pgmux.get().connect(TestPostgres.SCRAM)) {
                         return List.of(text(c, "SELECT 'first'"), text(c, "SELECT 'second'"),
                                 text(c, "SELECT current_setting('default_tablespace')"));
                     }
                 });
-                await("the next client waiting for the server", () -> stats(pgmux, USER).waiting() == 1);
-            } // leaves before its settings were applied
-            await("pgmux seeing the client leave", () -> SessionSupport.tenant(pgmux).clients() == 1);
+                Wait.until("the next client waiting for the server", WAIT,
+                        () -> pgmux.get().stats(TestPostgres.SCRAM).waiting() == 1);
+                leaving.closeWithoutTerminate(); // leaves before its settings were applied
+            }
+            Wait.until("pgmux seeing the client leave", WAIT, () -> pgmux.get().tenant().clients() == 1);
             su.rollback();
 
             assertThat(next.get(20, TimeUnit.SECONDS))
@@ -201,7 +208,7 @@ class SessionStateTest {
     private void leaveMidTransaction(boolean abortSocket) throws Exception {
         long marker = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         int firstPid;
-        Connection c = pgmux.connect(TestPostgres.SCRAM);
+        Connection c = pgmux.get().connect(TestPostgres.SCRAM);
         try {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
@@ -213,21 +220,19 @@ class SessionStateTest {
         } finally {
             if (abortSocket) {
                 // A reset instead of Terminate: the client vanishes as a crashed process does.
-                Socket socket = clientSocket(c);
-                socket.setSoLinger(true, 0);
-                socket.close();
+                Pgjdbc.kill(c);
             }
             c.close();
         }
 
-        await("no backend of " + USER + " left idle in transaction",
+        Wait.until("no backend of " + USER + " left idle in transaction", WAIT,
                 () -> backends(USER, "idle in transaction") == 0);
-        await("the pool back to at most one server, none in use", () -> {
-            var s = stats(pgmux, USER);
+        Wait.until("the pool back to at most one server, none in use", WAIT, () -> {
+            var s = pgmux.get().stats(TestPostgres.SCRAM);
             return s.active() == 0 && s.open() <= 1;
         });
 
-        try (Connection next = pgmux.connect(TestPostgres.SCRAM)) {
+        try (Connection next = pgmux.get().connect(TestPostgres.SCRAM)) {
             int nextPid = serverPid(next);
             assertThat(number(next, "SELECT count(*) FROM public." + ROWS + " WHERE id = " + marker))
                     .as("the uncommitted row of the client that left").isZero();

@@ -35,6 +35,29 @@ public record BackendMessage(char tag, byte[] payload) {
         return fields().get('C');
     }
 
+    /** The message text of an ErrorResponse or NoticeResponse. */
+    public String message() {
+        return fields().get('M');
+    }
+
+    /** The severity of an ErrorResponse or NoticeResponse (ERROR, FATAL, ...). */
+    public String severity() {
+        return fields().get('S');
+    }
+
+    /** The C strings of the payload from {@code offset} on, each up to its NUL. */
+    public List<String> cstrings(int offset) {
+        List<String> strings = new ArrayList<>();
+        int start = offset;
+        for (int i = offset; i < payload.length; i++) {
+            if (payload[i] == 0) {
+                strings.add(new String(payload, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return strings;
+    }
+
     /** The first C string of the payload (CommandComplete's tag). */
     public String text() {
         int end = 0;
@@ -78,6 +101,23 @@ public record BackendMessage(char tag, byte[] payload) {
         return names;
     }
 
+    /** The whole messages at the start of {@code bytes}, in order; a partial one at the end is left out. */
+    public static List<BackendMessage> parseAll(byte[] bytes) {
+        List<BackendMessage> messages = new ArrayList<>();
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.remaining() >= 5) {
+            char tag = (char) buf.get();
+            int length = buf.getInt();
+            if (length < 4 || length - 4 > buf.remaining()) {
+                break;
+            }
+            byte[] payload = new byte[length - 4];
+            buf.get(payload);
+            messages.add(new BackendMessage(tag, payload));
+        }
+        return messages;
+    }
+
     public static String name(char tag) {
         return switch (tag) {
             case '1' -> "ParseComplete";
@@ -96,6 +136,8 @@ public record BackendMessage(char tag, byte[] payload) {
             case 's' -> "PortalSuspended";
             case 't' -> "ParameterDescription";
             case 'A' -> "NotificationResponse";
+            case 'R' -> "Authentication";
+            case 'v' -> "NegotiateProtocolVersion";
             default -> "'" + tag + "'";
         };
     }
@@ -108,6 +150,7 @@ public record BackendMessage(char tag, byte[] payload) {
                 yield " " + f.get('S') + " " + f.get('C') + " \"" + f.get('M') + "\"";
             }
             case 'Z' -> payload.length == 1 ? " " + (char) payload[0] : "";
+            case 'R' -> payload.length >= 4 ? " " + int32(0) : "";
             case 'C' -> " \"" + text() + "\"";
             case 'D' -> " " + values();
             case 'T' -> " " + columnNames();

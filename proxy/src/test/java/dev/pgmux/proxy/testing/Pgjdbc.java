@@ -1,14 +1,17 @@
 package dev.pgmux.proxy.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.pgmux.proxy.testing.WireClient.Wire;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.PGStream;
 import org.postgresql.core.QueryExecutorBase;
+import org.postgresql.core.TransactionState;
+import org.postgresql.util.PSQLException;
 
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.Field;
 import java.net.Socket;
 import java.sql.Connection;
@@ -17,7 +20,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** What tests need of pgjdbc's internals and of the wire around it: cancel keys, its socket, one-value queries. */
+/**
+ * What tests need of pgjdbc and of the wire around it: one-value queries, expected failures, cancel keys, its
+ * socket; and counts of what the test Postgres runs, as its superuser sees them.
+ */
 public final class Pgjdbc {
     private Pgjdbc() {}
 
@@ -27,6 +33,40 @@ public final class Pgjdbc {
             assertThat(rs.next()).as("a row from %s", sql).isTrue();
             return rs.getString(1);
         }
+    }
+
+    /** The first column of the first row of {@code sql}, as a number. */
+    public static long number(Connection c, String sql) throws SQLException {
+        return Long.parseLong(text(c, sql));
+    }
+
+    /** The upstream process id of the server the connection's statement runs on. */
+    public static int serverPid(Connection c) throws SQLException {
+        return (int) number(c, "SELECT pg_backend_pid()");
+    }
+
+    /** Runs {@code call}, which must fail with an SQLException, and returns it. */
+    public static SQLException sqlError(ThrowingCallable call) {
+        SQLException e = catchThrowableOfType(SQLException.class, call);
+        assertThat((Object) e).as("the SQLException thrown").isNotNull();
+        return e;
+    }
+
+    /** Runs {@code call}, which must fail with an SQLException carrying a server error, and returns it. */
+    public static PSQLException serverError(ThrowingCallable call) {
+        PSQLException e = catchThrowableOfType(PSQLException.class, call);
+        assertThat((Object) e).as("the PSQLException thrown").isNotNull();
+        assertThat(e.getServerErrorMessage()).as("server error of %s", e).isNotNull();
+        return e;
+    }
+
+    /**
+     * Whether the server behind this connection is outside any transaction after a statement in autocommit
+     * mode, as its ReadyForQuery said: a server left inside someone else's transaction would say otherwise.
+     */
+    public static boolean idleOutsideTransaction(Connection c) throws SQLException {
+        text(c, "SELECT 1");
+        return c.unwrap(BaseConnection.class).getTransactionState() == TransactionState.IDLE;
     }
 
     /** The cancel secret pgmux handed to this connection in BackendKeyData (pgjdbc keeps it private). */
@@ -57,29 +97,48 @@ public final class Pgjdbc {
      * and closed the connection.
      */
     public static void sendCancel(int port, int processId, int secretKey) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout((int) Wait.DEFAULT.toMillis());
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(16);
-            out.writeInt(80877102);
-            out.writeInt(processId);
-            out.writeInt(secretKey);
-            out.flush();
-            InputStream in = socket.getInputStream();
-            assertThat(in.read()).as("pgmux answers a CancelRequest by closing the connection").isEqualTo(-1);
+        try (WireClient client = WireClient.connect("cancel request", "127.0.0.1", port, Wait.DEFAULT)) {
+            client.send(Wire.cancelRequest(processId, secretKey));
+            assertThat(client.readByte()).as("pgmux answers a CancelRequest by closing the connection").isEqualTo(-1);
         }
     }
 
-    /** Upstream backends running exactly {@code query} right now, seen by a superuser. */
-    public static long running(String query) throws SQLException {
-        try (Connection su = TestPostgres.get().superuser();
-             PreparedStatement ps = su.prepareStatement(
-                     "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = ?")) {
-            ps.setString(1, query);
+    /** A count over pg_stat_activity or another catalog, as the test Postgres' superuser; a null parameter is text. */
+    public static long superuserCount(String sql, Object... parameters) throws SQLException {
+        try (Connection su = TestPostgres.get().superuser(); PreparedStatement ps = su.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                if (parameters[i] == null) {
+                    ps.setString(i + 1, null);
+                } else {
+                    ps.setObject(i + 1, parameters[i]);
+                }
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
         }
+    }
+
+    /** Upstream backends running exactly {@code query} right now. */
+    public static long running(String query) throws SQLException {
+        return superuserCount("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = ?", query);
+    }
+
+    /** Upstream client backends of {@code role} in {@code state} (any state when null). */
+    public static long backends(String role, String state) throws SQLException {
+        return superuserCount("SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND backend_type = 'client backend'"
+                + " AND (?::text IS NULL OR state = ?)", role, state, state);
+    }
+
+    /** Upstream backends of {@code role} inside a transaction without running anything (aborted or not). */
+    public static long idleInTransaction(String role) throws SQLException {
+        return superuserCount("SELECT count(*) FROM pg_stat_activity WHERE usename = ?"
+                + " AND state LIKE 'idle in transaction%'", role);
+    }
+
+    /** Whether the upstream backend with this pid still exists. */
+    public static boolean backendAlive(int pid) throws SQLException {
+        return superuserCount("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", pid) > 0;
     }
 }

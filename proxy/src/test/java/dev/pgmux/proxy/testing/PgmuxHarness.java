@@ -7,10 +7,17 @@ import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.proxy.PgmuxServer;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.tenant.Tenant;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -27,6 +34,7 @@ public final class PgmuxHarness implements AutoCloseable {
     public static final String TRUST_PASSWORD = "trust_pass";
 
     private final PgmuxServer server;
+    private boolean closed;
 
     private PgmuxHarness(PgmuxServer server) {
         this.server = server;
@@ -147,6 +155,45 @@ public final class PgmuxHarness implements AutoCloseable {
         return pool(role).orElseThrow(() -> new AssertionError("no pool for " + role.name())).stats();
     }
 
+    /** Every pool with its counts, for failure messages. */
+    public String describePools() {
+        return String.join("; ", server.runtime().pools().all().stream().map(p -> p.key() + " " + p.stats()).toList());
+    }
+
+    /** The tenant {@value #TENANT}, with its count of clients. */
+    public Tenant tenant() {
+        for (Tenant tenant : server.runtime().tenants().all()) {
+            if (tenant.id().equals(TENANT)) {
+                return tenant;
+            }
+        }
+        throw new AssertionError("no tenant " + TENANT);
+    }
+
+    /** The status code of an HTTP GET of {@code path} on pgmux's admin port. */
+    public int adminGet(String path) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + path))
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    /**
+     * Waits until {@code role}'s pool has {@code idle} idle servers and none in use or connecting (a client's
+     * server goes back to the pool after the client has left, not as it leaves).
+     */
+    public void awaitIdle(TestRole role, int idle, Duration max) {
+        Wait.until("pool of " + role.name() + " with " + idle + " idle server(s) and none active", max, () -> {
+            ServerPool.Stats s = stats(role);
+            return s.idle() == idle && s.active() == 0 && s.connecting() == 0;
+        }, () -> String.valueOf(pool(role).map(ServerPool::stats).orElse(null)));
+    }
+
     /** Waits until {@code role}'s pool has no server in use, connecting, being cancelled or closing. */
     public void awaitQuiet(TestRole role) {
         Wait.until("pool of " + role.name() + " with no server in use", Wait.DEFAULT, () -> {
@@ -155,8 +202,12 @@ public final class PgmuxHarness implements AutoCloseable {
         }, () -> String.valueOf(pool(role).map(ServerPool::stats).orElse(null)));
     }
 
+    /** Stops pgmux; once only, so a test may stop it early, before its try-with-resources block ends. */
     @Override
     public void close() {
-        server.close();
+        if (!closed) {
+            closed = true;
+            server.close();
+        }
     }
 }

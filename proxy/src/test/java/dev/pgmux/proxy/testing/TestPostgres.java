@@ -267,25 +267,17 @@ public final class TestPostgres {
                 ps.setString(1, user);
                 ps.executeQuery().close();
             }
-            Instant deadline = Instant.now().plus(TERMINATE_TIMEOUT);
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND pid <> pg_backend_pid()")) {
                 ps.setString(1, user);
-                while (true) {
-                    long left;
+                long[] left = {-1};
+                Wait.until("every backend of " + user + " gone after pg_terminate_backend", TERMINATE_TIMEOUT, () -> {
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
-                        left = rs.getLong(1);
+                        left[0] = rs.getLong(1);
                     }
-                    if (left == 0) {
-                        return;
-                    }
-                    if (Instant.now().isAfter(deadline)) {
-                        throw new IllegalStateException(left + " backend(s) of " + user
-                                + " still alive " + TERMINATE_TIMEOUT.toSeconds() + " s after pg_terminate_backend");
-                    }
-                    pause(20);
-                }
+                    return left[0] == 0;
+                }, () -> left[0] + " backend(s) of " + user + " still alive");
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot terminate the backends of " + user + ": " + e.getMessage(), e);

@@ -1,27 +1,27 @@
 package dev.pgmux.proxy.transaction;
 
-import static dev.pgmux.proxy.transaction.TransactionSupport.await;
-import static dev.pgmux.proxy.transaction.TransactionSupport.backends;
-import static dev.pgmux.proxy.transaction.TransactionSupport.number;
+import static dev.pgmux.proxy.testing.Pgjdbc.backendAlive;
+import static dev.pgmux.proxy.testing.Pgjdbc.backends;
+import static dev.pgmux.proxy.testing.Pgjdbc.number;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
+import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
 import static dev.pgmux.proxy.transaction.TransactionSupport.props;
-import static dev.pgmux.proxy.transaction.TransactionSupport.serverPid;
 import static dev.pgmux.proxy.transaction.TransactionSupport.superuserSql;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.Pgjdbc;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
+import dev.pgmux.proxy.testing.Wait;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.postgresql.core.BaseConnection;
-import org.postgresql.core.PGStream;
-import org.postgresql.core.QueryExecutorBase;
 
-import java.lang.reflect.Field;
 import java.net.Socket;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -43,7 +43,10 @@ class ClientKilledTest {
     private static final String USER = ROLE.name();
     private static final String TABLE = "tx_killed_lock";
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each test: the next test's pool starts without the vanished client's server. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest(t -> t.withPoolSize(2));
+
     private ExecutorService threads;
 
     /** How the lock holder goes away. */
@@ -65,26 +68,17 @@ class ClientKilledTest {
     @BeforeEach
     void start() {
         TestPostgres.get().terminateBackends(USER);
-        pgmux = PgmuxHarness.start(t -> t.withPoolSize(2));
         threads = Executors.newCachedThreadPool();
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        pgmux.close();
         threads.shutdownNow();
         threads.awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    private static Socket socketOf(Connection c) throws Exception {
-        QueryExecutorBase executor = (QueryExecutorBase) c.unwrap(BaseConnection.class).getQueryExecutor();
-        Field stream = QueryExecutorBase.class.getDeclaredField("pgStream");
-        stream.setAccessible(true);
-        return ((PGStream) stream.get(executor)).getSocket();
-    }
-
     private void die(Connection c, int pid, Death death) throws Exception {
-        Socket socket = socketOf(c);
+        Socket socket = Pgjdbc.socket(c);
         switch (death) {
             case RESET -> {
                 socket.setSoLinger(true, 0);
@@ -99,17 +93,8 @@ class ClientKilledTest {
                     }
                     return null;
                 });
-                await("the statement is running on the server", () -> {
-                    try (Connection su = TestPostgres.get().superuser();
-                         PreparedStatement ps = su.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-                                 + " WHERE pid = ? AND state = 'active' AND query = 'SELECT pg_sleep(1)'")) {
-                        ps.setInt(1, pid);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            return rs.getLong(1) == 1;
-                        }
-                    }
-                });
+                Wait.until("the statement is running on the server", () -> superuserCount("SELECT count(*)"
+                        + " FROM pg_stat_activity WHERE pid = ? AND state = 'active' AND query = 'SELECT pg_sleep(1)'", pid) == 1);
                 socket.setSoLinger(true, 0);
                 socket.close();
             }
@@ -136,8 +121,8 @@ class ClientKilledTest {
     @ParameterizedTest
     @EnumSource(Death.class)
     void aClientThatVanishesMidTransactionLeavesNoLockAndNoOpenTransaction(Death death) throws Exception {
-        try (Connection other = pgmux.connectTransaction(ROLE, props())) {
-            Connection holder = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"));
+        try (Connection other = pgmux.get().connectTransaction(ROLE, props())) {
+            Connection holder = pgmux.get().connectTransaction(ROLE, props("prepareThreshold", "1"));
             holder.setAutoCommit(false);
             try (Statement st = holder.createStatement()) {
                 st.execute("LOCK TABLE " + TABLE + " IN ACCESS EXCLUSIVE MODE");
@@ -155,23 +140,15 @@ class ClientKilledTest {
 
             die(holder, holderPid, death);
 
-            await("the lock of the vanished client is released", () -> lockFree(other));
-            await("no backend of " + USER + " idle in transaction",
+            Wait.until("the lock of the vanished client is released", () -> lockFree(other));
+            Wait.until("no backend of " + USER + " idle in transaction",
                     () -> backends(USER, "idle in transaction") == 0 && backends(USER, "idle in transaction (aborted)") == 0);
             // The server that was mid-transaction is closed, not handed to anybody.
-            await("the vanished client's server is gone", () -> {
-                try (Connection su = TestPostgres.get().superuser();
-                     PreparedStatement ps = su.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
-                    ps.setInt(1, holderPid);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        return rs.getLong(1) == 0;
-                    }
-                }
-            });
+            Wait.until("the vanished client's server is gone", () -> !backendAlive(holderPid));
 
             // The pool carries on: two clients at once in transactions, a full pool of two servers.
-            try (Connection a = pgmux.connectTransaction(ROLE, props()); Connection b = pgmux.connectTransaction(ROLE, props())) {
+            try (Connection a = pgmux.get().connectTransaction(ROLE, props());
+                 Connection b = pgmux.get().connectTransaction(ROLE, props())) {
                 a.setAutoCommit(false);
                 b.setAutoCommit(false);
                 assertThat(serverPid(a)).isNotEqualTo(serverPid(b));

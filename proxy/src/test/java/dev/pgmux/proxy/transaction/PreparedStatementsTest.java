@@ -1,10 +1,11 @@
 package dev.pgmux.proxy.transaction;
 
+import static dev.pgmux.proxy.testing.Pgjdbc.number;
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
 import static dev.pgmux.proxy.transaction.TransactionSupport.Holder;
 import static dev.pgmux.proxy.transaction.TransactionSupport.closeAll;
 import static dev.pgmux.proxy.transaction.TransactionSupport.holdAllBut;
 import static dev.pgmux.proxy.transaction.TransactionSupport.props;
-import static dev.pgmux.proxy.transaction.TransactionSupport.serverPid;
 import static dev.pgmux.proxy.transaction.TransactionSupport.superuserSql;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,7 +62,6 @@ class PreparedStatementsTest {
     private static final String BATCH_TABLE = "tx_ps_batch";
     private static final int STATEMENTS = 30;
 
-    private PgmuxHarness pgmux;
     private ExecutorService threads;
 
     @BeforeAll
@@ -78,16 +78,9 @@ class PreparedStatementsTest {
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
+    void stopThreads() throws InterruptedException {
         threads.shutdownNow();
         threads.awaitTermination(10, TimeUnit.SECONDS);
-        if (pgmux != null) {
-            pgmux.close();
-        }
-    }
-
-    private void start(UnaryOperator<TenantConfig> tenant) {
-        pgmux = PgmuxHarness.start(tenant);
     }
 
     private static UnaryOperator<TenantConfig> poolAndMode(int poolSize, PreparedStatementMode mode) {
@@ -158,7 +151,7 @@ class PreparedStatementsTest {
      * order of its own (so pgjdbc's S_1, S_2, ... mean different SQL on different connections), alternating
      * autocommit rounds and rounds inside one transaction.
      */
-    private WorkloadResult workload(int clients, int rounds, Properties props) throws Exception {
+    private WorkloadResult workload(PgmuxHarness pgmux, int clients, int rounds, Properties props) throws Exception {
         ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         AtomicLong executions = new AtomicLong();
         AtomicLong named = new AtomicLong();
@@ -235,132 +228,137 @@ class PreparedStatementsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("pgjdbcModes")
     void fiftyClientsOverFiveServersGetEveryResultRight(String label, Properties props) throws Exception {
-        start(t -> t.withPoolSize(5));
-        int clients = 50;
-        int rounds = 8;
+        try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withPoolSize(5))) {
+            int clients = 50;
+            int rounds = 8;
 
-        WorkloadResult result = workload(clients, rounds, props);
+            WorkloadResult result = workload(pgmux, clients, rounds, props);
 
-        assertThat(result.errors()).as("errors and wrong results (%s)", label).isEmpty();
-        assertThat(result.executions()).isEqualTo((long) clients * rounds * STATEMENTS);
-        assertThat(result.namedExecutions()).as("executions pgjdbc ran as named server statements")
-                .isGreaterThanOrEqualTo((long) clients * (rounds - 4) * STATEMENTS);
+            assertThat(result.errors()).as("errors and wrong results (%s)", label).isEmpty();
+            assertThat(result.executions()).isEqualTo((long) clients * rounds * STATEMENTS);
+            assertThat(result.namedExecutions()).as("executions pgjdbc ran as named server statements")
+                    .isGreaterThanOrEqualTo((long) clients * (rounds - 4) * STATEMENTS);
+        }
     }
 
     @Test
     void sameClientNamesMeanDifferentStatementsOnOneServer() throws Exception {
-        start(t -> t.withPoolSize(1)); // both clients on the one server, turn by turn
-        Properties props = props("prepareThreshold", "1");
-        try (Connection a = pgmux.connectTransaction(ROLE, props);
-             Connection b = pgmux.connectTransaction(ROLE, props)) {
-            // a names statement 0 S_1 and statement 1 S_2; b the other way round.
-            int[] orderA = {0, 1, 2, 3};
-            int[] orderB = {3, 2, 1, 0};
-            for (int round = 0; round < 20; round++) {
-                for (int k = 0; k < 4; k++) {
-                    int p = round * 100 + k;
-                    try (PreparedStatement ps = a.prepareStatement(sql(orderA[k]))) {
-                        assertThat(runAndCheck(ps, orderA[k], p)).isNull();
-                    }
-                    try (PreparedStatement ps = b.prepareStatement(sql(orderB[k]))) {
-                        assertThat(runAndCheck(ps, orderB[k], p)).isNull();
+        // Both clients on the one server, turn by turn.
+        try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withPoolSize(1))) {
+            Properties props = props("prepareThreshold", "1");
+            try (Connection a = pgmux.connectTransaction(ROLE, props);
+                 Connection b = pgmux.connectTransaction(ROLE, props)) {
+                // a names statement 0 S_1 and statement 1 S_2; b the other way round.
+                int[] orderA = {0, 1, 2, 3};
+                int[] orderB = {3, 2, 1, 0};
+                for (int round = 0; round < 20; round++) {
+                    for (int k = 0; k < 4; k++) {
+                        int p = round * 100 + k;
+                        try (PreparedStatement ps = a.prepareStatement(sql(orderA[k]))) {
+                            assertThat(runAndCheck(ps, orderA[k], p)).isNull();
+                        }
+                        try (PreparedStatement ps = b.prepareStatement(sql(orderB[k]))) {
+                            assertThat(runAndCheck(ps, orderB[k], p)).isNull();
+                        }
                     }
                 }
-            }
-            // The server knows only pgmux's names, one per distinct statement, shared by both clients.
-            List<String> names = new ArrayList<>();
-            try (Statement st = a.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT name FROM pg_prepared_statements"
-                         + " WHERE statement NOT LIKE '%pg_prepared_statements%' ORDER BY name")) {
-                while (rs.next()) {
-                    names.add(rs.getString(1));
+                // The server knows only pgmux's names, one per distinct statement, shared by both clients.
+                List<String> names = new ArrayList<>();
+                try (Statement st = a.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT name FROM pg_prepared_statements"
+                             + " WHERE statement NOT LIKE '%pg_prepared_statements%' ORDER BY name")) {
+                    while (rs.next()) {
+                        names.add(rs.getString(1));
+                    }
                 }
+                assertThat(names).hasSize(4).allSatisfy(n -> assertThat(n).doesNotStartWith("S_"));
             }
-            assertThat(names).hasSize(4).allSatisfy(n -> assertThat(n).doesNotStartWith("S_"));
         }
     }
 
     @Test
     void describeBeforeExecutionOnAServerThatNeverSawTheStatement() throws Exception {
         int poolSize = 2;
-        start(t -> t.withPoolSize(poolSize));
-        Properties props = props("prepareThreshold", "1");
-        String query = "SELECT ?::int4 AS n, ?::text || 'x' AS t, now() AS at";
-        try (Connection c = pgmux.connectTransaction(ROLE, props)) {
-            // Prepare (named, S_1) and execute on one server, seen from inside the transaction.
-            c.setAutoCommit(false);
-            int preparedOn;
-            try (PreparedStatement ps = c.prepareStatement(query)) {
-                ps.setInt(1, 1);
-                ps.setString(2, "a");
-                try (ResultSet rs = ps.executeQuery()) {
-                    assertThat(rs.next()).isTrue();
-                    assertThat(rs.getString(2)).isEqualTo("ax");
-                }
-                assertThat(ps.unwrap(PGStatement.class).isUseServerPrepare()).isTrue();
-            }
-            preparedOn = serverPid(c);
-            c.commit();
-            c.setAutoCommit(true);
-
-            // Every other server busy except one that never saw the statement.
-            List<Holder> holders = holdAllBut(pgmux, ROLE, poolSize, null, preparedOn, props());
-            try {
-                // pgjdbc knows the statement is prepared for these parameter types: it sends Describe(S_1) and
-                // Sync, no Parse.
-                try (PreparedStatement ps = c.prepareStatement(query)) {
-                    ps.setInt(1, 0);
-                    ps.setString(2, "");
-                    ResultSetMetaData meta = ps.getMetaData();
-                    assertThat(meta.getColumnCount()).isEqualTo(3);
-                    assertThat(meta.getColumnName(1)).isEqualTo("n");
-                    assertThat(meta.getColumnType(1)).isEqualTo(Types.INTEGER);
-                    assertThat(meta.getColumnName(2)).isEqualTo("t");
-                    assertThat(meta.getColumnTypeName(3)).isEqualTo("timestamptz");
-                }
-                try (PreparedStatement ps = c.prepareStatement(query)) {
-                    ps.setInt(1, 0);
-                    ps.setString(2, "");
-                    ParameterMetaData params = ps.getParameterMetaData();
-                    assertThat(params.getParameterCount()).isEqualTo(2);
-                    assertThat(params.getParameterType(1)).isEqualTo(Types.INTEGER);
-                    assertThat(params.getParameterType(2)).isEqualTo(Types.VARCHAR);
-                }
-                // And then it executes there too, in a transaction that shows where it ran.
+        try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withPoolSize(poolSize))) {
+            Properties props = props("prepareThreshold", "1");
+            String query = "SELECT ?::int4 AS n, ?::text || 'x' AS t, now() AS at";
+            try (Connection c = pgmux.connectTransaction(ROLE, props)) {
+                // Prepare (named, S_1) and execute on one server, seen from inside the transaction.
                 c.setAutoCommit(false);
+                int preparedOn;
                 try (PreparedStatement ps = c.prepareStatement(query)) {
-                    ps.setInt(1, 42);
-                    ps.setString(2, "b");
+                    ps.setInt(1, 1);
+                    ps.setString(2, "a");
                     try (ResultSet rs = ps.executeQuery()) {
                         assertThat(rs.next()).isTrue();
-                        assertThat(rs.getInt(1)).isEqualTo(42);
-                        assertThat(rs.getString(2)).isEqualTo("bx");
+                        assertThat(rs.getString(2)).isEqualTo("ax");
                     }
+                    assertThat(ps.unwrap(PGStatement.class).isUseServerPrepare()).isTrue();
                 }
-                assertThat(serverPid(c)).as("the server that never saw the statement").isNotEqualTo(preparedOn);
+                preparedOn = serverPid(c);
                 c.commit();
-            } finally {
-                closeAll(holders);
+                c.setAutoCommit(true);
+
+                // Every other server busy except one that never saw the statement.
+                List<Holder> holders = holdAllBut(pgmux, ROLE, poolSize, null, preparedOn, props());
+                try {
+                    // pgjdbc knows the statement is prepared for these parameter types: it sends Describe(S_1) and
+                    // Sync, no Parse.
+                    try (PreparedStatement ps = c.prepareStatement(query)) {
+                        ps.setInt(1, 0);
+                        ps.setString(2, "");
+                        ResultSetMetaData meta = ps.getMetaData();
+                        assertThat(meta.getColumnCount()).isEqualTo(3);
+                        assertThat(meta.getColumnName(1)).isEqualTo("n");
+                        assertThat(meta.getColumnType(1)).isEqualTo(Types.INTEGER);
+                        assertThat(meta.getColumnName(2)).isEqualTo("t");
+                        assertThat(meta.getColumnTypeName(3)).isEqualTo("timestamptz");
+                    }
+                    try (PreparedStatement ps = c.prepareStatement(query)) {
+                        ps.setInt(1, 0);
+                        ps.setString(2, "");
+                        ParameterMetaData params = ps.getParameterMetaData();
+                        assertThat(params.getParameterCount()).isEqualTo(2);
+                        assertThat(params.getParameterType(1)).isEqualTo(Types.INTEGER);
+                        assertThat(params.getParameterType(2)).isEqualTo(Types.VARCHAR);
+                    }
+                    // And then it executes there too, in a transaction that shows where it ran.
+                    c.setAutoCommit(false);
+                    try (PreparedStatement ps = c.prepareStatement(query)) {
+                        ps.setInt(1, 42);
+                        ps.setString(2, "b");
+                        try (ResultSet rs = ps.executeQuery()) {
+                            assertThat(rs.next()).isTrue();
+                            assertThat(rs.getInt(1)).isEqualTo(42);
+                            assertThat(rs.getString(2)).isEqualTo("bx");
+                        }
+                    }
+                    assertThat(serverPid(c)).as("the server that never saw the statement").isNotEqualTo(preparedOn);
+                    c.commit();
+                } finally {
+                    closeAll(holders);
+                }
             }
         }
     }
 
     @Test
     void describeOfAStatementNoServerHasYet() throws Exception {
-        start(t -> t.withPoolSize(2));
-        try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int8 AS big, ?::date AS day")) {
-                ParameterMetaData params = ps.getParameterMetaData();
-                assertThat(params.getParameterCount()).isEqualTo(2);
-                assertThat(params.getParameterType(1)).isEqualTo(Types.BIGINT);
-                assertThat(params.getParameterType(2)).isEqualTo(Types.DATE);
-                assertThat(ps.getMetaData().getColumnName(2)).isEqualTo("day");
-                ps.setLong(1, 7);
-                ps.setDate(2, java.sql.Date.valueOf("2024-02-29"));
-                try (ResultSet rs = ps.executeQuery()) {
-                    assertThat(rs.next()).isTrue();
-                    assertThat(rs.getLong(1)).isEqualTo(7);
-                    assertThat(rs.getDate(2)).isEqualTo(java.sql.Date.valueOf("2024-02-29"));
+        try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withPoolSize(2))) {
+            try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT ?::int8 AS big, ?::date AS day")) {
+                    ParameterMetaData params = ps.getParameterMetaData();
+                    assertThat(params.getParameterCount()).isEqualTo(2);
+                    assertThat(params.getParameterType(1)).isEqualTo(Types.BIGINT);
+                    assertThat(params.getParameterType(2)).isEqualTo(Types.DATE);
+                    assertThat(ps.getMetaData().getColumnName(2)).isEqualTo("day");
+                    ps.setLong(1, 7);
+                    ps.setDate(2, java.sql.Date.valueOf("2024-02-29"));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getLong(1)).isEqualTo(7);
+                        assertThat(rs.getDate(2)).isEqualTo(java.sql.Date.valueOf("2024-02-29"));
+                    }
                 }
             }
         }
@@ -433,70 +431,74 @@ class PreparedStatementsTest {
     @ParameterizedTest(name = "prepareThreshold={0} autocommit={1}")
     @MethodSource("batchModes")
     void aBatchFailingMidwayBehavesAsOnADirectConnection(String threshold, boolean autoCommit) throws Exception {
-        start(t -> t.withPoolSize(2));
-        Properties props = props("prepareThreshold", threshold);
-        BatchOutcome direct;
-        Properties directProps = props("user", USER, "password", ROLE.password(), "sslmode", "disable",
-                "prepareThreshold", threshold);
-        try (Connection c = java.sql.DriverManager.getConnection(TestPostgres.get().jdbcUrl("postgres"), directProps)) {
-            batchScenario(c, autoCommit); // once to have the statement prepared, as in the second run below
-            direct = batchScenario(c, autoCommit);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(t -> t.withPoolSize(2))) {
+            Properties props = props("prepareThreshold", threshold);
+            BatchOutcome direct;
+            Properties directProps = props("user", USER, "password", ROLE.password(), "sslmode", "disable",
+                    "prepareThreshold", threshold);
+            try (Connection c = java.sql.DriverManager.getConnection(TestPostgres.get().jdbcUrl("postgres"), directProps)) {
+                batchScenario(c, autoCommit); // once to have the statement prepared, as in the second run below
+                direct = batchScenario(c, autoCommit);
+            }
+            try (Connection c = pgmux.connectTransaction(ROLE, props)) {
+                TransactionSupport.warm(pgmux, ROLE, 2); // two servers in the pool, so the runs below may move between them
+                BatchOutcome first = batchScenario(c, autoCommit);
+                BatchOutcome second = batchScenario(c, autoCommit);
+                assertThat(first).as("through pgmux, first run").isEqualTo(direct);
+                assertThat(second).as("through pgmux, second run").isEqualTo(direct);
+                assertThat(number(c, "SELECT 41 + 1")).as("the connection stays usable").isEqualTo(42);
+            }
+            assertThat(direct.sqlState()).isEqualTo("23505");
         }
-        try (Connection c = pgmux.connectTransaction(ROLE, props)) {
-            TransactionSupport.warm(pgmux, ROLE, 2); // two servers in the pool, so the runs below may move between them
-            BatchOutcome first = batchScenario(c, autoCommit);
-            BatchOutcome second = batchScenario(c, autoCommit);
-            assertThat(first).as("through pgmux, first run").isEqualTo(direct);
-            assertThat(second).as("through pgmux, second run").isEqualTo(direct);
-            assertThat(TransactionSupport.number(c, "SELECT 41 + 1")).as("the connection stays usable").isEqualTo(42);
-        }
-        assertThat(direct.sqlState()).isEqualTo("23505");
     }
 
     // ---- strip and passthrough ----
 
     @Test
     void stripModeServesNamedStatementsUnderConcurrency() throws Exception {
-        start(poolAndMode(5, PreparedStatementMode.STRIP));
-        WorkloadResult result = workload(30, 6, props("prepareThreshold", "1"));
-        assertThat(result.errors()).as("errors and wrong results in strip mode").isEmpty();
-        assertThat(result.namedExecutions()).as("pgjdbc sent named statements").isEqualTo(30L * 6 * STATEMENTS);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(poolAndMode(5, PreparedStatementMode.STRIP))) {
+            WorkloadResult result = workload(pgmux, 30, 6, props("prepareThreshold", "1"));
+            assertThat(result.errors()).as("errors and wrong results in strip mode").isEmpty();
+            assertThat(result.namedExecutions()).as("pgjdbc sent named statements").isEqualTo(30L * 6 * STATEMENTS);
 
-        // Nothing of the clients' statements is left on the servers.
-        try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
-            for (int i = 0; i < 5; i++) {
-                try (PreparedStatement ps = c.prepareStatement(sql(i))) {
-                    assertThat(runAndCheck(ps, i, 9)).isNull();
+            // Nothing of the clients' statements is left on the servers.
+            try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
+                for (int i = 0; i < 5; i++) {
+                    try (PreparedStatement ps = c.prepareStatement(sql(i))) {
+                        assertThat(runAndCheck(ps, i, 9)).isNull();
+                    }
                 }
+                assertThat(number(c, "SELECT count(*) FROM pg_prepared_statements")).isZero();
             }
-            assertThat(TransactionSupport.number(c, "SELECT count(*) FROM pg_prepared_statements")).isZero();
         }
     }
 
     @Test
     void stripModeBatchesAndDescribe() throws Exception {
-        start(poolAndMode(2, PreparedStatementMode.STRIP));
-        try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
-            BatchOutcome outcome = batchScenario(c, true);
-            assertThat(outcome.sqlState()).isEqualTo("23505");
-            assertThat(outcome.goodCounts()).isEqualTo(Collections.nCopies(10, 1));
-            assertThat(outcome.rowsAtEnd()).isEqualTo(outcome.rowsAfterFailure() + 10);
-            try (PreparedStatement ps = c.prepareStatement(sql(2))) {
-                assertThat(runAndCheck(ps, 2, 5)).isNull();
-            }
-            try (PreparedStatement ps = c.prepareStatement(sql(2))) {
-                assertThat(ps.getMetaData().getColumnCount()).isEqualTo(2);
-                assertThat(ps.getParameterMetaData().getParameterType(1)).isEqualTo(Types.BIGINT);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(poolAndMode(2, PreparedStatementMode.STRIP))) {
+            try (Connection c = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
+                BatchOutcome outcome = batchScenario(c, true);
+                assertThat(outcome.sqlState()).isEqualTo("23505");
+                assertThat(outcome.goodCounts()).isEqualTo(Collections.nCopies(10, 1));
+                assertThat(outcome.rowsAtEnd()).isEqualTo(outcome.rowsAfterFailure() + 10);
+                try (PreparedStatement ps = c.prepareStatement(sql(2))) {
+                    assertThat(runAndCheck(ps, 2, 5)).isNull();
+                }
+                try (PreparedStatement ps = c.prepareStatement(sql(2))) {
+                    assertThat(ps.getMetaData().getColumnCount()).isEqualTo(2);
+                    assertThat(ps.getParameterMetaData().getParameterType(1)).isEqualTo(Types.BIGINT);
+                }
             }
         }
     }
 
     @Test
     void passthroughModeServesUnnamedStatements() throws Exception {
-        start(poolAndMode(2, PreparedStatementMode.PASSTHROUGH));
-        WorkloadResult result = workload(10, 4, props("prepareThreshold", "0"));
-        assertThat(result.errors()).as("errors and wrong results in passthrough mode").isEmpty();
-        assertThat(result.executions()).isEqualTo(10L * 4 * STATEMENTS);
-        assertThat(result.namedExecutions()).as("prepareThreshold=0: only unnamed statements").isZero();
+        try (PgmuxHarness pgmux = PgmuxHarness.start(poolAndMode(2, PreparedStatementMode.PASSTHROUGH))) {
+            WorkloadResult result = workload(pgmux, 10, 4, props("prepareThreshold", "0"));
+            assertThat(result.errors()).as("errors and wrong results in passthrough mode").isEmpty();
+            assertThat(result.executions()).isEqualTo(10L * 4 * STATEMENTS);
+            assertThat(result.namedExecutions()).as("prepareThreshold=0: only unnamed statements").isZero();
+        }
     }
 }

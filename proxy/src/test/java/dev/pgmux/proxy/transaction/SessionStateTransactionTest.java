@@ -1,21 +1,22 @@
 package dev.pgmux.proxy.transaction;
 
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
+import static dev.pgmux.proxy.testing.Pgjdbc.sqlError;
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static dev.pgmux.proxy.transaction.TransactionSupport.Holder;
 import static dev.pgmux.proxy.transaction.TransactionSupport.closeAll;
 import static dev.pgmux.proxy.transaction.TransactionSupport.props;
-import static dev.pgmux.proxy.transaction.TransactionSupport.serverPid;
 import static dev.pgmux.proxy.transaction.TransactionSupport.superuserSql;
-import static dev.pgmux.proxy.transaction.TransactionSupport.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -48,7 +49,9 @@ class SessionStateTransactionTest {
     /** What a pgjdbc client gets without a SET: pgjdbc sends the JVM's time zone at startup. */
     private static String clientTimeZone;
 
-    private PgmuxHarness pgmux;
+    /** Fresh for each test: no client settings learnt by an earlier test. */
+    @RegisterExtension
+    static final PgmuxExtension pgmux = PgmuxExtension.perTest(t -> t.withPoolSize(POOL_SIZE));
 
     record Seen(int pid, String searchPath, String timeZone, String applicationName, String statementTimeout, String marker) {}
 
@@ -68,14 +71,8 @@ class SessionStateTransactionTest {
     }
 
     @BeforeEach
-    void start() {
+    void cleanUpstream() {
         TestPostgres.get().terminateBackends(USER);
-        pgmux = PgmuxHarness.start(t -> t.withPoolSize(POOL_SIZE));
-    }
-
-    @AfterEach
-    void stop() {
-        pgmux.close();
     }
 
     private static Seen probe(Connection c) throws SQLException {
@@ -102,7 +99,7 @@ class SessionStateTransactionTest {
         Map<Integer, Seen[]> seen = new LinkedHashMap<>();
         try {
             for (int i = 0; i < POOL_SIZE; i++) {
-                holders.add(Holder.open(pgmux, ROLE, holderProps));
+                holders.add(Holder.open(pgmux.get(), ROLE, holderProps));
             }
             assertThat(holders.stream().map(h -> h.pid).distinct().count()).isEqualTo(POOL_SIZE);
             for (Holder h : holders) {
@@ -122,7 +119,7 @@ class SessionStateTransactionTest {
 
     @Test
     void setAndStartupParametersFollowTheClientAndStayItsOwn() throws Exception {
-        try (Connection x = pgmux.connectTransaction(ROLE, props("ApplicationName", "x-app"))) {
+        try (Connection x = pgmux.get().connectTransaction(ROLE, props("ApplicationName", "x-app"))) {
             x.setAutoCommit(false);
             int usedByX = serverPid(x);
             exec(x, "SET search_path = myschema, public");
@@ -131,7 +128,7 @@ class SessionStateTransactionTest {
             x.setAutoCommit(true);
 
             // The server x used is held by another client; x goes to the other one and still has its settings.
-            List<Holder> holders = TransactionSupport.holdAllBut(pgmux, ROLE, POOL_SIZE, null, usedByX,
+            List<Holder> holders = TransactionSupport.holdAllBut(pgmux.get(), ROLE, POOL_SIZE, null, usedByX,
                     props("ApplicationName", "y-app"));
             try {
                 Seen onOther = probe(x);
@@ -174,7 +171,7 @@ class SessionStateTransactionTest {
 
     @Test
     void aSetThatRollsBackDoesNotStickOneThatCommitsDoes() throws Exception {
-        try (Connection x = pgmux.connectTransaction(ROLE, props())) {
+        try (Connection x = pgmux.get().connectTransaction(ROLE, props())) {
             x.setAutoCommit(false);
             exec(x, "SET statement_timeout = '4321ms'");
             assertThat(text(x, "SHOW statement_timeout")).isEqualTo("4321ms");
@@ -197,13 +194,13 @@ class SessionStateTransactionTest {
             }
 
             // SET through a named prepared statement, and a failed transaction that had one.
-            try (Connection p = pgmux.connectTransaction(ROLE, props("prepareThreshold", "1"))) {
+            try (Connection p = pgmux.get().connectTransaction(ROLE, props("prepareThreshold", "1"))) {
                 try (PreparedStatement set = p.prepareStatement("SET statement_timeout = '4323ms'")) {
                     set.execute();
                 }
                 p.setAutoCommit(false);
                 exec(p, "SET statement_timeout = '9999ms'");
-                assertThat(TransactionSupport.sqlError(() -> exec(p, "SELECT 1 / 0")).getSQLState()).isEqualTo("22012");
+                assertThat(sqlError(() -> exec(p, "SELECT 1 / 0")).getSQLState()).isEqualTo("22012");
                 p.rollback();
                 p.setAutoCommit(true);
                 for (Seen[] seen : probeEveryServer(p, props()).values()) {
@@ -217,7 +214,7 @@ class SessionStateTransactionTest {
     void startupOptionsFollowTheClient() throws Exception {
         Properties withOptions = props("options", "-c statement_timeout=5432 -c search_path=myschema,public",
                 "ApplicationName", "opts-app");
-        try (Connection x = pgmux.connectTransaction(ROLE, withOptions)) {
+        try (Connection x = pgmux.get().connectTransaction(ROLE, withOptions)) {
             for (Seen[] seen : probeEveryServer(x, props("ApplicationName", "plain-app")).values()) {
                 assertThat(seen[0]).extracting(Seen::statementTimeout, Seen::marker, Seen::applicationName)
                         .containsExactly("5432ms", "myschema", "opts-app");
@@ -234,7 +231,7 @@ class SessionStateTransactionTest {
         }
         // A second login with the same startup settings is welcomed from what the first one learnt,
         // without a server: the settings, and the values RESET goes back to, are the same.
-        try (Connection again = pgmux.connectTransaction(ROLE, withOptions)) {
+        try (Connection again = pgmux.get().connectTransaction(ROLE, withOptions)) {
             exec(again, "SET statement_timeout = '2s'");
             exec(again, "SET search_path = public");
             exec(again, "RESET statement_timeout");

@@ -1,49 +1,22 @@
 package dev.pgmux.proxy.transaction;
 
+import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
-/** What the transaction-mode integration tests share: queries, server placement, upstream observation, bounded waits. */
+/** What the transaction-mode integration tests share: connection properties, and placing clients on servers. */
 final class TransactionSupport {
-    /** How long a condition that should hold soon may take before a test gives up on it. */
-    static final Duration WAIT = Duration.ofSeconds(15);
-
     private TransactionSupport() {}
-
-    @FunctionalInterface
-    interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    /** Polls {@code condition} every 10 ms until it holds; fails naming {@code what} after {@link #WAIT}. */
-    static void await(String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("still waiting after " + WAIT.toSeconds() + " s for: " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        }
-    }
 
     /**
      * pgjdbc connection properties; every connection gets a socket timeout, so that a response pgmux never
@@ -56,52 +29,6 @@ final class TransactionSupport {
             p.setProperty(keyValues[i], keyValues[i + 1]);
         }
         return p;
-    }
-
-    /** The first column of the first row of {@code sql}, as text. */
-    static String text(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            assertThat(rs.next()).as("a row from %s", sql).isTrue();
-            return rs.getString(1);
-        }
-    }
-
-    static long number(Connection c, String sql) throws SQLException {
-        return Long.parseLong(text(c, sql));
-    }
-
-    /** The upstream process id of the server the connection's statement runs on. */
-    static int serverPid(Connection c) throws SQLException {
-        return (int) number(c, "SELECT pg_backend_pid()");
-    }
-
-    /** Runs {@code call}, which must fail with an SQLException, and returns it. */
-    static SQLException sqlError(ThrowingCallable call) {
-        SQLException e = catchThrowableOfType(SQLException.class, call);
-        assertThat((Object) e).as("the SQLException thrown").isNotNull();
-        return e;
-    }
-
-    /** Upstream client backends of {@code role} in {@code state} (any state when null), seen by a superuser. */
-    static long backends(String role, String state) throws SQLException {
-        try (Connection su = TestPostgres.get().superuser();
-             PreparedStatement ps = su.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-                     + " WHERE usename = ? AND backend_type = 'client backend' AND (?::text IS NULL OR state = ?)")) {
-            ps.setString(1, role);
-            ps.setString(2, state);
-            ps.setString(3, state);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    /** The pool of {@code role} on database postgres, if a client of that role ever needed one. */
-    static Optional<ServerPool> pool(PgmuxHarness pgmux, String role) {
-        return pgmux.server().runtime().pools().all().stream()
-                .filter(p -> p.key().user().equals(role) && p.key().database().equals("postgres"))
-                .findFirst();
     }
 
     /** Runs superuser DDL/DML directly on the test Postgres. */
