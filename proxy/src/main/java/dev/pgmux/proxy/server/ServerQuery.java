@@ -28,6 +28,8 @@ public final class ServerQuery implements ServerListener {
     public static Future<ErrorResponse> run(ServerConnection server, String sql, EventLoop loop) {
         ServerQuery query = new ServerQuery(loop);
         server.attach(query);
+        // The client that had it may have paused its reads (backpressure) before leaving: the answer must come in.
+        server.setAutoRead(true);
         server.writeAndFlush(FrontendCodec.encode(new Query(sql), server.channel().alloc()));
         return query.done;
     }
