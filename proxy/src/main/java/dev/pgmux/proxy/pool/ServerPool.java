@@ -62,7 +62,7 @@ public final class ServerPool {
     private boolean closed;
     /** One pending timer at most: it fires for the head waiter's deadline and re-arms itself. */
     private boolean timerArmed;
-    /** When a client or a server of the pool last came, went or changed state (nanoTime). */
+    /** When the pool last lost a server or a client (nanoTime): its idle time before removal counts from there. */
     private long lastUsedNanos = System.nanoTime();
     private int checkouts;
     /** Clients connected through this pool, holding a server or not. */
@@ -256,7 +256,7 @@ public final class ServerPool {
             return;
         }
         synchronized (this) {
-            if (!expect(server, "release", State.IN_USE)) {
+            if (!expect(server, "release", State.IN_USE, State.IN_USE)) {
                 return;
             }
             server.attach(null);
@@ -343,12 +343,10 @@ public final class ServerPool {
      * closed meanwhile is no surprise (its channel closed on its own loop); any other state is a bug of
      * the caller's, logged, and the operation is refused rather than corrupt the counts.
      */
-    private boolean expect(ServerConnection server, String operation, State... allowed) {
+    private boolean expect(ServerConnection server, String operation, State allowed, State alsoAllowed) {
         State state = server.state();
-        for (State a : allowed) {
-            if (state == a) {
-                return true;
-            }
+        if (state == allowed || state == alsoAllowed) {
+            return true;
         }
         if (state != State.CLOSED && state != State.CLOSING) {
             log.error("pool {}: {} of {} in state {} refused (a bug: it is not in use)", target.key(), operation, server, state,
@@ -373,8 +371,8 @@ public final class ServerPool {
         }
         if (next == State.CLOSED) {
             servers.remove(server);
+            used(); // the pool may have become unused: its idle time counts from here
         }
-        used();
     }
 
     /**
