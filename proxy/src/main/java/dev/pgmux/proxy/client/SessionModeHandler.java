@@ -29,7 +29,8 @@ import java.util.Map;
  * untouched, as whole frames, flushed once per read batch.
  *
  * <pre>
- *   CHECKOUT: reads paused, wait for a server from the pool (FIFO, checkout_timeout)
+ *   CHECKOUT: wait for a server from the pool (FIFO, checkout_timeout); what the client sends meanwhile is
+ *             kept, its reads paused past 64 KiB
  *   SETUP:    apply the client's startup settings the server lacks, then send ParameterStatus,
  *             pgmux's BackendKeyData and ReadyForQuery
  *   RELAY:    client frames -> server, server frames -> client
@@ -42,7 +43,14 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
 
     private enum State { CHECKOUT, SETUP, RELAY, CLOSED }
 
+    /**
+     * What the client sends before its server is ready. Reads stay on while little waits, so that a client
+     * that leaves while queued for a server is noticed on every transport (NIO learns of a close only by
+     * reading); past this many bytes they pause.
+     */
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
+    private static final int MAX_EARLY_BYTES = 64 * 1024;
+    private int earlyBytes;
     private ServerPool pool;
     private ServerPool.Waiter checkout;
     private ServerConnection server;
@@ -58,7 +66,6 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        clientReads(false);
         pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
@@ -163,7 +170,13 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         }
         switch (state) {
             case RELAY -> forwardToServer(frame);
-            case CHECKOUT, SETUP -> early.add(frame); // bounded: reads are paused until RELAY
+            case CHECKOUT, SETUP -> {
+                early.add(frame);
+                earlyBytes += frame.readableBytes();
+                if (earlyBytes > MAX_EARLY_BYTES) {
+                    clientReads(false); // resumed once the server is ready
+                }
+            }
             case CLOSED -> frame.release();
         }
     }

@@ -110,7 +110,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             welcome(template);
             return;
         }
-        clientReads(false);
+        // Reads stay on (input is held, reads pause past MAX_HELD_BYTES): a client that leaves while its login
+        // waits for a server is noticed on every transport.
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
