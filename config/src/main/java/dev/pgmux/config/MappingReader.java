@@ -74,14 +74,7 @@ final class MappingReader {
 
     /** A list of mappings; missing or null reads as empty. Elements that are not mappings read as empty ones. */
     List<MappingReader> mappings(String key) {
-        Object value = map.get(key);
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> list)) {
-            problems.add(path(key), "must be a list, got " + describe(value));
-            return List.of();
-        }
+        List<?> list = list(key);
         List<MappingReader> readers = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             String elementPath = path(key) + "[" + i + "]";
@@ -95,8 +88,8 @@ final class MappingReader {
         return readers;
     }
 
-    /** A list of strings; missing or null reads as empty. Elements that are not strings are reported and left out. */
-    List<String> strings(String key) {
+    /** The list under {@code key}; missing or null reads as empty, anything else is reported and read as empty. */
+    private List<?> list(String key) {
         Object value = map.get(key);
         if (value == null) {
             return List.of();
@@ -105,6 +98,12 @@ final class MappingReader {
             problems.add(path(key), "must be a list, got " + describe(value));
             return List.of();
         }
+        return list;
+    }
+
+    /** A list of strings; missing or null reads as empty. Elements that are not strings are reported and left out. */
+    List<String> strings(String key) {
+        List<?> list = list(key);
         List<String> strings = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             String elementKey = key + "[" + i + "]";

@@ -5,6 +5,7 @@ import dev.pgmux.protocol.message.backend.BackendKeyData;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.proxy.ProxyRuntime;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.tenant.Tenant;
@@ -108,15 +109,22 @@ public final class ClientConnection {
     /**
      * The one place a server is attached to a client, in either pooling mode: from here until
      * {@link #detach}, what the server sends goes to {@code listener} and this client's cancel requests
-     * reach it.
+     * reach it. A server that closed on its way here, before anyone was attached to hear it, is not attached
+     * but discarded (a close from now on is heard): false, and the caller takes another.
      */
-    public void attach(ServerPool pool, ServerConnection server, ServerListener listener) {
+    public boolean attach(ServerPool pool, ServerConnection server, ServerListener listener) {
         if (this.server != null) {
             throw new IllegalStateException(this + " is attached to " + this.server + " already");
         }
         this.pool = pool;
         this.server = server;
         server.attach(listener);
+        if (!server.isActive()) {
+            detach();
+            pool.discard(server, CloseReason.SERVER_GONE);
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.message.backend.BackendCodec;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
@@ -22,6 +25,8 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     private EventLoop eventLoop;
     /** Every server message bound for the client goes through here, in order. */
     protected MessageWriter out;
+    /** The server sent a FATAL error: it is about to hang up, and the client has been told why. */
+    private boolean fatalFromServer;
 
     protected ServerRelay(ClientConnection client) {
         this.client = client;
@@ -107,6 +112,26 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         client.failed(cause, log);
+    }
+
+    /** Notes a server error on its way to the client: a FATAL one is the server's last word before it hangs up. */
+    protected final void noteServerError(ByteBuf batch, int index, int length) {
+        if (!fatalFromServer) {
+            fatalFromServer = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
+        }
+    }
+
+    /**
+     * Ends the client after its server's connection was lost: the server's own FATAL error, if it sent one, is
+     * what the client hears (it has been relayed); otherwise pgmux says the server closed the connection.
+     */
+    protected final void endAfterServerLost() {
+        if (fatalFromServer) {
+            out.flush();
+            ctx.close();
+        } else {
+            client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
+        }
     }
 
     /**

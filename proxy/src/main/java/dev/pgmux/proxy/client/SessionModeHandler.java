@@ -57,7 +57,6 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     private State state = State.CHECKOUT;
     /** Where the client is in its extended-protocol sequences and which ReadyForQuery it awaits. */
     private final ExtendedSequence sequence = new ExtendedSequence();
-    private boolean fatalForwarded;
 
     SessionModeHandler(ClientConnection client) {
         super(client);
@@ -95,12 +94,8 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             pool.release(acquired);
             return;
         }
-        client.attach(pool, acquired, this);
-        if (!acquired.isActive()) {
-            // Closed on its way here, before anyone was attached to hear it (a close from now on is heard).
-            client.detach();
-            pool.discard(acquired, CloseReason.SERVER_GONE);
-            checkout = pool.acquire(ctx.channel().eventLoop(), this);
+        if (!client.attach(pool, acquired, this)) {
+            checkout = pool.acquire(ctx.channel().eventLoop(), this); // it closed on its way here: wait for another
             return;
         }
         server = acquired;
@@ -200,8 +195,8 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         byte tag = batch.getByte(index);
         if (tag == ReadyForQuery.TAG) {
             sequence.readyForQuery();
-        } else if (tag == ErrorResponse.TAG && !fatalForwarded) {
-            fatalForwarded = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
+        } else if (tag == ErrorResponse.TAG) {
+            noteServerError(batch, index, length);
         }
         out.relay(batch, index, length);
     }
@@ -221,12 +216,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             pool.discard(lost, CloseReason.SERVER_GONE);
         }
         state = State.CLOSED;
-        if (fatalForwarded) {
-            out.flush();
-            ctx.close();
-        } else {
-            client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
-        }
+        endAfterServerLost();
     }
 
     @Override

@@ -83,8 +83,6 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private boolean discardUntilSync;
     /** The client sent Terminate: whatever follows it is not read. */
     private boolean terminated;
-    /** The attached server sent a FATAL error: it is about to hang up, and the client has been told why. */
-    private boolean fatalFromServer;
     /** Handling a read from the client: its channelReadComplete flushes what this read sent on. */
     private boolean inClientRead;
 
@@ -216,8 +214,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         try {
             while (at < end && !terminated) {
                 int length = Frames.length(batch, at);
-                requireFrontendMessage(batch.getByte(at));
-                requireNoPayload(batch.getByte(at), length);
+                requireWellFormed(batch.getByte(at), length);
                 switch (state) {
                     case ATTACHED -> attachedMessage(batch, at, length);
                     case IDLE -> {
@@ -244,11 +241,12 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     /**
-     * Flush and Sync carry nothing. Postgres answers one that does with an error, and a Flush's error makes
-     * it skip to the next Sync, where pgmux owes the client no answer for the Flush: the answers would no
-     * longer line up with the messages. pgmux refuses such a message itself.
+     * A message type clients may send, and no Flush or Sync with bytes inside: Postgres answers those with an
+     * error, and a Flush's error makes it skip to the next Sync, where pgmux owes the client no answer for the
+     * Flush; the answers would no longer line up with the messages. pgmux refuses such a message itself.
      */
-    private static void requireNoPayload(byte tag, int length) {
+    private static void requireWellFormed(byte tag, int length) {
+        requireFrontendMessage(tag);
         if ((tag == 'H' || tag == 'S') && length != Frames.HEADER) {
             throw new ProtocolException("invalid message format");
         }
@@ -311,14 +309,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     private void attached(ServerConnection acquired) {
-        client.attach(pool, acquired, this);
-        if (!acquired.isActive()) {
-            // Closed on its way here, before anyone was attached to hear it (a close from now on is heard):
-            // nothing was sent on it, so take another.
-            client.detach();
-            pool.discard(acquired, CloseReason.SERVER_GONE);
+        if (!client.attach(pool, acquired, this)) {
             state = State.IDLE;
-            startCheckout();
+            startCheckout(); // it closed on its way here; nothing was sent on it: take another
             return;
         }
         server = acquired;
@@ -542,8 +535,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         byte tag = batch.getByte(index);
         if (tag == 'C') {
             noteCommand(batch, index, length);
-        } else if (tag == ErrorResponse.TAG && !fatalFromServer) {
-            fatalFromServer = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
+        } else if (tag == ErrorResponse.TAG) {
+            noteServerError(batch, index, length);
         }
         if (!responses.relay(batch, index, length)) {
             responses.onServerFrame(batch.retainedSlice(index, length)); // takes the frame
@@ -647,12 +640,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         pool.discard(from, CloseReason.SERVER_GONE);
         server = null;
         state = State.CLOSED;
-        if (fatalFromServer) {
-            out.flush(); // the server said why it hung up; the client has heard it
-            ctx.close();
-        } else {
-            client.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly");
-        }
+        endAfterServerLost();
     }
 
     // --- the client leaves ---

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.testing.PgmuxExtension;
+import dev.pgmux.proxy.testing.Pgjdbc;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
@@ -187,7 +188,7 @@ class ErrorRecoveryTest {
         ServerPool.Stats stats = pgmux.get().stats(ROLE);
         assertThat(stats.open()).as("servers open: %s", stats).isLessThanOrEqualTo(POOL_SIZE);
         assertThat(stats.waiting()).as("clients waiting: %s", stats).isZero();
-        assertThat(idleInTransaction()).as("servers left inside a transaction").isZero();
+        assertThat(Pgjdbc.idleInTransaction(ROLE.name())).as("servers left inside a transaction").isZero();
         try (Connection c = port.connect(pgmux.get(), ROLE)) {
             assertThat(text(c, "SELECT count(*) FROM " + table)).as("rows committed").isEqualTo(String.valueOf(clients * rounds));
             assertThat(text(c, "SELECT count(DISTINCT client) FROM " + table)).isEqualTo(String.valueOf(clients));
@@ -246,18 +247,5 @@ class ErrorRecoveryTest {
     /** The transaction status of the client's last ReadyForQuery, as pgjdbc tracks it. */
     private static TransactionState transactionState(Connection c) throws SQLException {
         return c.unwrap(BaseConnection.class).getTransactionState();
-    }
-
-    /** Upstream backends of the role sitting inside a transaction, failed or not. */
-    private static long idleInTransaction() throws SQLException {
-        try (Connection su = TestPostgres.get().superuser();
-             PreparedStatement ps = su.prepareStatement(
-                     "SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND state LIKE 'idle in transaction%'")) {
-            ps.setString(1, ROLE.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
     }
 }

@@ -10,6 +10,7 @@ import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.testing.BackendMessage;
 import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.Pgjdbc;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
@@ -22,8 +23,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 
@@ -159,7 +158,7 @@ class LimitsTest {
             assertThat(stats.open()).as("servers open: %s", stats).isLessThanOrEqualTo(2);
             assertThat(stats.waiting()).as("clients waiting: %s", stats).isZero();
             Wait.until("no server of the role left inside the refused client's transaction",
-                    () -> idleInTransaction() == 0);
+                    () -> Pgjdbc.idleInTransaction(ROLE.name()) == 0);
         }
     }
 
@@ -190,19 +189,6 @@ class LimitsTest {
     /** Far over the limit, as a runaway bulk statement is: the client is still sending when pgmux refuses it. */
     private static String oversizedQuery() {
         return "SELECT '" + "x".repeat(128 * MAX_FRAME_SIZE) + "'";
-    }
-
-    /** Upstream backends of the role sitting inside a transaction, failed or not. */
-    private static long idleInTransaction() throws SQLException {
-        try (Connection su = TestPostgres.get().superuser();
-             PreparedStatement ps = su.prepareStatement(
-                     "SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND state LIKE 'idle in transaction%'")) {
-            ps.setString(1, ROLE.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
     }
 
     /** 53300 in pgmux's wording for the port's mode, after the checkout timeout and not long after it. */
