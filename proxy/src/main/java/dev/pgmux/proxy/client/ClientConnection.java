@@ -11,8 +11,8 @@ import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.tenant.Tenant;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.concurrent.TimeUnit;
@@ -158,10 +158,13 @@ public final class ClientConnection {
     }
 
     public void fatal(ErrorResponse error) {
-        if (channel.isActive()) {
-            channel.writeAndFlush(BackendCodec.encode(error, channel.alloc())).addListener(f -> closeAfterReading());
-        } else {
+        if (!channel.isActive()) {
             channel.close();
+        } else if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> fatal(error));
+        } else if (channel.pipeline().get(Ended.class) == null) {
+            channel.writeAndFlush(BackendCodec.encode(error, channel.alloc()), channel.voidPromise());
+            closeAfterReading();
         }
     }
 
@@ -172,26 +175,21 @@ public final class ClientConnection {
      * Ends the connection after a FATAL error without losing it: closing at once while the client is still
      * sending (a message over max_frame_size, a pipeline) would leave its data unread, and the kernel would
      * reset the connection, which makes drivers that stop at a failed write (pgjdbc) report a broken
-     * connection instead of the error already on its way. So pgmux ends its side (FIN after the error), drops
-     * whatever still arrives, and closes when the client does, or after {@value #LINGER_MILLIS} ms.
+     * connection instead of the error already on its way. So pgmux drops whatever still arrives, writes
+     * nothing more (the error is the client's last word), and closes when the client does, or after
+     * {@value #LINGER_MILLIS} ms. No half-close: shutting the output down while io_uring still has a write
+     * in flight breaks Netty's accounting of that write.
      */
     private void closeAfterReading() {
-        if (!(channel instanceof DuplexChannel duplex) || !channel.isActive()) {
-            channel.close();
-            return;
-        }
-        if (channel.pipeline().get(DiscardInput.class) == null) {
-            channel.pipeline().addFirst(new DiscardInput());
-        }
+        channel.pipeline().addFirst(new Ended()); // the error above has passed it: only later writes are dropped
         channel.config().setAutoRead(true);
-        duplex.shutdownOutput();
         channel.eventLoop().schedule(() -> {
             channel.close();
         }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Drops everything a client sends once it has been told its connection is over. */
-    private static final class DiscardInput extends ChannelInboundHandlerAdapter {
+    /** A connection told its last word: what the client sends is dropped, and nothing more is written. */
+    private static final class Ended extends ChannelDuplexHandler {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
@@ -199,6 +197,12 @@ public final class ClientConnection {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ReferenceCountUtil.release(msg);
+            promise.trySuccess();
         }
 
         @Override

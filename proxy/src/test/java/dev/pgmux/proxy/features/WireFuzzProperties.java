@@ -90,6 +90,19 @@ class WireFuzzProperties {
     }
 
     /**
+     * Found by the property: the FATAL error for a malformed message went out while the server's answer to an
+     * earlier Query was still on its way, and that answer followed the FATAL; with io_uring, ending the output
+     * then (a half-close) while a write was in flight broke Netty's accounting and stopped an event loop.
+     */
+    @Example
+    void theFatalErrorForAMalformedMessageIsTheClientsLastWord() throws Exception {
+        for (Port port : Port.values()) {
+            check(port, List.of(Wire.message('S', new byte[0]), Wire.query("ROLLBACK TO SAVEPOINT s"),
+                    Wire.message('P', new byte[] {-127})));
+        }
+    }
+
+    /**
      * Found by the property: a Flush with bytes inside, which Postgres answers with an error that then skips
      * the rest to Sync, put the answers out of line with the messages in transaction mode (the client waited
      * for ever). Each port must answer it and go on, or refuse it with 08P01 and close.
