@@ -459,23 +459,36 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /** Holds messages, in order and with reads paused, until the server has answered what came before. */
     private void stall(ByteBuf frame) {
-        if (stalled.isEmpty() && responses.pendingUnits() == 0) {
-            // Only extended-protocol replies are owed, which Postgres may keep in its buffer until a Sync or Flush
-            // that the client has not sent: ask for them.
-            toServer.write(FrontendCodec.encode(Flush.INSTANCE, ctx.alloc()));
+        if (stalled.isEmpty()) {
+            askForExtendedReplies();
         }
         stalled.add(frame);
         clientReads(false);
     }
 
+    /**
+     * When only extended-protocol replies are owed, Postgres may keep them in its buffer until a Sync or Flush
+     * the client has not sent (it sends it after the message that waits for them): ask for them.
+     */
+    private void askForExtendedReplies() {
+        if (responses.pendingUnits() == 0 && !responses.nothingOwed()) {
+            toServer.write(FrontendCodec.encode(Flush.INSTANCE, ctx.alloc()));
+        }
+    }
+
     private void replayStalled() {
+        boolean sent = false;
         while (!stalled.isEmpty() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
             boolean analyse = queryNeedsAnalysis(next, next.readerIndex(), next.readableBytes());
             if (waitsForEarlierReplies(next, next.readerIndex(), analyse)) {
+                if (sent) {
+                    askForExtendedReplies(); // what was just sent may be what the next message waits for
+                }
                 break;
             }
             process(stalled.poll(), analyse);
+            sent = true;
         }
         if (server != null) {
             toServer.flush();

@@ -103,6 +103,19 @@ class WireFuzzProperties {
     }
 
     /**
+     * Found by the property: a named Parse that waited behind a Sync was sent on once the Sync was answered, and
+     * the Query behind it waited for its ParseComplete, which Postgres keeps until a Sync or Flush: nobody sent
+     * one, and the client waited for ever.
+     */
+    @Example
+    void aQueryWaitingForAReplayedParseGetsItsAnswer() throws Exception {
+        for (Port port : Port.values()) {
+            check(port, List.of(Wire.message('S', new byte[0]), parse("s1", "SELECT pg_sleep(0.01)"),
+                    Wire.query("PREPARE fz AS SELECT 1"), describe('P', ""), execute(2)));
+        }
+    }
+
+    /**
      * Found by the property: a Flush with bytes inside, which Postgres answers with an error that then skips
      * the rest to Sync, put the answers out of line with the messages in transaction mode (the client waited
      * for ever). Each port must answer it and go on, or refuse it with 08P01 and close.
