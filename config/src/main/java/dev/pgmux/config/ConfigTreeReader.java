@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  */
 final class ConfigTreeReader {
 
-    static final List<String> TOP_KEYS = List.of("listen", "tls", "limits", "default_tenant", "tenants");
+    static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "default_tenant", "tenants");
+    static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
@@ -29,7 +30,7 @@ final class ConfigTreeReader {
 
     /** What the top of the file holds, before the rules between values are checked. */
     record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
-                 List<TenantConfig> tenants) {
+                 List<TenantConfig> tenants, AdminConfig admin) {
     }
 
     private ConfigTreeReader() {
@@ -42,7 +43,15 @@ final class ConfigTreeReader {
                 tls(root.mapping("tls")),
                 limits(root.mapping("limits")),
                 root.optionalString("default_tenant").filter(id -> !id.isEmpty()),
-                tenants(root));
+                tenants(root),
+                admin(root.mapping("admin")));
+    }
+
+    private static AdminConfig admin(MappingReader m) {
+        m.rejectUnknownKeys(ADMIN_KEYS);
+        return new AdminConfig(
+                m.optionalString("host").filter(host -> !host.isBlank()),
+                m.optionalString("metrics_token").filter(token -> !token.isEmpty()));
     }
 
     private static ListenConfig listen(MappingReader m) {

@@ -22,7 +22,12 @@ final class ConfigValidator {
     }
 
     static void validate(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
-                         List<TenantConfig> tenants, Problems problems) {
+                         List<TenantConfig> tenants, AdminConfig admin, Problems problems) {
+        admin.metricsToken().ifPresent(token -> {
+            if (token.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+                problems.add("admin.metrics_token", "must be printable ASCII without blanks (it is sent in an HTTP header)");
+            }
+        });
         listen(listen, problems);
         tls(tls, problems);
         limits(limits, problems);

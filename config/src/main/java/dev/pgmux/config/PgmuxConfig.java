@@ -14,13 +14,15 @@ import java.util.Optional;
  * @param limits        message sizes and login time
  * @param defaultTenant the tenant that serves user names without a {@code .tenant} suffix
  * @param tenants       at least one, with unique ids
+ * @param admin         the admin HTTP listener
  */
 public record PgmuxConfig(
         ListenConfig listen,
         TlsConfig tls,
         LimitsConfig limits,
         Optional<String> defaultTenant,
-        List<TenantConfig> tenants) {
+        List<TenantConfig> tenants,
+        AdminConfig admin) {
 
     public PgmuxConfig {
         Objects.requireNonNull(listen, "listen");
@@ -28,15 +30,16 @@ public record PgmuxConfig(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(defaultTenant, "defaultTenant");
         tenants = List.copyOf(tenants);
+        Objects.requireNonNull(admin, "admin");
         Problems problems = new Problems();
-        ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, problems);
+        ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, admin, problems);
         problems.throwIfAny("invalid configuration");
     }
 
     /** Default listeners, no TLS, default limits, no default tenant. */
     public static PgmuxConfig of(List<TenantConfig> tenants) {
         return new PgmuxConfig(ListenConfig.defaults(), TlsConfig.disabled(), LimitsConfig.defaults(),
-                Optional.empty(), tenants);
+                Optional.empty(), tenants, AdminConfig.defaults());
     }
 
     public static PgmuxConfig of(TenantConfig... tenants) {
@@ -63,26 +66,30 @@ public record PgmuxConfig(
     }
 
     public PgmuxConfig withListen(ListenConfig listen) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
     }
 
     public PgmuxConfig withTls(TlsConfig tls) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
     }
 
     public PgmuxConfig withLimits(LimitsConfig limits) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
     }
 
     public PgmuxConfig withDefaultTenant(String tenantId) {
-        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants);
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin);
     }
 
     public PgmuxConfig withoutDefaultTenant() {
-        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants);
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin);
+    }
+
+    public PgmuxConfig withAdmin(AdminConfig admin) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
     }
 
     public PgmuxConfig withTenants(List<TenantConfig> tenants) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
     }
 }

@@ -4,6 +4,8 @@ import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.admin.AdminHttpServer;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientChannelInitializer;
+import dev.pgmux.proxy.client.ClientRegistry;
+import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
@@ -37,6 +39,7 @@ public final class PgmuxServer implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
+    private final Metrics metrics;
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private Channel sessionListener;
@@ -52,9 +55,13 @@ public final class PgmuxServer implements AutoCloseable {
         random.nextBytes(mockKey);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
         ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive());
-        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
-                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
-                new StatementCache(SessionChanges::mayChange));
+        ClientRegistry clients = new ClientRegistry();
+        this.metrics = new Metrics(clients);
+        metrics.bindEventLoops(workers);
+        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random),
+                new PoolRegistry(connector, workers, metrics), new CancelRegistry<>(random), connector,
+                ClientTls.create(config.tls()), random, mockKey, new StatementCache(SessionChanges::mayChange), clients,
+                metrics);
     }
 
     /** The network transport the event loops use. */
@@ -82,15 +89,16 @@ public final class PgmuxServer implements AutoCloseable {
         String host = config.listen().host();
         transactionListener = listen(host, config.listen().transactionPort(), PoolingMode.TRANSACTION);
         sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
+        String adminHost = config.admin().effectiveHost(config.listen());
         try {
             adminListener = new ServerBootstrap()
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
-                    .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
+                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, metrics, config.admin().metricsToken()))
+                    .bind(adminHost, config.listen().adminPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
-            throw new IllegalStateException("cannot listen on " + host + ":" + config.listen().adminPort()
+            throw new IllegalStateException("cannot listen on " + adminHost + ":" + config.listen().adminPort()
                     + " for the admin HTTP port: " + e.getMessage(), e);
         }
         listeners.add(adminListener);
@@ -164,6 +172,7 @@ public final class PgmuxServer implements AutoCloseable {
         listeners.forEach(channel -> channel.close().awaitUninterruptibly());
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        metrics.close();
         log.info("pgmux stopped");
     }
 }

@@ -15,7 +15,10 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 
+import dev.pgmux.proxy.metrics.PoolTraffic;
+
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import java.util.Map;
 
@@ -24,8 +27,23 @@ import java.util.Map;
  * it asked for at startup, its cancel key, and the server it is attached to, if any.
  */
 public final class ClientConnection {
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final long id = IDS.incrementAndGet();
     private final Channel channel;
     private final ProxyRuntime runtime;
+    private final PoolingMode mode;
+    private final long connectedAtMillis = System.currentTimeMillis();
+    // Written on the client's event loop and read by the admin views and the metrics without a lock or a
+    // fence (the hot path pays nothing for them): a view may be a moment old, never torn.
+    private ClientState state = ClientState.LOGIN;
+    private long waitingSinceNanos;
+    private long lastRequestNanos;
+    private boolean startupReceived;
+    private boolean welcomed;
+    /** The SQLSTATE of the FATAL error pgmux ended the connection with, if it did. */
+    private String fatalSqlState;
+    private PoolTraffic traffic = PoolTraffic.NONE;
     private Tenant tenant;
     private Tenant.User user;
     private String database;
@@ -35,9 +53,85 @@ public final class ClientConnection {
     private volatile ServerPool pool;
     private boolean released;
 
-    ClientConnection(Channel channel, ProxyRuntime runtime) {
+    ClientConnection(Channel channel, ProxyRuntime runtime, PoolingMode mode) {
         this.channel = channel;
         this.runtime = runtime;
+        this.mode = mode;
+    }
+
+    /** Unique in this process, in connection order: what the admin console lists and KILL_CLIENT takes. */
+    public long id() {
+        return id;
+    }
+
+    public PoolingMode mode() {
+        return mode;
+    }
+
+    public ClientState state() {
+        return state;
+    }
+
+    public long connectedAtMillis() {
+        return connectedAtMillis;
+    }
+
+    /** When the client last sent something that needed a server, in epoch milliseconds (0: never). */
+    public long lastRequestAtMillis() {
+        long at = lastRequestNanos;
+        return at == 0 ? 0 : System.currentTimeMillis() - (System.nanoTime() - at) / 1_000_000;
+    }
+
+    /** Since when (nanoTime) the client has waited for a server; meaningful in {@link ClientState#WAITING}. */
+    public long waitingSinceNanos() {
+        return waitingSinceNanos;
+    }
+
+    /** Whether the client's connection is encrypted. */
+    public boolean tls() {
+        return channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    }
+
+    /** The pool the client joined after its login, or null before. */
+    public ServerPool pool() {
+        return pool;
+    }
+
+    /** Where this client's traffic is counted: its pool's meters for its mode (nothing before it joins one). */
+    public PoolTraffic traffic() {
+        return traffic;
+    }
+
+    /** The client joined {@code pool} (after its login): its traffic is counted there from now on. */
+    public void joined(ServerPool pool) {
+        this.pool = pool;
+        this.traffic = pool.metrics().traffic(mode);
+    }
+
+    /** The client sent its startup message: from here a close before the welcome is a failed login. */
+    void startupReceived() {
+        startupReceived = true;
+    }
+
+    /** The client has been sent its ReadyForQuery: logged in, holding its server (session mode) or not. */
+    public void welcomed() {
+        if (!welcomed && !released) {
+            welcomed = true;
+            waitingSinceNanos = 0;
+            state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
+            runtime.metrics().loginSucceeded(tenant.id(), mode);
+        }
+    }
+
+    /** The client waits for a server from its pool (its login's, or one for its next transaction). */
+    public void waitingForServer() {
+        waitingSinceNanos = System.nanoTime();
+        state = ClientState.WAITING;
+    }
+
+    /** The client sent something that needs its server, at this nanoTime; for the admin views. */
+    public void requested(long nanos) {
+        lastRequestNanos = nanos;
     }
 
     public Channel channel() {
@@ -124,6 +218,11 @@ public final class ClientConnection {
             pool.discard(server, CloseReason.SERVER_GONE);
             return false;
         }
+        traffic.serverAssigned(waitingSinceNanos == 0 ? 0 : System.nanoTime() - waitingSinceNanos);
+        waitingSinceNanos = 0;
+        if (state != ClientState.LOGIN) {
+            state = ClientState.ACTIVE;
+        }
         return true;
     }
 
@@ -136,6 +235,9 @@ public final class ClientConnection {
         if (attached != null) {
             server = null;
             attached.attach(null);
+            if (welcomed && !released) {
+                state = ClientState.IDLE;
+            }
         }
         return attached;
     }
@@ -163,6 +265,8 @@ public final class ClientConnection {
         } else if (!channel.eventLoop().inEventLoop()) {
             channel.eventLoop().execute(() -> fatal(error));
         } else if (channel.pipeline().get(Ended.class) == null) {
+            fatalSqlState = error.code();
+            traffic.error(error.code());
             channel.writeAndFlush(BackendCodec.encode(error, channel.alloc()), channel.voidPromise());
             closeAfterReading();
         }
@@ -239,6 +343,11 @@ public final class ClientConnection {
             return;
         }
         released = true;
+        state = ClientState.CLOSED;
+        runtime.clients().remove(this);
+        if (startupReceived && !welcomed) {
+            runtime.metrics().loginFailed(tenant == null ? null : tenant.id(), mode, LoginFailure.reason(fatalSqlState));
+        }
         if (cancelKey != null) {
             runtime.cancels().unregister(cancelKey);
         }

@@ -75,7 +75,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        client = new ClientConnection(ctx.channel(), runtime);
+        client = new ClientConnection(ctx.channel(), runtime, mode);
+        runtime.clients().add(client);
         long nanos = runtime.config().limits().loginTimeout().toNanos();
         timeout = ctx.executor().schedule(() -> {
             log.debug("{}: login timeout", client);
@@ -194,6 +195,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 && !"false".equalsIgnoreCase(startup.parameters().get("replication"))) {
             throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
         }
+        client.startupReceived();
         startupUser = startup.user();
         if (startupUser == null || startupUser.isEmpty()) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,

@@ -3,6 +3,7 @@ package dev.pgmux.proxy.client;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
+import dev.pgmux.proxy.metrics.PoolTraffic;
 import dev.pgmux.proxy.net.MessageWriter;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
@@ -27,6 +28,16 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
     protected MessageWriter out;
     /** The server sent a FATAL error: it is about to hang up, and the client has been told why. */
     private boolean fatalFromServer;
+    // What the client's traffic adds to its pool's meters, kept here (this event loop only) and handed over
+    // at each ReadyForQuery, so that a reply of many rows costs one counter update, not one per row.
+    /** When the request now in flight was read (nanoTime), or 0 when none is. */
+    private long requestStartNanos;
+    /** When the current transaction's first request was read, or 0 outside a transaction. */
+    private long transactionStartNanos;
+    /** The last ReadyForQuery: pipelined requests end one after another from there. */
+    private long lastReadyNanos;
+    private long receivedBytes;
+    private long sentBytes;
 
     protected ServerRelay(ClientConnection client) {
         this.client = client;
@@ -114,10 +125,66 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
         client.failed(cause, log);
     }
 
+    /**
+     * The client sent {@code bytes} of messages that go to a server: a request starts now unless one is in
+     * flight already.
+     */
+    protected final void requestRead(int bytes) {
+        receivedBytes += bytes;
+        if (requestStartNanos == 0) {
+            long now = System.nanoTime();
+            requestStartNanos = now;
+            if (transactionStartNanos == 0) {
+                transactionStartNanos = now;
+            }
+            client.requested(now);
+        }
+    }
+
+    /** A server message of {@code bytes} went on to the client. */
+    protected final void relayed(int bytes) {
+        sentBytes += bytes;
+    }
+
+    /**
+     * The server ended a request with ReadyForQuery: one query, and with status 'I' the end of a transaction
+     * (or of a statement outside one), counted in the client's pool.
+     */
+    protected final void readyForQuery(byte status) {
+        long now = System.nanoTime();
+        PoolTraffic traffic = client.traffic();
+        long start = requestStartNanos != 0 ? requestStartNanos : lastReadyNanos;
+        if (start != 0) {
+            traffic.queryEnded(now - start);
+        }
+        requestStartNanos = 0;
+        lastReadyNanos = now;
+        if (status == 'I' && transactionStartNanos != 0) {
+            traffic.transactionEnded(now - transactionStartNanos);
+            transactionStartNanos = 0;
+        }
+        countBytes();
+    }
+
+    /** Hands the bytes counted so far to the pool's meters (at each ReadyForQuery, and when the client goes). */
+    protected final void countBytes() {
+        PoolTraffic traffic = client.traffic();
+        if (receivedBytes != 0) {
+            traffic.received(receivedBytes);
+            receivedBytes = 0;
+        }
+        if (sentBytes != 0) {
+            traffic.sent(sentBytes);
+            sentBytes = 0;
+        }
+    }
+
     /** Notes a server error on its way to the client: a FATAL one is the server's last word before it hangs up. */
     protected final void noteServerError(ByteBuf batch, int index, int length) {
+        ErrorResponse error = (ErrorResponse) BackendCodec.decode(batch.slice(index, length));
+        client.traffic().error(error.code());
         if (!fatalFromServer) {
-            fatalFromServer = ((ErrorResponse) BackendCodec.decode(batch.slice(index, length))).isFatal();
+            fatalFromServer = error.isFatal();
         }
     }
 

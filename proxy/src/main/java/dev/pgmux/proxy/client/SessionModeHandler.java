@@ -66,6 +66,8 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
         pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
+        client.joined(pool);
+        client.waitingForServer();
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
@@ -95,6 +97,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             return;
         }
         if (!client.attach(pool, acquired, this)) {
+            client.waitingForServer();
             checkout = pool.acquire(ctx.channel().eventLoop(), this); // it closed on its way here: wait for another
             return;
         }
@@ -146,6 +149,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         }
         ctx.write(BackendCodec.encode(client.issueCancelKey(server), ctx.alloc()));
         ctx.writeAndFlush(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
+        client.welcomed();
         state = State.RELAY;
         while (!early.isEmpty()) {
             forwardToServer(early.poll());
@@ -184,6 +188,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             return;
         }
         sequence.sent(tag);
+        requestRead(frame.readableBytes());
         server.write(frame);
     }
 
@@ -193,8 +198,12 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             return;
         }
         byte tag = batch.getByte(index);
+        relayed(length);
         if (tag == ReadyForQuery.TAG) {
             sequence.readyForQuery();
+            out.relay(batch, index, length);
+            readyForQuery(batch.getByte(index + length - 1));
+            return;
         } else if (tag == ErrorResponse.TAG) {
             noteServerError(batch, index, length);
         }
@@ -225,6 +234,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         state = State.CLOSED;
         early.forEach(ReferenceCountUtil::release);
         early.clear();
+        countBytes();
         if (before == State.CHECKOUT) {
             checkout.cancel(); // the pool then serves the next waiter; one already on its way comes back
         } else if (before == State.RELAY) {

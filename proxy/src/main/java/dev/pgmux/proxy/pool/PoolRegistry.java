@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.pool;
 
 import dev.pgmux.config.TenantConfig;
+import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import dev.pgmux.proxy.tenant.Tenant;
@@ -23,10 +24,12 @@ public final class PoolRegistry implements AutoCloseable {
     private final EventLoopGroup loops;
     private final ScheduledFuture<?> maintenance;
     private final UpstreamOutages outages = new UpstreamOutages();
+    private final Metrics metrics;
 
-    public PoolRegistry(ServerConnector connector, EventLoopGroup loops) {
+    public PoolRegistry(ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
         this.connector = connector;
         this.loops = loops;
+        this.metrics = metrics;
         this.maintenance = loops.next().scheduleWithFixedDelay(this::maintain, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -42,7 +45,10 @@ public final class PoolRegistry implements AutoCloseable {
                 TenantConfig config = tenant.config();
                 ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
                         user.name(), user.password(), config.connectTimeout());
-                pool = new ServerPool(target, settings(config), connector, loops, outages);
+                if (pool != null) {
+                    pool.metrics().close(); // closed as unused just now: its successor starts from zero
+                }
+                pool = new ServerPool(target, settings(config), connector, loops, outages, metrics);
             }
             pool.clientJoined();
             return pool;
@@ -73,12 +79,21 @@ public final class PoolRegistry implements AutoCloseable {
     }
 
     private void removeIfUnused(ServerPool pool, long now) {
-        pools.computeIfPresent(pool.key(), (k, current) -> current == pool && pool.closeIfUnused(now) ? null : current);
+        pools.computeIfPresent(pool.key(), (k, current) -> {
+            if (current == pool && pool.closeIfUnused(now)) {
+                pool.metrics().close();
+                return null;
+            }
+            return current;
+        });
     }
 
     @Override
     public void close() {
         maintenance.cancel(false);
-        pools.values().forEach(ServerPool::close);
+        pools.values().forEach(pool -> {
+            pool.close();
+            pool.metrics().close();
+        });
     }
 }

@@ -2,6 +2,8 @@ package dev.pgmux.proxy.pool;
 
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.ParameterStatus;
+import dev.pgmux.proxy.metrics.Metrics;
+import dev.pgmux.proxy.metrics.PoolMetrics;
 import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerConnection.State;
@@ -51,6 +53,7 @@ public final class ServerPool {
     private final ServerConnector connector;
     private final EventLoopGroup loops;
     private final UpstreamOutages outages;
+    private final PoolMetrics metrics;
     private volatile Settings settings;
 
     // Guarded by this.
@@ -71,12 +74,18 @@ public final class ServerPool {
     private boolean lastConnectFailed;
 
     public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops,
-                      UpstreamOutages outages) {
+                      UpstreamOutages outages, Metrics processMetrics) {
         this.target = target;
         this.settings = settings;
         this.connector = connector;
         this.loops = loops;
         this.outages = outages;
+        this.metrics = processMetrics.forPool(this);
+    }
+
+    /** This pool's meters; its clients record their traffic there. */
+    public PoolMetrics metrics() {
+        return metrics;
     }
 
     public PoolKey key() {
@@ -104,6 +113,7 @@ public final class ServerPool {
         final CheckoutListener listener;
         final EventLoop loop;
         final long deadline;
+        final long sinceNanos = System.nanoTime();
         /** Times a later waiter went first (see nextWaiterFor); bounded so the head never starves. */
         int passedOver;
 
@@ -369,7 +379,14 @@ public final class ServerPool {
         } else if (current == State.IDLE) {
             idle.remove(server);
         }
+        if (current == State.CONNECTING && next != State.CLOSED) {
+            metrics.serverConnected();
+        }
         if (next == State.CLOSED) {
+            if (current == State.CONNECTING) {
+                metrics.serverConnectFailed();
+            }
+            metrics.serverClosed(server.closeReason());
             servers.remove(server);
             used(); // the pool may have become unused: its idle time counts from here
         }
@@ -682,6 +699,12 @@ public final class ServerPool {
      */
     public record Stats(int open, int connecting, int idle, int active, int waiting, int cancelling, int closing,
                         long checkouts) {}
+
+    /** How long the longest waiting client has waited for a server (0: none waits). */
+    public synchronized long maxWaitNanos(long now) {
+        Waiter head = waiters.peekFirst();
+        return head == null ? 0 : now - head.sinceNanos;
+    }
 
     /** The servers not yet closed, each with its state, in no particular order. */
     public synchronized List<ServerConnection> servers() {

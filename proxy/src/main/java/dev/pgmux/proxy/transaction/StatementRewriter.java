@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.transaction;
 
 import dev.pgmux.config.PreparedStatementMode;
+import dev.pgmux.proxy.metrics.PoolTraffic;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.message.backend.BackendCodec;
@@ -61,6 +62,7 @@ final class StatementRewriter {
     private boolean sequenceOpen;
     /** The server's last transaction status holds: no earlier unit unanswered, nothing executed in this one. */
     private boolean statusSettled;
+    private PoolTraffic traffic = PoolTraffic.NONE;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<SessionChanges> sessionChanges, MessageWriter toServer) {
@@ -72,6 +74,11 @@ final class StatementRewriter {
     }
 
     /** The server the next messages go to, and the queue their responses are tracked in. */
+    /** Where hits, misses, re-prepares, evictions and binds are counted. */
+    void countIn(PoolTraffic traffic) {
+        this.traffic = traffic;
+    }
+
     void attach(ServerConnection server, ResponseTracker responses) {
         this.server = server;
         this.responses = responses;
@@ -132,8 +139,10 @@ final class StatementRewriter {
             send(new Parse("", parse.query(), parse.parameterTypes()));
             responses.expect(Kind.PARSE, Delivery.CLIENT, undo);
         } else if (held().holds(def) && statusSettled) {
+            traffic.preparedHit();
             responses.synthesize(encode(ParseComplete.INSTANCE), undo);
         } else if (held().holds(def)) {
+            traffic.preparedHit();
             // The transaction may be failed (then Postgres answers 25P02): let the server parse it under a
             // throwaway name, and give its answer, whatever it is, to the client.
             send(new Parse(CHECK_STATEMENT, parse.query(), parse.parameterTypes()));
@@ -141,6 +150,7 @@ final class StatementRewriter {
             send(new Close(Close.STATEMENT, CHECK_STATEMENT));
             responses.expect(Kind.CLOSE, Delivery.SWALLOW);
         } else {
+            traffic.preparedMiss();
             makeRoom();
             ServerStatements held = held();
             if (held.takeStale(def)) {
@@ -166,6 +176,7 @@ final class StatementRewriter {
             forward(frame, Kind.BIND); // unnamed, passthrough, or unknown (the server gives the exact 26000 error)
             return;
         }
+        traffic.bound();
         if (def.changesSession()) {
             sessionChanges.accept(SessionChanges.of(def.query()));
         }
@@ -283,6 +294,7 @@ final class StatementRewriter {
         if (held.holds(def)) {
             return def.serverName();
         }
+        traffic.reprepared();
         makeRoom();
         if (def.sqlPrepared() && sequenceOpen) {
             // A simple Query would end the open sequence (and drop its unnamed portal): parse the
@@ -369,6 +381,7 @@ final class StatementRewriter {
         ServerStatements held = held();
         StatementDef evicted = held.evictionCandidate();
         if (evicted != null) {
+            traffic.evicted();
             send(new Close(Close.STATEMENT, evicted.serverName()));
             responses.expect(Kind.CLOSE, Delivery.SWALLOW, new Expected.Outcome() {
                 @Override

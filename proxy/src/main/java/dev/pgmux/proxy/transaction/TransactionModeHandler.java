@@ -101,6 +101,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
                 toServer);
         this.pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
+        client.joined(pool);
+        rewriter.countIn(client.traffic());
         settings = new ClientSettings(client.sessionParameters());
         ServerPool.LoginTemplate template = pool.loginTemplate(settings.startupKey());
         if (template != null) {
@@ -110,6 +112,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
         // Reads stay on (input is held, reads pause past MAX_HELD_BYTES): a client that leaves while its login
         // waits for a server is noticed on every transport.
+        client.waitingForServer();
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
@@ -182,6 +185,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         out.write(BackendCodec.encode(client.issueCancelKey(null), ctx.alloc()));
         out.write(BackendCodec.encode(ReadyForQuery.IDLE, ctx.alloc()));
         out.flush();
+        client.welcomed();
         state = State.IDLE;
         drainHeld();
         if (state == State.IDLE) {
@@ -305,6 +309,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             return;
         }
         state = State.CHECKOUT;
+        client.waitingForServer();
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
 
@@ -366,6 +371,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     private void attachedMessage(ByteBuf batch, int at, int length) {
+        requestRead(length);
         if (!stalled.isEmpty()) {
             stall(batch.retainedSlice(at, length));
             return;
@@ -546,6 +552,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     private void serverMessage(ByteBuf batch, int index, int length) {
         byte tag = batch.getByte(index);
+        relayed(length);
         if (tag == 'C') {
             noteCommand(batch, index, length);
         } else if (tag == ErrorResponse.TAG) {
@@ -558,6 +565,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             replayStalled(); // also after an error: it may have unwound the unit being waited for
         }
         if (tag == ReadyForQuery.TAG) {
+            readyForQuery(batch.getByte(index + length - 1));
             maybeRelease();
         }
     }
@@ -667,6 +675,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         heldBytes = 0;
         stalled.forEach(ReferenceCountUtil::release);
         stalled.clear();
+        countBytes();
         if ((before == State.CHECKOUT || before == State.LOGIN) && checkout != null) {
             checkout.cancel(); // a server already on its way comes back through checkedOut
         }

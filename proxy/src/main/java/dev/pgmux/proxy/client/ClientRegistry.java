@@ -1,0 +1,32 @@
+package dev.pgmux.proxy.client;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Every client connection of the process, from its accept to its close, by id: what the admin views list. */
+public final class ClientRegistry {
+    private final ConcurrentHashMap<Long, ClientConnection> clients = new ConcurrentHashMap<>();
+
+    void add(ClientConnection client) {
+        clients.put(client.id(), client);
+    }
+
+    void remove(ClientConnection client) {
+        clients.remove(client.id(), client);
+    }
+
+    /** A live, weakly consistent view. */
+    public Collection<ClientConnection> all() {
+        return Collections.unmodifiableCollection(clients.values());
+    }
+
+    public int size() {
+        return clients.size();
+    }
+
+    /** The client with this id, or null when it is gone. */
+    public ClientConnection find(long id) {
+        return clients.get(id);
+    }
+}

@@ -1,0 +1,148 @@
+package dev.pgmux.proxy.metrics;
+
+import dev.pgmux.proxy.client.ClientRegistry;
+import dev.pgmux.proxy.client.ClientState;
+import dev.pgmux.proxy.client.PoolingMode;
+import dev.pgmux.proxy.pool.ServerPool;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
+import io.netty.util.internal.PlatformDependent;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The process's meters, served in the Prometheus formats on the admin port's {@code /metrics}: the JVM's,
+ * Netty's (direct memory, tasks queued on the event loops), the clients', the logins', and each pool's
+ * ({@link PoolMetrics}).
+ */
+public final class Metrics implements AutoCloseable {
+    /** Prometheus's text format, the default. */
+    public static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
+    public static final String OPENMETRICS_FORMAT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ClientCensus census;
+    private final ConcurrentHashMap<LoginKey, Counter> logins = new ConcurrentHashMap<>();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    private record LoginKey(String tenant, PoolingMode mode, String result) {}
+
+    public Metrics(ClientRegistry clients) {
+        this.census = new ClientCensus(clients);
+        // Micrometer's CPU time is in nanoseconds under a name Prometheus's linter refuses; the standard
+        // process_cpu_seconds_total replaces it.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
+        // "_count" is a histogram's suffix to Prometheus: the number of CPUs gets another name.
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            FunctionCounter.builder("process.cpu", os, bean -> bean.getProcessCpuTime() / 1e9)
+                    .description("CPU time used by the process").baseUnit("seconds").register(registry);
+        }
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        for (PoolingMode mode : PoolingMode.values()) {
+            for (ClientState state : ClientState.values()) {
+                if (state != ClientState.CLOSED) {
+                    Gauge.builder("pgmux.client.connections", census, c -> c.count(mode, state))
+                            .description("Open client connections, by port and state")
+                            .tag("mode", mode.name().toLowerCase()).tag("state", state.name().toLowerCase())
+                            .register(registry);
+                }
+            }
+        }
+        Gauge.builder("pgmux.netty.direct.memory.used", () -> nettyDirectMemory())
+                .description("Direct memory held by Netty's buffer allocator").baseUnit("bytes").register(registry);
+    }
+
+    /** Netty's event-loop meters: tasks queued on each loop (a loop that falls behind shows here first). */
+    public void bindEventLoops(EventLoopGroup loops) {
+        int index = 0;
+        for (EventExecutor executor : loops) {
+            if (executor instanceof SingleThreadEventExecutor loop) {
+                Gauge.builder("pgmux.netty.eventloop.pending.tasks", loop, SingleThreadEventExecutor::pendingTasks)
+                        .description("Tasks waiting to run on an event loop").tag("loop", Integer.toString(index))
+                        .register(registry);
+            }
+            index++;
+        }
+    }
+
+    private static double nettyDirectMemory() {
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+            return provider.metric().usedDirectMemory();
+        }
+        return PlatformDependent.usedDirectMemory();
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The meters of a new pool, removed with {@link PoolMetrics#close}. */
+    public PoolMetrics forPool(ServerPool pool) {
+        return new PoolMetrics(registry, pool, census);
+    }
+
+    /** A client was welcomed. */
+    public void loginSucceeded(String tenant, PoolingMode mode) {
+        login(tenant, mode, "ok");
+    }
+
+    /**
+     * A client that sent a startup message left before its welcome. {@code tenant} is a configured tenant's id
+     * or null (never a name a client made up: the label set stays bounded); {@code reason} is one of a few
+     * fixed words.
+     */
+    public void loginFailed(String tenant, PoolingMode mode, String reason) {
+        login(tenant, mode, reason);
+    }
+
+    private void login(String tenant, PoolingMode mode, String result) {
+        logins.computeIfAbsent(new LoginKey(tenant == null ? "" : tenant, mode, result),
+                key -> Counter.builder("pgmux.client.logins")
+                        .description("Client logins, by result: ok or why they failed")
+                        .tag("tenant", key.tenant()).tag("mode", key.mode().name().toLowerCase())
+                        .tag("result", key.result()).register(registry)).increment();
+    }
+
+    /** The meters in the format the {@code Accept} header asks for (OpenMetrics or Prometheus text). */
+    public Scrape scrape(String accept) {
+        String format = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_FORMAT : TEXT_FORMAT;
+        return new Scrape(format, registry.scrape(format));
+    }
+
+    public record Scrape(String contentType, String body) {}
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}
