@@ -60,6 +60,9 @@ public final class ServerConnection {
     private Channel channel;
     private final ServerTarget target;
     private final long createdNanos = System.nanoTime();
+    private final long createdAtMillis = System.currentTimeMillis();
+    /** When a client last attached it or gave it back (nanoTime); plain: the admin views may read it late. */
+    private long lastUsedNanos = createdNanos;
     private final ServerSession session = new ServerSession();
     private volatile BackendKeyData backendKey;
     private volatile byte transactionStatus = ReadyForQuery.IDLE.status();
@@ -167,12 +170,23 @@ public final class ServerConnection {
         return now - createdNanos;
     }
 
+    /** When its connect started, in epoch milliseconds. */
+    public long connectedAtMillis() {
+        return createdAtMillis;
+    }
+
+    /** When a client last took it or gave it back, in epoch milliseconds. */
+    public long lastUsedAtMillis() {
+        return System.currentTimeMillis() - (System.nanoTime() - lastUsedNanos) / 1_000_000;
+    }
+
     public long idleSinceNanos() {
         return idleSinceNanos;
     }
 
     public void markIdle(long now) {
         idleSinceNanos = now;
+        lastUsedNanos = now;
     }
 
     public ServerListener listener() {
@@ -182,6 +196,9 @@ public final class ServerConnection {
     /** Attaches a listener, or detaches with null. Frames that arrive while detached are unexpected. */
     public void attach(ServerListener listener) {
         this.listener = listener;
+        if (listener != null) {
+            lastUsedNanos = System.nanoTime();
+        }
     }
 
     /** Called once when the channel closes (the pool uses it to forget this server). */
