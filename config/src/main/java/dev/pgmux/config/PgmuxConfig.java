@@ -14,13 +14,15 @@ import java.util.Optional;
  * @param limits        message sizes and login time
  * @param defaultTenant the tenant that serves user names without a {@code .tenant} suffix
  * @param tenants       at least one, with unique ids
+ * @param console       who may log in to the admin console (admin_users, stats_users)
  */
 public record PgmuxConfig(
         ListenConfig listen,
         TlsConfig tls,
         LimitsConfig limits,
         Optional<String> defaultTenant,
-        List<TenantConfig> tenants) {
+        List<TenantConfig> tenants,
+        ConsoleConfig console) {
 
     public PgmuxConfig {
         Objects.requireNonNull(listen, "listen");
@@ -28,9 +30,17 @@ public record PgmuxConfig(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(defaultTenant, "defaultTenant");
         tenants = List.copyOf(tenants);
+        Objects.requireNonNull(console, "console");
         Problems problems = new Problems();
         ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, problems);
+        ConsoleValidator.validate(console, tenants, problems);
         problems.throwIfAny("invalid configuration");
+    }
+
+    /** A configuration without console users. */
+    public PgmuxConfig(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                       List<TenantConfig> tenants) {
+        this(listen, tls, limits, defaultTenant, tenants, ConsoleConfig.none());
     }
 
     /** Default listeners, no TLS, default limits, no default tenant. */
@@ -63,26 +73,30 @@ public record PgmuxConfig(
     }
 
     public PgmuxConfig withListen(ListenConfig listen) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, console);
     }
 
     public PgmuxConfig withTls(TlsConfig tls) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, console);
     }
 
     public PgmuxConfig withLimits(LimitsConfig limits) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, console);
     }
 
     public PgmuxConfig withDefaultTenant(String tenantId) {
-        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants);
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, console);
     }
 
     public PgmuxConfig withoutDefaultTenant() {
-        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants);
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, console);
     }
 
     public PgmuxConfig withTenants(List<TenantConfig> tenants) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, console);
+    }
+
+    public PgmuxConfig withConsole(ConsoleConfig console) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, console);
     }
 }
