@@ -23,6 +23,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final EventLoopGroup loops;
     private final ScheduledFuture<?> maintenance;
     private final UpstreamOutages outages = new UpstreamOutages();
+    private final PoolAdmin admin = new PoolAdmin(this);
 
     public PoolRegistry(ServerConnector connector, EventLoopGroup loops) {
         this.connector = connector;
@@ -36,17 +37,22 @@ public final class PoolRegistry implements AutoCloseable {
      */
     public ServerPool join(Tenant tenant, String database, Tenant.User user) {
         PoolKey key = new PoolKey(tenant.id(), database, user.name());
-        return pools.compute(key, (k, existing) -> {
+        ServerPool joined = pools.compute(key, (k, existing) -> {
             ServerPool pool = existing;
             if (pool == null || pool.isClosed()) {
                 TenantConfig config = tenant.config();
                 ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
                         user.name(), user.password(), config.connectTimeout());
                 pool = new ServerPool(target, settings(config), connector, loops, outages);
+                if (admin.isPaused(k)) {
+                    pool.pause();
+                }
             }
             pool.clientJoined();
             return pool;
         });
+        admin.settle(joined); // a PAUSE or RESUME that ran while it was being created may have missed it
+        return joined;
     }
 
     /** A client of {@code pool} has gone; the pool is removed now if it is unused and its login failed. */
@@ -62,6 +68,11 @@ public final class PoolRegistry implements AutoCloseable {
 
     public Collection<ServerPool> all() {
         return pools.values();
+    }
+
+    /** PAUSE, RESUME, RECONNECT, KILL per database, for the admin console. */
+    public PoolAdmin admin() {
+        return admin;
     }
 
     private void maintain() {
