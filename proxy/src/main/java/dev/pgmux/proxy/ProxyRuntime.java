@@ -3,6 +3,7 @@ package dev.pgmux.proxy;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientConnection;
+import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.server.ServerConnector;
@@ -17,9 +18,10 @@ import java.security.SecureRandom;
  *
  * @param mockScramKey process-wide secret from which unknown users' mock SCRAM salts are derived
  * @param statements   the process-wide interning of prepared statement definitions (transaction mode)
+ * @param console      the admin console: its users, RELOAD and SHUTDOWN, its statistics
  */
 public record ProxyRuntime(PgmuxConfig config, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
                            SslContext clientTls, SecureRandom random, byte[] mockScramKey,
-                           StatementCache statements) {
+                           StatementCache statements, Console console) {
 }

@@ -49,6 +49,11 @@ public final class PoolAdmin {
         return paused.contains(Database.ALL) || paused.contains(database);
     }
 
+    /** Whether this very database (or, for {@link Database#ALL}, pgmux as a whole) was paused, not just all. */
+    public boolean isPausedOnItsOwn(Database database) {
+        return paused.contains(database);
+    }
+
     /** Whether any database at all is paused. */
     public boolean anyPaused() {
         return !paused.isEmpty();
