@@ -83,6 +83,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
         BackendCodec.encode(key, welcome);
         Wire.readyForQuery(welcome);
         flush();
+        client.welcomed();
     }
 
     @Override

@@ -66,6 +66,7 @@ final class ShowSockets {
                 users.put(server, client);
             }
         }
+        long now = System.nanoTime();
         List<List<Object>> rows = new ArrayList<>();
         for (ServerPool pool : runtime.pools().all()) {
             for (ServerConnection server : pool.servers()) {
@@ -83,7 +84,8 @@ final class ShowSockets {
                 List<Object> row = new ArrayList<>(Arrays.asList("S", pool.key().user(),
                         ConsoleDatabase.name(pool.key()), "none", state));
                 addresses(row, server.channel());
-                row.addAll(Arrays.asList(time(server.connectedAtMillis()), time(server.lastUsedAtMillis()), 0, 0,
+                row.addAll(Arrays.asList(time(millisAgo(server.ageNanos(now))),
+                        time(millisAgo(now - server.idleSinceNanos())), 0, 0,
                         pool.isCloseNeeded(server) ? 1 : 0, "server:" + server.id(),
                         client == null ? "" : "client:" + client.id(),
                         server.backendKey() == null ? 0 : server.backendKey().processId(), "",
@@ -112,6 +114,11 @@ final class ShowSockets {
 
     private static int port(SocketAddress address) {
         return address instanceof InetSocketAddress inet ? inet.getPort() : 0;
+    }
+
+    /** The wall-clock time {@code nanos} ago. */
+    private static long millisAgo(long nanos) {
+        return System.currentTimeMillis() - nanos / 1_000_000;
     }
 
     /** A wall-clock time as PgBouncer shows it, or null before it happened. */
