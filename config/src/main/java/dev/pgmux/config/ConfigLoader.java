@@ -53,11 +53,12 @@ public final class ConfigLoader {
         ConfigTreeReader.Parts parts = ConfigTreeReader.read(MappingReader.root(document, problems, env));
         ConfigValidator.validate(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
                 parts.admin(), problems);
+        ConsoleValidator.validate(parts.console(), parts.tenants(), problems);
         problems.sortBySection(ConfigTreeReader.TOP_KEYS);
         problems.throwIfAny(summary);
         // Valid by now; the constructor checks the same rules again, as it does for configs built in code.
         return new PgmuxConfig(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
-                parts.admin());
+                parts.admin(), parts.console());
     }
 
     /** Plain maps, lists and scalars: no custom tags, no duplicate keys, no YAML 1.1 surprises. */

@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  */
 final class ConfigTreeReader {
 
-    static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "default_tenant", "tenants");
+    static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "default_tenant", "tenants",
+            "admin_users", "stats_users");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport");
@@ -30,7 +31,7 @@ final class ConfigTreeReader {
 
     /** What the top of the file holds, before the rules between values are checked. */
     record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
-                 List<TenantConfig> tenants, AdminConfig admin) {
+                 List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console) {
     }
 
     private ConfigTreeReader() {
@@ -44,7 +45,8 @@ final class ConfigTreeReader {
                 limits(root.mapping("limits")),
                 root.optionalString("default_tenant").filter(id -> !id.isEmpty()),
                 tenants(root),
-                admin(root.mapping("admin")));
+                admin(root.mapping("admin")),
+                new ConsoleConfig(users(root, "admin_users"), users(root, "stats_users")));
     }
 
     private static AdminConfig admin(MappingReader m) {
@@ -128,7 +130,7 @@ final class ConfigTreeReader {
                 m.duration("idle_timeout", TenantConfig.DEFAULT_IDLE_TIMEOUT),
                 m.duration("max_lifetime", TenantConfig.DEFAULT_MAX_LIFETIME),
                 m.string("server_reset_query", TenantConfig.DEFAULT_SERVER_RESET_QUERY),
-                users(m),
+                users(m, "users"),
                 preparedStatements(m),
                 m.strings("databases"));
     }
@@ -149,9 +151,10 @@ final class ConfigTreeReader {
                 m.string("database", UpstreamConfig.DEFAULT_DATABASE));
     }
 
-    private static List<UserConfig> users(MappingReader tenant) {
+    /** A list of {name, password} under {@code key}: a tenant's users, or the console's. */
+    private static List<UserConfig> users(MappingReader parent, String key) {
         List<UserConfig> users = new ArrayList<>();
-        for (MappingReader m : tenant.mappings("users")) {
+        for (MappingReader m : parent.mappings(key)) {
             m.rejectUnknownKeys(USER_KEYS);
             users.add(new UserConfig(m.requiredString("name"), m.requiredString("password")));
         }

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param defaultTenant the tenant that serves user names without a {@code .tenant} suffix
  * @param tenants       at least one, with unique ids
  * @param admin         the admin HTTP listener
+ * @param console       who may log in to the admin console (admin_users, stats_users)
  */
 public record PgmuxConfig(
         ListenConfig listen,
@@ -22,7 +23,8 @@ public record PgmuxConfig(
         LimitsConfig limits,
         Optional<String> defaultTenant,
         List<TenantConfig> tenants,
-        AdminConfig admin) {
+        AdminConfig admin,
+        ConsoleConfig console) {
 
     public PgmuxConfig {
         Objects.requireNonNull(listen, "listen");
@@ -31,15 +33,23 @@ public record PgmuxConfig(
         Objects.requireNonNull(defaultTenant, "defaultTenant");
         tenants = List.copyOf(tenants);
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(console, "console");
         Problems problems = new Problems();
         ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, admin, problems);
+        ConsoleValidator.validate(console, tenants, problems);
         problems.throwIfAny("invalid configuration");
+    }
+
+    /** A configuration with the default admin listener and without console users. */
+    public PgmuxConfig(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                       List<TenantConfig> tenants) {
+        this(listen, tls, limits, defaultTenant, tenants, AdminConfig.defaults(), ConsoleConfig.none());
     }
 
     /** Default listeners, no TLS, default limits, no default tenant. */
     public static PgmuxConfig of(List<TenantConfig> tenants) {
         return new PgmuxConfig(ListenConfig.defaults(), TlsConfig.disabled(), LimitsConfig.defaults(),
-                Optional.empty(), tenants, AdminConfig.defaults());
+                Optional.empty(), tenants);
     }
 
     public static PgmuxConfig of(TenantConfig... tenants) {
@@ -66,30 +76,34 @@ public record PgmuxConfig(
     }
 
     public PgmuxConfig withListen(ListenConfig listen) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
     }
 
     public PgmuxConfig withTls(TlsConfig tls) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
     }
 
     public PgmuxConfig withLimits(LimitsConfig limits) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
     }
 
     public PgmuxConfig withDefaultTenant(String tenantId) {
-        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin, console);
     }
 
     public PgmuxConfig withoutDefaultTenant() {
-        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin);
-    }
-
-    public PgmuxConfig withAdmin(AdminConfig admin) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin, console);
     }
 
     public PgmuxConfig withTenants(List<TenantConfig> tenants) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+    }
+
+    public PgmuxConfig withAdmin(AdminConfig admin) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+    }
+
+    public PgmuxConfig withConsole(ConsoleConfig console) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
     }
 }

@@ -7,6 +7,8 @@ import dev.pgmux.proxy.client.ClientChannelInitializer;
 import dev.pgmux.proxy.client.ClientRegistry;
 import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.client.PoolingMode;
+import dev.pgmux.proxy.console.Console;
+import dev.pgmux.proxy.console.ConsoleActions;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -30,7 +32,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** One pgmux process: its event loops, listeners and runtime services. Start with {@link #start}. */
-public final class PgmuxServer implements AutoCloseable {
+public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private static final Logger log = LoggerFactory.getLogger(PgmuxServer.class);
 
     private static final int SERVER_MAX_FRAME_SIZE = 1 << 30;
@@ -42,6 +44,7 @@ public final class PgmuxServer implements AutoCloseable {
     private final Metrics metrics;
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
+    private boolean closed;
     private Channel sessionListener;
     private Channel transactionListener;
     private Channel adminListener;
@@ -58,10 +61,12 @@ public final class PgmuxServer implements AutoCloseable {
         ClientRegistry clients = new ClientRegistry();
         this.metrics = new Metrics(clients);
         metrics.bindEventLoops(workers);
-        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random),
-                new PoolRegistry(connector, workers, metrics), new CancelRegistry<>(random), connector,
-                ClientTls.create(config.tls()), random, mockKey, new StatementCache(SessionChanges::mayChange), clients,
-                metrics);
+        PoolRegistry pools = new PoolRegistry(connector, workers, metrics);
+        Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
+        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), pools,
+                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
+                new StatementCache(SessionChanges::mayChange), clients, metrics, console);
+        console.actions(this);
     }
 
     /** The network transport the event loops use. */
@@ -165,10 +170,33 @@ public final class PgmuxServer implements AutoCloseable {
         return out.toString();
     }
 
+    /** The console's RELOAD: not available yet (the configuration is read once, at start). */
+    @Override
+    public ReloadOutcome reload() {
+        return ReloadOutcome.failed("reload not available");
+    }
+
+    /**
+     * The console's SHUTDOWN. For now every form stops the process as {@link #close} does, on a thread of its
+     * own (the console calls from an event loop, which close() stops and waits for).
+     */
+    @Override
+    public void shutdown(ShutdownMode mode) {
+        log.info("shutting down ({}) on an admin's SHUTDOWN", mode);
+        Thread stopper = new Thread(this::close, "pgmux-console-shutdown");
+        stopper.setDaemon(false);
+        stopper.start();
+    }
+
     /** Stops listening, closes pools and connections, and stops the event loops. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         ready = false;
+        runtime.console().close();
         listeners.forEach(channel -> channel.close().awaitUninterruptibly());
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

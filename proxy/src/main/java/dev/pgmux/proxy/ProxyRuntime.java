@@ -5,6 +5,7 @@ import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientRegistry;
 import dev.pgmux.proxy.metrics.Metrics;
+import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.server.ServerConnector;
@@ -20,9 +21,11 @@ import java.security.SecureRandom;
  * @param mockScramKey process-wide secret from which unknown users' mock SCRAM salts are derived
  * @param statements   the process-wide interning of prepared statement definitions (transaction mode)
  * @param clients      every client connection, for the admin views and the metrics
+ * @param console      the admin console: its users, RELOAD and SHUTDOWN, its statistics
  */
 public record ProxyRuntime(PgmuxConfig config, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
                            SslContext clientTls, SecureRandom random, byte[] mockScramKey,
-                           StatementCache statements, ClientRegistry clients, Metrics metrics) {
+                           StatementCache statements, ClientRegistry clients, Metrics metrics,
+                           Console console) {
 }

@@ -119,7 +119,7 @@ public final class ClientConnection {
             welcomed = true;
             waitingSinceNanos = 0;
             state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
-            runtime.metrics().loginSucceeded(tenant.id(), mode);
+            runtime.metrics().loginSucceeded(tenant == null ? null : tenant.id(), mode); // a console user has none
         }
     }
 

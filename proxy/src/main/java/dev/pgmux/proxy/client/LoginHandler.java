@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.config.ConsoleConfig;
 import dev.pgmux.config.TlsMode;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.protocol.auth.ScramException;
@@ -20,6 +21,8 @@ import dev.pgmux.protocol.message.frontend.SslRequest;
 import dev.pgmux.protocol.message.frontend.StartupMessage;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.ProxyRuntime;
+import dev.pgmux.proxy.console.ConsoleHandler;
+import dev.pgmux.proxy.console.ConsoleLogin;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import dev.pgmux.proxy.transaction.TransactionModeHandler;
@@ -65,6 +68,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private State state = State.STARTUP;
     private ScramServerSession scram;
     private String startupUser;
+    /** A login to the admin console (database pgbouncer or pgmux), or null. */
+    private ConsoleLogin console;
     private ScheduledFuture<?> timeout;
 
     public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder, PoolingMode mode) {
@@ -213,6 +218,16 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         client.sessionParameters(settings);
 
+        String database = startup.parameters().get("database");
+        if (ConsoleConfig.isConsoleDatabase(database)) {
+            console = ConsoleLogin.start(runtime, startupUser);
+            client.database(database);
+            scram = console.scram();
+            send(ctx, new Authentication.Sasl(ScramServerSession.mechanisms()));
+            ctx.flush();
+            state = State.SASL_INITIAL;
+            return;
+        }
         switch (runtime.tenants().resolve(startupUser)) {
             case TenantRegistry.Resolution.NotFound notFound ->
                     throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "Tenant or user not found");
@@ -274,6 +289,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         // for a server first, the pooling handler flushes them at the end of this read.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
+        if (console != null) {
+            if (console.user() == null) {
+                fail(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, ConsoleLogin.notAllowed(startupUser));
+            } else {
+                log.debug("{} logged in to the admin console", client);
+                ctx.pipeline().replace(this, "console", new ConsoleHandler(client, console.user()));
+            }
+            return;
+        }
         if (!client.tenant().config().allowedDatabases().contains(client.database())) {
             // As Postgres answers an authenticated client: the tenant's other databases are none of its business.
             fail(SqlState.INVALID_CATALOG_NAME, "database \"" + client.database() + "\" does not exist");

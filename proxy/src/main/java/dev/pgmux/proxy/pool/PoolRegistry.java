@@ -25,6 +25,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final ScheduledFuture<?> maintenance;
     private final UpstreamOutages outages = new UpstreamOutages();
     private final Metrics metrics;
+    private final PoolAdmin admin = new PoolAdmin(this);
 
     public PoolRegistry(ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
         this.connector = connector;
@@ -39,7 +40,7 @@ public final class PoolRegistry implements AutoCloseable {
      */
     public ServerPool join(Tenant tenant, String database, Tenant.User user) {
         PoolKey key = new PoolKey(tenant.id(), database, user.name());
-        return pools.compute(key, (k, existing) -> {
+        ServerPool joined = pools.compute(key, (k, existing) -> {
             ServerPool pool = existing;
             if (pool == null || pool.isClosed()) {
                 TenantConfig config = tenant.config();
@@ -49,10 +50,15 @@ public final class PoolRegistry implements AutoCloseable {
                     pool.metrics().close(); // closed as unused just now: its successor starts from zero
                 }
                 pool = new ServerPool(target, settings(config), connector, loops, outages, metrics);
+                if (admin.isPaused(k)) {
+                    pool.pause();
+                }
             }
             pool.clientJoined();
             return pool;
         });
+        admin.settle(joined); // a PAUSE or RESUME that ran while it was being created may have missed it
+        return joined;
     }
 
     /** A client of {@code pool} has gone; the pool is removed now if it is unused and its login failed. */
@@ -68,6 +74,11 @@ public final class PoolRegistry implements AutoCloseable {
 
     public Collection<ServerPool> all() {
         return pools.values();
+    }
+
+    /** PAUSE, RESUME, RECONNECT, KILL per database, for the admin console. */
+    public PoolAdmin admin() {
+        return admin;
     }
 
     private void maintain() {

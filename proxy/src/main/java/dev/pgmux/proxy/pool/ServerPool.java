@@ -72,6 +72,10 @@ public final class ServerPool {
     private int clients;
     /** The last connect or login failed, and none succeeded since. */
     private boolean lastConnectFailed;
+    /** PAUSE or KILL: checkouts wait, no server is opened, released servers close (see {@link PoolAdmin}). */
+    private volatile boolean paused;
+    /** RECONNECT: these servers close as soon as nobody uses them. */
+    private final Set<ServerConnection> closeNeeded = new java.util.HashSet<>();
 
     public ServerPool(ServerTarget target, Settings settings, ServerConnector connector, EventLoopGroup loops,
                       UpstreamOutages outages, Metrics processMetrics) {
@@ -195,7 +199,7 @@ public final class ServerPool {
      */
     public ServerConnection tryAcquireIdle(EventLoop loop) {
         synchronized (this) {
-            if (closed) {
+            if (closed || paused) {
                 return null;
             }
             ServerConnection server = takeIdle(loop);
@@ -219,7 +223,7 @@ public final class ServerPool {
         synchronized (this) {
             poolClosed = closed;
             if (!poolClosed) {
-                ready = takeIdle(loop);
+                ready = paused ? null : takeIdle(loop);
                 if (ready == null) {
                     // Every waiter of a pool has the same timeout, so deadlines are in queue order: one timer
                     // for the head serves them all, instead of a scheduled task per waiter.
@@ -260,6 +264,8 @@ public final class ServerPool {
             closeInstead = CloseReason.STATEMENTS_ALTERED;
         } else if (!server.isActive()) {
             closeInstead = CloseReason.SERVER_GONE;
+        } else if (mustCloseOnRelease(server)) {
+            closeInstead = CloseReason.ADMIN_COMMAND;
         }
         if (closeInstead != null) {
             discard(server, closeInstead);
@@ -388,6 +394,7 @@ public final class ServerPool {
             }
             metrics.serverClosed(server.closeReason());
             servers.remove(server);
+            closeNeeded.remove(server);
             used(); // the pool may have become unused: its idle time counts from here
         }
     }
@@ -402,8 +409,8 @@ public final class ServerPool {
             if (server.state() == State.CLOSED || server.state() == State.CLOSING) {
                 return;
             }
-            if (closed) {
-                server.closeReason(CloseReason.POOL_CLOSED);
+            if (closed || paused || closeNeeded.contains(server)) {
+                server.closeReason(closed ? CloseReason.POOL_CLOSED : CloseReason.ADMIN_COMMAND);
                 move(server, State.CLOSING);
                 waiter = null;
             } else {
@@ -474,7 +481,7 @@ public final class ServerPool {
 
     /** Under the lock: a new server in CONNECTING if another connect should start for the waiters, else null. */
     private ServerConnection reserveConnect() {
-        if (!closed && open() < settings.maxSize() && counts[State.CONNECTING.ordinal()] < waiters.size()) {
+        if (!closed && !paused && open() < settings.maxSize() && counts[State.CONNECTING.ordinal()] < waiters.size()) {
             return newServer();
         }
         return null;
@@ -605,7 +612,7 @@ public final class ServerPool {
                     keep--;
                 }
             }
-            int missing = closed ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
+            int missing = closed || paused ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
                     s.maxSize() - open());
             for (int i = 0; i < missing; i++) {
                 toOpen.add(newServer());
@@ -763,5 +770,90 @@ public final class ServerPool {
         if (loginTemplates.size() < MAX_LOGIN_TEMPLATES) {
             loginTemplates.put(startupSettings, template);
         }
+    }
+
+    // Admin console operations (PAUSE, RESUME, RECONNECT, KILL, WAIT_CLOSE); see PoolAdmin.
+
+    /** Under the lock: whether a server given back must close instead of serving anyone. */
+    private synchronized boolean mustCloseOnRelease(ServerConnection server) {
+        return paused || closeNeeded.contains(server);
+    }
+
+    /**
+     * PAUSE: from now on checkouts wait (up to the checkout timeout) and no server is opened; idle servers
+     * close now, busy ones when they are released, so the pool empties as its transactions end.
+     */
+    public void pause() {
+        closeAll(true, false);
+    }
+
+    /** KILL: paused, and every server closed now, busy or not (their clients are told by whoever kills them). */
+    public void kill() {
+        closeAll(true, true);
+    }
+
+    /** RECONNECT: every server open now closes as soon as nobody uses it (idle ones at once). */
+    public void reconnect() {
+        closeAll(false, false);
+    }
+
+    private void closeAll(boolean pause, boolean busyToo) {
+        List<ServerConnection> toClose = new ArrayList<>();
+        synchronized (this) {
+            paused |= pause;
+            for (ServerConnection server : List.copyOf(servers)) {
+                State state = server.state();
+                if (state == State.CLOSING || state == State.CLOSED) {
+                    continue;
+                }
+                if (state == State.IDLE || (busyToo && state != State.CONNECTING)) {
+                    server.closeReason(CloseReason.ADMIN_COMMAND);
+                    move(server, State.CLOSING);
+                    toClose.add(server);
+                } else if (!pause || busyToo) {
+                    closeNeeded.add(server); // a login under way ends in offer(), which closes it
+                }
+            }
+        }
+        // A busy server's client hears of the close through its listener, as of any server that goes away.
+        toClose.forEach(ServerConnection::close);
+    }
+
+    /** RESUME: checkouts are served again; the waiters get servers (connects start for them now). */
+    public void resume() {
+        List<ServerConnection> connects = new ArrayList<>();
+        EventLoop loop;
+        synchronized (this) {
+            if (!paused) {
+                return;
+            }
+            paused = false;
+            loop = waiters.isEmpty() ? null : waiters.peekFirst().loop;
+            for (ServerConnection connect = reserveConnect(); connect != null; connect = reserveConnect()) {
+                connects.add(connect);
+            }
+        }
+        for (ServerConnection server : connects) {
+            startConnect(loop, server);
+        }
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /** Servers not yet closing: a PAUSE is complete when none is left. */
+    public synchronized int serversNotClosing() {
+        return open() - counts[State.CLOSING.ordinal()];
+    }
+
+    /** Whether RECONNECT marked this server to close once it is free (SHOW SERVERS' close_needed). */
+    public synchronized boolean isCloseNeeded(ServerConnection server) {
+        return closeNeeded.contains(server);
+    }
+
+    /** Servers RECONNECT marked that have not closed yet: a WAIT_CLOSE is complete when none is left. */
+    public synchronized int closeNeededCount() {
+        return closeNeeded.size();
     }
 }

@@ -72,4 +72,9 @@ public final class StatementCache {
     public int size() {
         return definitions.size();
     }
+
+    /** The definitions clients hold now, in no particular order (for the admin console). */
+    public java.util.List<StatementDef> definitions() {
+        return java.util.List.copyOf(definitions.values());
+    }
 }

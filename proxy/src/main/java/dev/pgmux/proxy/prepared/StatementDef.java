@@ -81,6 +81,11 @@ public final class StatementDef {
         return sqlPrepared;
     }
 
+    /** How many client registrations hold it now. */
+    public int references() {
+        return Math.max(0, references.get());
+    }
+
     public String query() {
         return query;
     }

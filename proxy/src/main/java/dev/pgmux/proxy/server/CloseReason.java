@@ -21,7 +21,9 @@ public enum CloseReason {
     /** The server sent something pgmux cannot follow. */
     PROTOCOL_ERROR("protocol error"),
     /** Its pool was closed or removed. */
-    POOL_CLOSED("pool closed");
+    POOL_CLOSED("pool closed"),
+    /** An admin console command (PAUSE, RECONNECT, KILL) closed it. */
+    ADMIN_COMMAND("closed by an admin command");
 
     private final String text;
 

@@ -101,6 +101,15 @@ public final class ServerSession {
         changed.clear();
     }
 
+    /**
+     * How many prepared statements this server holds, for the admin console: read from another thread, so
+     * a figure of a moment ago, not a lock-step one.
+     */
+    public int statementCount() {
+        ServerStatements held = statements;
+        return held == null ? 0 : held.size();
+    }
+
     /** The prepared statements this server holds, created with the given bound on first use. */
     public ServerStatements statements(int maxStatements) {
         if (statements == null) {

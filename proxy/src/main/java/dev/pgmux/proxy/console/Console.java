@@ -1,0 +1,123 @@
+package dev.pgmux.proxy.console;
+
+import dev.pgmux.config.ConsoleConfig;
+import dev.pgmux.config.UserConfig;
+import dev.pgmux.protocol.auth.ScramSecret;
+import dev.pgmux.proxy.client.ClientConnection;
+import dev.pgmux.proxy.pool.PoolRegistry;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The admin console as a service of the process: who may log in to it (admin_users, stats_users) and what
+ * it may ask of the process (RELOAD, SHUTDOWN). Each console connection gets a {@link ConsoleHandler}.
+ */
+public final class Console implements AutoCloseable {
+    /** PgBouncer's default stats_period: SHOW STATS' averages cover one to two of these. */
+    public static final Duration STATS_PERIOD = Duration.ofSeconds(60);
+
+    /** Admins run every command; stats users only SHOW. */
+    public enum Role { ADMIN, STATS }
+
+    /** A console user; the SCRAM secret authenticates it. */
+    public record User(String name, Role role, ScramSecret secret) {
+        @Override
+        public String toString() {
+            return "ConsoleUser[" + name + ", " + role + "]";
+        }
+    }
+
+    /** Until the server wires RELOAD and SHUTDOWN in, they are refused. */
+    private static final ConsoleActions NOT_WIRED = new ConsoleActions() {
+        @Override
+        public ReloadOutcome reload() {
+            return ReloadOutcome.failed("reload not available");
+        }
+
+        @Override
+        public void shutdown(ShutdownMode mode) {
+            throw new UnsupportedOperationException("shutdown not available");
+        }
+    };
+
+    private final Map<String, User> users = new LinkedHashMap<>();
+    /** Console connections now open, for SHOW CLIENTS. */
+    private final Map<ClientConnection, User> sessions = new ConcurrentHashMap<>();
+    private final StatsSampler sampler;
+    private volatile ConsoleActions actions = NOT_WIRED;
+
+    /**
+     * @param loop        where the statistics are sampled, every {@code statsPeriod}
+     */
+    public Console(ConsoleConfig config, SecureRandom random, PoolRegistry pools, EventExecutor loop,
+                   Duration statsPeriod) {
+        add(config.adminUsers(), Role.ADMIN, random);
+        add(config.statsUsers(), Role.STATS, random);
+        this.sampler = new StatsSampler(pools, loop, statsPeriod);
+    }
+
+    private void add(List<UserConfig> configured, Role role, SecureRandom random) {
+        for (UserConfig user : configured) {
+            // A fresh salt per process, as for tenant users: clients never see a stored secret.
+            users.put(user.name(), new User(user.name(), role, ScramSecret.generate(user.password(), random)));
+        }
+    }
+
+    /** The console user with this plain name, or null. */
+    public User user(String name) {
+        return users.get(name);
+    }
+
+    public List<User> users() {
+        return List.copyOf(users.values());
+    }
+
+    public ConsoleActions actions() {
+        return actions;
+    }
+
+    /** Wires RELOAD and SHUTDOWN to the process (the server does, once it is up). */
+    public void actions(ConsoleActions actions) {
+        this.actions = actions;
+    }
+
+    StatsSampler sampler() {
+        return sampler;
+    }
+
+    void opened(ClientConnection client, User user) {
+        sessions.put(client, user);
+    }
+
+    void closed(ClientConnection client) {
+        sessions.remove(client);
+    }
+
+    /** SHOW CLIENTS' rows for the console's own clients (database pgbouncer, as PgBouncer lists them). */
+    List<List<Object>> clientRows() {
+        List<List<Object>> rows = new ArrayList<>();
+        sessions.forEach((client, user) -> {
+            List<Object> row = new ArrayList<>(Arrays.asList("C", user.name(), "pgbouncer", "none", "active"));
+            ShowSockets.addresses(row, client.channel());
+            row.addAll(Arrays.asList(ShowSockets.time(client.connectedAtMillis()),
+                    ShowSockets.time(client.lastRequestAtMillis()), 0, 0, 0, "client:" + client.id(), "", 0, "",
+                    client.sessionParameters().getOrDefault("application_name", ""), 0, (int) client.id(), null,
+                    null));
+            rows.add(row);
+        });
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        sampler.close();
+    }
+}
