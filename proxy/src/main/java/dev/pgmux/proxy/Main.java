@@ -1,54 +1,42 @@
 package dev.pgmux.proxy;
 
-import dev.pgmux.config.ConfigException;
-import dev.pgmux.config.ConfigLoader;
 import dev.pgmux.config.PgmuxConfig;
-import dev.pgmux.config.UpstreamUrl;
 
 import io.netty.util.ResourceLeakDetector;
 
-import java.nio.file.Path;
+import java.io.PrintWriter;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code java -jar pgmux.jar --config FILE} or {@code --upstream postgresql://USER:PASS@HOST:PORT/DB}. */
+/**
+ * {@code java -jar pgmux.jar --config FILE}, {@code --upstream postgresql://USER:PASS@HOST:PORT/DB},
+ * {@code check --config FILE}, {@code --help}, {@code --version} (see {@link PgmuxCommand}). Exit status: 0 ok,
+ * 1 invalid configuration (or pgmux could not start), 2 a mistake on the command line.
+ */
 public final class Main {
     private Main() {}
 
-    private static final String USAGE = """
-            usage: java -jar pgmux.jar --config FILE
-                   java -jar pgmux.jar --upstream postgresql://USER:PASSWORD@HOST:PORT/DATABASE
-
-              --config FILE      YAML configuration (see docs/configuration.md)
-              --upstream URL     serve one tenant in front of this Postgres; clients log in with the same
-                                 user and password
-              --help             this text
-            """;
-
     public static void main(String[] args) {
         nettyDefaults();
-        PgmuxConfig config;
-        try {
-            config = parse(args);
-        } catch (ConfigException e) {
-            System.err.println("pgmux: " + e.getMessage());
-            System.exit(2);
-            return;
-        } catch (IllegalArgumentException e) {
-            System.err.println("pgmux: " + e.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        switch (PgmuxCommand.execute(args, out, err)) {
+            case PgmuxCommand.Outcome.Serve serve -> serve(serve.config());
+            case PgmuxCommand.Outcome.Exit exit -> {
+                if (exit.status() != PgmuxCommand.OK) {
+                    System.exit(exit.status());
+                }
+            }
         }
-        if (config == null) {
-            System.out.print(USAGE);
-            return;
-        }
+    }
+
+    /** Starts pgmux and runs it until the JVM is asked to stop (SIGTERM, SIGINT), then closes it. */
+    private static void serve(PgmuxConfig config) {
         PgmuxServer server;
         try {
             server = PgmuxServer.start(config);
         } catch (RuntimeException e) {
             System.err.println("pgmux: cannot start: " + e.getMessage());
-            System.exit(1);
+            System.exit(PgmuxCommand.CANNOT_START);
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -78,32 +66,5 @@ public final class Main {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-    }
-
-    /** The configuration the arguments ask for, or null for --help. */
-    static PgmuxConfig parse(String[] args) {
-        String configFile = null;
-        String upstream = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--config" -> configFile = value(args, ++i, "--config");
-                case "--upstream" -> upstream = value(args, ++i, "--upstream");
-                case "--help", "-h" -> {
-                    return null;
-                }
-                default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
-            }
-        }
-        if ((configFile == null) == (upstream == null)) {
-            throw new IllegalArgumentException("give exactly one of --config FILE or --upstream URL");
-        }
-        return configFile != null ? ConfigLoader.load(Path.of(configFile)) : UpstreamUrl.toConfig(upstream);
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
     }
 }

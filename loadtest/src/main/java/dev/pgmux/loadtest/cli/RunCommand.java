@@ -6,39 +6,64 @@ import dev.pgmux.loadtest.engine.Target;
 import dev.pgmux.loadtest.report.Fmt;
 import dev.pgmux.loadtest.sweep.PgmuxLauncher;
 
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /** {@code run}: one simulation against one target, live progress, report.html and report.json. */
-final class RunCommand {
-    static final Set<String> VALUES;
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        customSynopsis = "java -jar pgmux-loadtest.jar run (--url URL | --target KIND --upstream URL) [options]",
+        description = "Runs one simulation, prints progress every second, writes report.html and report.json.")
+final class RunCommand implements Callable<Integer> {
+    @ArgGroup(validate = false, heading = "%nTarget:%n", order = 0)
+    TargetArgs targetArgs = new TargetArgs();
 
-    static {
-        Set<String> v = new HashSet<>(LoadOptions.VALUES);
-        v.addAll(List.of("url", "target", "upstream", "pool-size"));
-        VALUES = Set.copyOf(v);
+    @Mixin
+    LoadArgs load;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    static final class TargetArgs {
+        @Option(names = "--url", paramLabel = "URL", order = 1,
+                description = "postgresql://USER:PASSWORD@HOST:PORT/DB or"
+                        + " jdbc:postgresql://HOST:PORT/DB?user=...&password=... (Postgres, pgmux, any pooler)")
+        String url;
+
+        @Option(names = "--target", paramLabel = "KIND", order = 2,
+                description = "direct: --upstream itself; pgmux-session, pgmux-transaction: start pgmux in front of"
+                        + " --upstream with --pool-size N for this run")
+        String kind;
+
+        @Option(names = "--upstream", paramLabel = "URL", order = 3, description = "the Postgres, for --target")
+        String upstream;
+
+        @Option(names = "--pool-size", paramLabel = "N", order = 4, converter = Values.Count.class,
+                description = "pgmux's pool_size, for --target pgmux-* (default 10)")
+        Integer poolSize;
     }
 
-    private RunCommand() {}
+    RunCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
 
-    static int execute(List<String> argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(argv, VALUES, LoadOptions.FLAGS);
-        if (args.flag("help")) {
-            out.print(Usage.RUN);
-            return Main.OK;
-        }
-        LoadOptions o = new LoadOptions(args, "select-only", "run");
-        String url = args.get("url");
-        String kind = args.get("target");
+    @Override
+    public Integer call() {
+        LoadOptions o = new LoadOptions(load, "select-only", "run");
+        String url = targetArgs.url;
+        String kind = targetArgs.kind;
         if ((url == null) == (kind == null)) {
             throw new UsageException("give --url URL, or --target direct|pgmux-session|pgmux-transaction with --upstream URL");
         }
-        if (url != null && (args.has("upstream") || args.has("pool-size"))) {
+        if (url != null && (targetArgs.upstream != null || targetArgs.poolSize != null)) {
             throw new UsageException("--upstream and --pool-size go with --target; with --url the target is already running");
         }
         Map<String, String> extra = new LinkedHashMap<>();
@@ -48,12 +73,15 @@ final class RunCommand {
             if (url != null) {
                 target = parseTarget(url, o);
             } else {
-                Target upstream = parseTarget(required(args, "upstream"), o);
+                if (targetArgs.upstream == null) {
+                    throw new UsageException("--target needs --upstream URL");
+                }
+                Target upstream = parseTarget(targetArgs.upstream, o);
                 switch (kind) {
                     case "direct" -> target = upstream;
                     case "pgmux-session", "pgmux-transaction" -> {
                         boolean tx = kind.equals("pgmux-transaction");
-                        int poolSize = args.intValue("pool-size", 10, 1);
+                        int poolSize = targetArgs.poolSize != null ? targetArgs.poolSize : 10;
                         PgmuxLauncher launcher = o.launcher();
                         pgmux = launcher.start(upstream, poolSize, o.out.resolve("pgmux.log"));
                         target = pgmux.target(upstream, tx);
@@ -94,13 +122,5 @@ final class RunCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-    }
-
-    static String required(Args args, String name) {
-        String v = args.get(name);
-        if (v == null) {
-            throw new UsageException("--" + name + " is required");
-        }
-        return v;
     }
 }

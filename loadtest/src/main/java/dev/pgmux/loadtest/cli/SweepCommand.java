@@ -11,50 +11,67 @@ import dev.pgmux.loadtest.sweep.Sweep;
 import dev.pgmux.loadtest.sweep.SweepResult;
 import dev.pgmux.loadtest.sweep.SweepTarget;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * {@code sweep}: one simulation across pool sizes and targets; pgmux is started once per pool size and pgmux
  * target. Writes sweep.html and sweep.json, and a run report per point under points/.
  */
-final class SweepCommand {
+@Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        customSynopsis = "java -jar pgmux-loadtest.jar sweep --upstream URL [options]",
+        description = {
+            "Runs one simulation against each target; pgmux targets once per pool size, each time with a pgmux started"
+                + " with that pool_size. Writes sweep.html and sweep.json, and a run report per point under points/.",
+            "Recommends, per pgmux target, the smallest pool size whose throughput is within the margin of the best one"
+                + " and whose run met every assertion ('errors<1%%' is added when no errors assertion is given).",
+            "Default scenario: serverless (connect per request, which session mode serves too)."})
+final class SweepCommand implements Callable<Integer> {
     static final String DEFAULT_TARGETS = "direct,pgmux-session,pgmux-transaction";
     static final String DEFAULT_POOL_SIZES = "2,4,8,16,32";
-    static final Set<String> VALUES;
 
-    static {
-        Set<String> v = new HashSet<>(LoadOptions.VALUES);
-        v.addAll(List.of("upstream", "targets", "pool-sizes", "margin"));
-        VALUES = Set.copyOf(v);
+    @Option(names = "--upstream", paramLabel = "URL", required = true, order = 1,
+            description = "the Postgres: the `direct` target, and what pgmux is started in front of")
+    String upstreamUrl;
+
+    @Option(names = "--targets", paramLabel = "LIST", order = 2, defaultValue = DEFAULT_TARGETS,
+            description = "direct, pgmux-session, pgmux-transaction, url:URL, NAME=url:URL (default ${DEFAULT-VALUE})")
+    String targetList;
+
+    @Option(names = "--pool-sizes", paramLabel = "N", order = 3, split = "\\s*,\\s*", splitSynopsisLabel = ",",
+            defaultValue = DEFAULT_POOL_SIZES, description = "pgmux pool_size values (default ${DEFAULT-VALUE})")
+    List<Integer> poolSizes;
+
+    @Option(names = "--margin", paramLabel = "P", order = 4, defaultValue = "10", converter = Values.Percent.class,
+            description = "percent of the best throughput (default ${DEFAULT-VALUE})")
+    double margin;
+
+    @Mixin
+    LoadArgs load;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    SweepCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
-    private SweepCommand() {}
-
-    static int execute(List<String> argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(argv, VALUES, LoadOptions.FLAGS);
-        if (args.flag("help")) {
-            out.print(Usage.SWEEP);
-            return Main.OK;
-        }
-        LoadOptions o = new LoadOptions(args, "serverless", "sweep");
-        Target upstream = RunCommand.parseTarget(RunCommand.required(args, "upstream"), o);
+    @Override
+    public Integer call() {
+        LoadOptions o = new LoadOptions(load, "serverless", "sweep");
+        Target upstream = RunCommand.parseTarget(upstreamUrl, o);
         List<SweepTarget> targets;
-        List<Integer> sizes = new ArrayList<>();
-        double margin;
         try {
-            targets = SweepTarget.parseList(args.get("targets", DEFAULT_TARGETS));
-            for (String s : args.get("pool-sizes", DEFAULT_POOL_SIZES).split(",")) {
-                sizes.add(Integer.parseInt(s.strip()));
-            }
-            margin = Double.parseDouble(args.get("margin", "10").strip().replaceFirst("%$", ""));
-        } catch (NumberFormatException e) {
-            throw new UsageException("--pool-sizes needs whole numbers (e.g. 2,4,8) and --margin a percentage (e.g. 10%)");
+            targets = SweepTarget.parseList(targetList);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -67,7 +84,7 @@ final class SweepCommand {
         }
         Sweep.Plan plan;
         try {
-            plan = new Sweep.Plan(upstream, targets, sizes, margin, o.out, assertionTexts);
+            plan = new Sweep.Plan(upstream, targets, poolSizes, margin, o.out, assertionTexts);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -1,5 +1,6 @@
 package dev.pgmux.loadtest.report;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.pgmux.loadtest.engine.AssertionResult;
 import dev.pgmux.loadtest.engine.GeneratorStats;
 import dev.pgmux.loadtest.engine.RunInfo;
@@ -11,6 +12,8 @@ import dev.pgmux.loadtest.stats.LatencyStats;
 import dev.pgmux.loadtest.stats.RequestSummary;
 import dev.pgmux.loadtest.stats.RunStats;
 
+import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -24,151 +27,178 @@ public final class JsonReport {
     private JsonReport() {}
 
     public static String render(RunResult result) {
-        JsonWriter w = new JsonWriter(true);
-        write(w, result, true);
-        return w.toString() + "\n";
+        return Json.render(g -> write(g, result, true));
     }
 
     /** Writes the run as one object; {@code withIntervals} false leaves the timeline out (for sweep summaries). */
-    static void write(JsonWriter w, RunResult result, boolean withIntervals) {
+    static void write(JsonGenerator g, RunResult result, boolean withIntervals) throws IOException {
         RunInfo info = result.info();
         RunStats s = result.stats();
-        w.beginObject();
-        w.field("format", FORMAT);
-        w.field("name", info.name());
-        w.field("simulation", info.simulation());
-        w.field("target", info.target());
-        w.field("startedAt", info.startedAt().toString());
-        w.field("plannedSeconds", info.plannedSeconds());
-        w.field("warmupSeconds", info.warmupSeconds());
-        w.field("measuredSeconds", s.measuredSeconds());
-        w.field("elapsedSeconds", result.elapsedSeconds());
-        w.field("passed", result.passed());
-        w.name("populations").beginArray();
-        info.populations().forEach(w::value);
-        w.endArray();
-        w.name("configuration").beginObject();
-        info.configuration().forEach(w::field);
-        w.endObject();
+        g.writeStartObject();
+        g.writeStringField("format", FORMAT);
+        g.writeStringField("name", info.name());
+        g.writeStringField("simulation", info.simulation());
+        g.writeStringField("target", info.target());
+        g.writeStringField("startedAt", info.startedAt().toString());
+        Json.number(g, "plannedSeconds", info.plannedSeconds());
+        Json.number(g, "warmupSeconds", info.warmupSeconds());
+        Json.number(g, "measuredSeconds", s.measuredSeconds());
+        Json.number(g, "elapsedSeconds", result.elapsedSeconds());
+        g.writeBooleanField("passed", result.passed());
+        strings(g, "populations", info.populations());
+        strings(g, "configuration", info.configuration());
 
-        w.name("global").beginObject();
-        stats(w, s.global());
-        w.field("requestsPerSecond", s.globalRequestsPerSecond());
-        w.field("okRequestsPerSecond", s.okRequestsPerSecond());
-        w.endObject();
+        g.writeObjectFieldStart("global");
+        stats(g, s.global());
+        Json.number(g, "requestsPerSecond", s.globalRequestsPerSecond());
+        Json.number(g, "okRequestsPerSecond", s.okRequestsPerSecond());
+        g.writeEndObject();
 
-        w.name("requests").beginArray();
+        g.writeArrayFieldStart("requests");
         for (RequestSummary r : s.requests()) {
-            w.beginObject();
-            w.field("name", r.name());
-            w.field("kind", r.kind().label());
-            stats(w, r.stats());
-            w.field("requestsPerSecond", r.requestsPerSecond());
-            w.endObject();
+            g.writeStartObject();
+            g.writeStringField("name", r.name());
+            g.writeStringField("kind", r.kind().label());
+            stats(g, r.stats());
+            Json.number(g, "requestsPerSecond", r.requestsPerSecond());
+            g.writeEndObject();
         }
-        w.endArray();
+        g.writeEndArray();
 
-        w.name("errors").beginArray();
+        g.writeArrayFieldStart("errors");
         for (ErrorSummary e : s.errors()) {
-            w.beginObject();
-            w.field("sqlState", e.key().sqlState());
-            w.field("message", e.key().message());
-            w.field("count", e.count());
-            w.name("requests").beginObject();
-            new TreeMap<>(e.byRequest()).forEach(w::field);
-            w.endObject();
-            w.endObject();
+            g.writeStartObject();
+            g.writeStringField("sqlState", e.key().sqlState());
+            g.writeStringField("message", e.key().message());
+            g.writeNumberField("count", e.count());
+            g.writeObjectFieldStart("requests");
+            for (Map.Entry<String, Long> byRequest : new TreeMap<>(e.byRequest()).entrySet()) {
+                g.writeNumberField(byRequest.getKey(), byRequest.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
         }
-        w.endArray();
+        g.writeEndArray();
 
-        w.name("assertions").beginArray();
+        g.writeArrayFieldStart("assertions");
         for (AssertionResult a : result.assertions()) {
-            w.beginObject();
-            w.field("description", a.description());
-            w.field("metric", a.assertion().metric().label());
-            w.field("comparison", a.assertion().comparison().symbol());
-            w.field("threshold", a.assertion().threshold());
-            w.field("unit", a.assertion().metric().unit());
-            w.field("actual", a.actual());
-            w.field("passed", a.passed());
-            w.endObject();
+            g.writeStartObject();
+            g.writeStringField("description", a.description());
+            g.writeStringField("metric", a.assertion().metric().label());
+            g.writeStringField("comparison", a.assertion().comparison().symbol());
+            Json.number(g, "threshold", a.assertion().threshold());
+            g.writeStringField("unit", a.assertion().metric().unit());
+            Json.number(g, "actual", a.actual());
+            g.writeBooleanField("passed", a.passed());
+            g.writeEndObject();
         }
-        w.endArray();
+        g.writeEndArray();
 
-        GeneratorStats g = result.generator();
-        w.name("generator").beginObject();
-        w.field("usersStarted", g.usersStarted());
-        w.field("usersFinished", g.usersFinished());
-        w.field("usersDropped", g.usersDropped());
-        w.field("usersStoppedAtDeadline", g.usersStoppedAtDeadline());
-        w.field("openModel", g.openModel());
-        w.field("startLagP99Ms", g.startLagP99Ms());
-        w.field("startLagMaxMs", g.startLagMaxMs());
-        w.endObject();
+        GeneratorStats gen = result.generator();
+        g.writeObjectFieldStart("generator");
+        g.writeNumberField("usersStarted", gen.usersStarted());
+        g.writeNumberField("usersFinished", gen.usersFinished());
+        g.writeNumberField("usersDropped", gen.usersDropped());
+        g.writeNumberField("usersStoppedAtDeadline", gen.usersStoppedAtDeadline());
+        g.writeBooleanField("openModel", gen.openModel());
+        Json.number(g, "startLagP99Ms", gen.startLagP99Ms());
+        Json.number(g, "startLagMaxMs", gen.startLagMaxMs());
+        g.writeEndObject();
 
-        w.name("distribution").beginArray();
+        g.writeArrayFieldStart("distribution");
         for (Distribution.Bucket b : s.distribution()) {
-            w.beginObject().field("fromMs", b.fromMs()).field("toMs", b.toMs()).field("count", b.count())
-                    .field("openEnded", b.openEnded()).endObject();
+            g.writeStartObject();
+            Json.number(g, "fromMs", b.fromMs());
+            Json.number(g, "toMs", b.toMs());
+            g.writeNumberField("count", b.count());
+            g.writeBooleanField("openEnded", b.openEnded());
+            g.writeEndObject();
         }
-        w.endArray();
-        w.name("percentiles").beginArray();
+        g.writeEndArray();
+        g.writeArrayFieldStart("percentiles");
         for (Distribution.PercentilePoint p : s.percentiles()) {
-            w.beginObject().field("percentile", p.percentile()).field("ms", p.ms()).endObject();
+            g.writeStartObject();
+            Json.number(g, "percentile", p.percentile());
+            Json.number(g, "ms", p.ms());
+            g.writeEndObject();
         }
-        w.endArray();
+        g.writeEndArray();
 
         if (withIntervals) {
-            w.name("intervals").beginArray();
+            g.writeArrayFieldStart("intervals");
             for (IntervalSnapshot i : s.intervals()) {
-                interval(w, i);
+                interval(g, i);
             }
-            w.endArray();
+            g.writeEndArray();
         }
-        w.endObject();
+        g.writeEndObject();
     }
 
-    private static void interval(JsonWriter w, IntervalSnapshot i) {
-        w.beginObject();
-        w.field("index", i.index());
-        w.field("start", i.startSeconds());
-        w.field("end", i.endSeconds());
-        w.field("warmup", i.warmup());
-        w.field("activeUsers", i.users().active());
-        w.field("startedUsers", i.users().started());
-        w.field("finishedUsers", i.users().finished());
-        w.field("droppedUsers", i.users().dropped());
-        w.field("requestsPerSecond", i.requestsPerSecond());
-        LatencyStats g = i.global();
-        w.field("count", g.count());
-        w.field("errors", g.errors());
-        w.field("p50Ms", g.p50());
-        w.field("p95Ms", g.p95());
-        w.field("p99Ms", g.p99());
-        w.field("maxMs", g.max());
-        w.name("requests").beginObject();
+    private static void interval(JsonGenerator g, IntervalSnapshot i) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("index", i.index());
+        Json.number(g, "start", i.startSeconds());
+        Json.number(g, "end", i.endSeconds());
+        g.writeBooleanField("warmup", i.warmup());
+        g.writeNumberField("activeUsers", i.users().active());
+        g.writeNumberField("startedUsers", i.users().started());
+        g.writeNumberField("finishedUsers", i.users().finished());
+        g.writeNumberField("droppedUsers", i.users().dropped());
+        Json.number(g, "requestsPerSecond", i.requestsPerSecond());
+        LatencyStats all = i.global();
+        g.writeNumberField("count", all.count());
+        g.writeNumberField("errors", all.errors());
+        Json.number(g, "p50Ms", all.p50());
+        Json.number(g, "p95Ms", all.p95());
+        Json.number(g, "p99Ms", all.p99());
+        Json.number(g, "maxMs", all.max());
+        g.writeObjectFieldStart("requests");
         for (Map.Entry<String, LatencyStats> e : i.requests().entrySet()) {
             LatencyStats r = e.getValue();
-            w.name(e.getKey()).beginObject().field("count", r.count()).field("errors", r.errors())
-                    .field("p50Ms", r.p50()).field("p99Ms", r.p99()).field("maxMs", r.max()).endObject();
+            g.writeObjectFieldStart(e.getKey());
+            g.writeNumberField("count", r.count());
+            g.writeNumberField("errors", r.errors());
+            Json.number(g, "p50Ms", r.p50());
+            Json.number(g, "p99Ms", r.p99());
+            Json.number(g, "maxMs", r.max());
+            g.writeEndObject();
         }
-        w.endObject();
-        w.endObject();
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
-    static void stats(JsonWriter w, LatencyStats s) {
-        w.field("count", s.count());
-        w.field("ok", s.ok());
-        w.field("errors", s.errors());
-        w.field("errorPercent", s.errorPercent());
-        w.field("minMs", s.min());
-        w.field("meanMs", s.mean());
-        w.field("p50Ms", s.p50());
-        w.field("p75Ms", s.p75());
-        w.field("p95Ms", s.p95());
-        w.field("p99Ms", s.p99());
-        w.field("p999Ms", s.p999());
-        w.field("maxMs", s.max());
-        w.field("stdDevMs", s.stdDev());
+    /** The latency fields of {@code global}, each request, and each sweep point. */
+    static void stats(JsonGenerator g, LatencyStats s) throws IOException {
+        g.writeNumberField("count", s.count());
+        g.writeNumberField("ok", s.ok());
+        g.writeNumberField("errors", s.errors());
+        Json.number(g, "errorPercent", s.errorPercent());
+        Json.number(g, "minMs", s.min());
+        Json.number(g, "meanMs", s.mean());
+        Json.number(g, "p50Ms", s.p50());
+        Json.number(g, "p75Ms", s.p75());
+        Json.number(g, "p95Ms", s.p95());
+        Json.number(g, "p99Ms", s.p99());
+        Json.number(g, "p999Ms", s.p999());
+        Json.number(g, "maxMs", s.max());
+        Json.number(g, "stdDevMs", s.stdDev());
+    }
+
+    /** An array of strings. */
+    static void strings(JsonGenerator g, String name, List<String> values) throws IOException {
+        g.writeArrayFieldStart(name);
+        for (String v : values) {
+            g.writeString(v);
+        }
+        g.writeEndArray();
+    }
+
+    /** An object of string values, in the map's order. */
+    static void strings(JsonGenerator g, String name, Map<String, String> values) throws IOException {
+        g.writeObjectFieldStart(name);
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            g.writeStringField(e.getKey(), e.getValue());
+        }
+        g.writeEndObject();
     }
 }

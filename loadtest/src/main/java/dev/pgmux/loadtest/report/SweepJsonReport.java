@@ -1,9 +1,12 @@
 package dev.pgmux.loadtest.report;
 
-import dev.pgmux.loadtest.stats.LatencyStats;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.pgmux.loadtest.engine.AssertionResult;
 import dev.pgmux.loadtest.sweep.Recommendation;
 import dev.pgmux.loadtest.sweep.SweepPoint;
 import dev.pgmux.loadtest.sweep.SweepResult;
+
+import java.io.IOException;
 
 /** A sweep as JSON ({@code sweep.json}): every point's figures and each recommendation with its reasoning. */
 public final class SweepJsonReport {
@@ -12,85 +15,92 @@ public final class SweepJsonReport {
     private SweepJsonReport() {}
 
     public static String render(SweepResult r) {
-        JsonWriter w = new JsonWriter(true);
-        w.beginObject();
-        w.field("format", FORMAT);
-        w.field("name", r.name());
-        w.field("simulation", r.simulation());
-        w.field("startedAt", r.startedAt().toString());
-        w.field("elapsedSeconds", r.elapsedSeconds());
-        w.field("upstream", r.upstream());
-        w.field("passed", r.passed());
-        w.name("targets").beginArray();
-        r.targets().forEach(w::value);
-        w.endArray();
-        w.name("poolSizes").beginArray();
-        r.poolSizes().forEach(w::value);
-        w.endArray();
-        w.field("marginPercent", r.marginPercent());
-        w.name("assertions").beginArray();
-        r.assertions().forEach(w::value);
-        w.endArray();
-        w.name("warnings").beginArray();
-        r.warnings().forEach(w::value);
-        w.endArray();
-        w.name("configuration").beginObject();
-        r.configuration().forEach(w::field);
-        w.endObject();
+        return Json.render(g -> write(g, r));
+    }
 
-        w.name("recommendations").beginArray();
+    private static void write(JsonGenerator g, SweepResult r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("format", FORMAT);
+        g.writeStringField("name", r.name());
+        g.writeStringField("simulation", r.simulation());
+        g.writeStringField("startedAt", r.startedAt().toString());
+        Json.number(g, "elapsedSeconds", r.elapsedSeconds());
+        g.writeStringField("upstream", r.upstream());
+        g.writeBooleanField("passed", r.passed());
+        JsonReport.strings(g, "targets", r.targets());
+        g.writeArrayFieldStart("poolSizes");
+        for (int size : r.poolSizes()) {
+            g.writeNumber(size);
+        }
+        g.writeEndArray();
+        Json.number(g, "marginPercent", r.marginPercent());
+        JsonReport.strings(g, "assertions", r.assertions());
+        JsonReport.strings(g, "warnings", r.warnings());
+        JsonReport.strings(g, "configuration", r.configuration());
+
+        g.writeArrayFieldStart("recommendations");
         for (Recommendation rec : r.recommendations()) {
-            w.beginObject();
-            w.field("target", rec.target());
-            w.name("poolSize");
-            if (rec.found()) {
-                w.value(rec.poolSize());
-            } else {
-                w.nullValue();
-            }
-            w.field("bestThroughput", rec.bestThroughput());
-            w.field("bestPoolSize", rec.bestPoolSize());
-            w.field("throughputFloor", rec.floor());
-            w.field("marginPercent", rec.marginPercent());
-            w.name("reasoning").beginArray();
-            rec.reasoning().forEach(w::value);
-            w.endArray();
-            w.name("verdicts").beginArray();
-            for (Recommendation.Verdict v : rec.verdicts()) {
-                w.beginObject().field("poolSize", v.poolSize()).field("qualifies", v.qualifies()).field("why", v.why()).endObject();
-            }
-            w.endArray();
-            w.endObject();
+            recommendation(g, rec);
         }
-        w.endArray();
+        g.writeEndArray();
 
-        w.name("points").beginArray();
+        g.writeArrayFieldStart("points");
         for (SweepPoint p : r.points()) {
-            w.beginObject();
-            w.field("target", p.target());
-            w.name("poolSize");
-            if (p.reference()) {
-                w.nullValue();
-            } else {
-                w.value(p.poolSize());
-            }
-            w.field("name", p.name());
-            w.field("report", p.reportPath());
-            w.field("failure", p.failure());
-            w.field("passed", p.passed());
-            if (p.result() != null) {
-                LatencyStats g = p.result().stats().global();
-                w.field("throughput", p.throughput());
-                w.field("requestsPerSecond", p.result().stats().globalRequestsPerSecond());
-                JsonReport.stats(w, g);
-                w.name("failedAssertions").beginArray();
-                p.result().failures().forEach(a -> w.value(a.description()));
-                w.endArray();
-            }
-            w.endObject();
+            point(g, p);
         }
-        w.endArray();
-        w.endObject();
-        return w.toString() + "\n";
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void recommendation(JsonGenerator g, Recommendation rec) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("target", rec.target());
+        g.writeFieldName("poolSize");
+        if (rec.found()) {
+            g.writeNumber(rec.poolSize());
+        } else {
+            g.writeNull();
+        }
+        Json.number(g, "bestThroughput", rec.bestThroughput());
+        g.writeNumberField("bestPoolSize", rec.bestPoolSize());
+        Json.number(g, "throughputFloor", rec.floor());
+        Json.number(g, "marginPercent", rec.marginPercent());
+        JsonReport.strings(g, "reasoning", rec.reasoning());
+        g.writeArrayFieldStart("verdicts");
+        for (Recommendation.Verdict v : rec.verdicts()) {
+            g.writeStartObject();
+            g.writeNumberField("poolSize", v.poolSize());
+            g.writeBooleanField("qualifies", v.qualifies());
+            g.writeStringField("why", v.why());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void point(JsonGenerator g, SweepPoint p) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("target", p.target());
+        g.writeFieldName("poolSize");
+        if (p.reference()) {
+            g.writeNull();
+        } else {
+            g.writeNumber(p.poolSize());
+        }
+        g.writeStringField("name", p.name());
+        g.writeStringField("report", p.reportPath());
+        g.writeStringField("failure", p.failure());
+        g.writeBooleanField("passed", p.passed());
+        if (p.result() != null) {
+            Json.number(g, "throughput", p.throughput());
+            Json.number(g, "requestsPerSecond", p.result().stats().globalRequestsPerSecond());
+            JsonReport.stats(g, p.result().stats().global());
+            g.writeArrayFieldStart("failedAssertions");
+            for (AssertionResult a : p.result().failures()) {
+                g.writeString(a.description());
+            }
+            g.writeEndArray();
+        }
+        g.writeEndObject();
     }
 }

@@ -3,12 +3,13 @@ package dev.pgmux.loadtest.cli;
 import dev.pgmux.loadtest.dsl.Assertion;
 import dev.pgmux.loadtest.sweep.SweepTarget;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,19 +39,50 @@ class CommandLineTest {
 
     @Test
     void optionsFlagsAndParameters() {
-        Args a = Args.parse(List.of("--users", "5", "--duration=10s", "--quiet", "-Dregion=eu", "-D", "tier=gold",
-                "--assert", "p99<5ms", "--assert", "errors<1%"), Set.of("users", "duration", "assert"), Set.of("quiet"));
-        assertThat(a.get("users")).isEqualTo("5");
-        assertThat(a.get("duration")).isEqualTo("10s");
-        assertThat(a.flag("quiet")).isTrue();
-        assertThat(a.all("assert")).containsExactly("p99<5ms", "errors<1%");
-        assertThat(a.defines()).containsEntry("region", "eu").containsEntry("tier", "gold");
-        assertThat(a.intValue("users", 1, 1)).isEqualTo(5);
-        assertThatThrownBy(() -> Args.parse(List.of("--userz", "5"), Set.of("users"), Set.of()))
-                .hasMessageContaining("unknown option --userz");
-        assertThatThrownBy(() -> Args.parse(List.of("--users"), Set.of("users"), Set.of())).hasMessageContaining("needs a value");
-        assertThatThrownBy(() -> Args.parse(List.of("--users", "1", "--users", "2"), Set.of("users"), Set.of()).get("users"))
-                .hasMessageContaining("more than once");
+        RunCommand run = parse("--url", "postgresql://u:p@127.0.0.1:1/db", "--users", "5", "--duration=10s", "--quiet",
+                "-Dregion=eu", "-D", "tier=gold", "--assert", "p99<5ms", "--assert", "errors<1%", "--max-users", "50",
+                "--warmup", "2s", "--pgmux-java-opts", "-Dfoo=bar -Xmx1g", "--pgmux-set", "max_clients=5000");
+        LoadOptions o = new LoadOptions(run.load, "select-only", "run");
+        assertThat(o.context.parameters()).containsEntry("users", "5").containsEntry("duration", "10s")
+                .containsEntry("region", "eu").containsEntry("tier", "gold").hasSize(4);
+        assertThat(o.quiet).isTrue();
+        assertThat(o.assertionTexts).hasSize(2);
+        assertThat(run.load.load.maxUsers).isEqualTo(50);
+        assertThat(run.load.load.warmup).hasSeconds(2);
+        assertThat(run.load.pgmux.javaOpts).isEqualTo("-Dfoo=bar -Xmx1g");
+        assertThat(run.load.pgmux.settings).containsEntry("max_clients", "5000");
+        // what the report shows is what was given, with the options' names
+        assertThat(o.configuration()).containsEntry("--duration", "10s").containsEntry("--users", "5");
+
+        RunCommand defaults = parse("--url", "postgresql://u:p@127.0.0.1:1/db");
+        LoadOptions d = new LoadOptions(defaults.load, "select-only", "run");
+        assertThat(d.context.parameters()).isEmpty();
+        assertThat(d.simulationName).isEqualTo("select-only");
+        assertThat(defaults.load.load.maxUsers).isEqualTo(10_000);
+        assertThat(defaults.load.load.seed).isEqualTo(1);
+        assertThat(d.out.toString()).contains("target/loadtest/run-select-only-");
+
+        assertThat(main("run", "--userz", "5").err).contains("Unknown option", "'--userz'", "Possible solutions: --users");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--users").err)
+                .contains("Missing required parameter for option '--users'");
+        Result twice = main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--users", "1", "--users", "2");
+        assertThat(twice.status).isEqualTo(Main.USAGE);
+        assertThat(twice.err).contains("option '--users' should be specified only once");
+        assertThat(main("run", "--url", "a", "--url", "b").err).contains("option '--url' should be specified only once");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "-D", "nokv").err).contains("'-D'", "KEY=VALUE");
+    }
+
+    @Test
+    void sweepListsAndTheirDefaults() {
+        SweepCommand defaults = parsed("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db");
+        assertThat(defaults.poolSizes).containsExactly(2, 4, 8, 16, 32);
+        assertThat(defaults.margin).isEqualTo(10);
+        assertThat(defaults.targetList).isEqualTo(SweepCommand.DEFAULT_TARGETS);
+        SweepCommand given = parsed("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db", "--pool-sizes", "1, 2,4",
+                "--margin", "5%", "--targets", "direct,pgmux-transaction");
+        assertThat(given.poolSizes).containsExactly(1, 2, 4);
+        assertThat(given.margin).isEqualTo(5);
+        assertThat(given.targetList).isEqualTo("direct,pgmux-transaction");
     }
 
     @Test
@@ -62,30 +94,52 @@ class CommandLineTest {
         assertThat(runHelp.status).isZero();
         assertThat(runHelp.out).contains("--url", "--rate", "--assert", "--pgmux-jar");
         assertThat(main("sweep", "--help").out).contains("--pool-sizes", "--margin", "--targets");
-        assertThat(main("--version").out).startsWith("pgmux-loadtest ");
+        assertThat(main("--version").out).startsWith("pgmux-loadtest ").doesNotContain("dev");
+        assertThat(main("version").out).isEqualTo(main("--version").out);
+        assertThat(main("run", "--version").out).isEqualTo(main("--version").out);
+        assertThat(main("help").out).contains("run", "sweep", "scenarios", "Exit status");
+        assertThat(main("help", "sweep").out).contains("--pool-sizes");
+        assertThat(runHelp.out).contains("What to run:", "Load (D is a duration", "Checks and output:",
+                "pgmux, when this tool starts it:", "--pgmux-java-opts", "-D");
         assertThat(main("scenarios").out).contains("select-only", "tpcb", "prepared", "serverless", "app-servers");
         assertThat(main().status).isEqualTo(Main.USAGE);
     }
 
     @Test
     void mistakesExitWithStatusTwoAndSayWhatIsWrong() {
-        assertThat(main("bench").err).contains("unknown command \"bench\"");
+        Result unknown = main("bench");
+        assertThat(unknown.status).isEqualTo(Main.USAGE);
+        assertThat(unknown.err).contains("unknown command \"bench\"");
+        assertThat(main("--bench").err).contains("Unknown option: '--bench'");
         assertThat(main("run", "--scenario", "tpcb").err).contains("give --url URL");
         assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--pool-size", "4").err)
                 .contains("--upstream and --pool-size go with --target");
         Result badScenario = main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--scenario", "nope");
         assertThat(badScenario.status).isEqualTo(Main.USAGE);
         assertThat(badScenario.err).contains("no built-in scenario \"nope\"", "select-only");
-        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--duration", "soon").err)
-                .contains("--duration: not a duration");
+        Result badDuration = main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--duration", "soon");
+        assertThat(badDuration.status).isEqualTo(Main.USAGE);
+        assertThat(badDuration.err).contains("'--duration'", "not a duration: \"soon\"", "run --help lists the options");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--users", "0").err)
+                .contains("'--users'", "must be at least 1, got 0");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--rate", "0").err)
+                .contains("'--rate'", "must be > 0");
+        assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--seed", "x").err).contains("'--seed'");
+        assertThat(main("run", "--target", "pgmux-session").err).contains("--target needs --upstream URL");
+        assertThat(main("run", "--target", "pgbouncer", "--upstream", "postgresql://u:p@127.0.0.1:1/db").err)
+                .contains("--target must be direct, pgmux-session or pgmux-transaction, got pgbouncer");
+        assertThat(main("sweep").err).contains("Missing required option: '--upstream=URL'");
+        assertThat(main("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db", "--margin", "lots").err)
+                .contains("'--margin'", "percentage");
         assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--users", "2", "--rate", "3").err)
                 .contains("not both");
         assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--ramp", "10s", "--duration", "5s").err)
                 .contains("--ramp (10s) must be shorter than --duration (5s)");
         assertThat(main("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db", "--targets", "direct,pgbouncer").err)
                 .contains("unknown target \"pgbouncer\"");
-        assertThat(main("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db", "--pool-sizes", "2,x").status)
-                .isEqualTo(Main.USAGE);
+        Result badSizes = main("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db", "--pool-sizes", "2,x");
+        assertThat(badSizes.status).isEqualTo(Main.USAGE);
+        assertThat(badSizes.err).contains("'--pool-sizes'", "'x'");
         assertThat(main("run", "--url", "postgresql://u:p@127.0.0.1:1/db", "--simulation", "no.such.Simulation").err)
                 .contains("simulation class no.such.Simulation not found");
     }
@@ -112,7 +166,22 @@ class CommandLineTest {
     }
 
     private static LoadOptions options(String... args) {
-        return new LoadOptions(Args.parse(List.of(args), SweepCommand.VALUES, LoadOptions.FLAGS), "serverless", "sweep");
+        List<String> argv = new ArrayList<>(List.of("sweep", "--upstream", "postgresql://u:p@127.0.0.1:1/db"));
+        argv.addAll(List.of(args));
+        SweepCommand sweep = parsed(argv.toArray(String[]::new));
+        return new LoadOptions(sweep.load, "serverless", "sweep");
+    }
+
+    /** The run command with these arguments parsed as {@link Main} parses them, not executed. */
+    private static RunCommand parse(String... args) {
+        List<String> argv = new ArrayList<>(List.of("run"));
+        argv.addAll(List.of(args));
+        return parsed(argv.toArray(String[]::new));
+    }
+
+    private static <T> T parsed(String... args) {
+        CommandLine commandLine = Main.commandLine(System.out, System.err);
+        return commandLine.parseArgs(args).subcommand().commandSpec().commandLine().getCommand();
     }
 
     record Result(int status, String out, String err) {

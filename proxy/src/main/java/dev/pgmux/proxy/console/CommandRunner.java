@@ -134,7 +134,7 @@ final class CommandRunner {
             case TENANTS -> ShowCatalog.tenants(runtime);
             case LISTS -> ShowCatalog.lists(runtime);
             case CONFIG -> ShowConfig.rows(runtime.config(), commands.console());
-            case VERSION -> Result.Rows.of(table, List.of(List.of("pgmux " + Version.get())));
+            case VERSION -> Result.Rows.of(table, List.of(List.of("pgmux " + dev.pgmux.proxy.PgmuxVersion.get())));
             case STATE -> state();
             case PREPARED_STATEMENTS -> preparedStatements();
         };

@@ -73,7 +73,7 @@ public final class ConsoleHandler extends ChannelInboundHandlerAdapter {
                 new ConsoleCommands(client.runtime(), client, ctx.executor()));
         client.runtime().console().opened(client, user);
         ByteBuf welcome = out();
-        for (String[] parameter : new String[][] {{"server_version", Version.get() + "/pgmux"},
+        for (String[] parameter : new String[][] {{"server_version", dev.pgmux.proxy.PgmuxVersion.get() + "/pgmux"},
                 {"client_encoding", "UTF8"}, {"server_encoding", "UTF8"}, {"DateStyle", "ISO"}, {"TimeZone", "GMT"},
                 {"standard_conforming_strings", "on"}, {"is_superuser", user.role() == Console.Role.ADMIN ? "on" : "off"},
                 {"integer_datetimes", "on"}}) {
