@@ -9,6 +9,9 @@ import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.reload.HangupSignal;
+import dev.pgmux.proxy.reload.ReloadResult;
+import dev.pgmux.proxy.reload.Reloader;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import dev.pgmux.proxy.tls.ClientTls;
@@ -22,9 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** One pgmux process: its event loops, listeners and runtime services. Start with {@link #start}. */
@@ -33,10 +38,13 @@ public final class PgmuxServer implements AutoCloseable {
 
     private static final int SERVER_MAX_FRAME_SIZE = 1 << 30;
 
+    /** The configuration pgmux started with: its listeners and threads stay for the process's life. */
     private final PgmuxConfig config;
     private final Transport transport;
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
+    private final Reloader reloader;
+    private Optional<HangupSignal.Installed> hangup = Optional.empty();
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private Channel sessionListener;
@@ -52,9 +60,11 @@ public final class PgmuxServer implements AutoCloseable {
         random.nextBytes(mockKey);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
         ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive());
-        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), new PoolRegistry(connector, workers),
-                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
+        TenantRegistry tenants = new TenantRegistry(config, random);
+        this.runtime = new ProxyRuntime(new CurrentConfig(config, ClientTls.create(config.tls())), tenants,
+                new PoolRegistry(tenants, connector, workers), new CancelRegistry<>(random), connector, random, mockKey,
                 new StatementCache(SessionChanges::mayChange));
+        this.reloader = new Reloader(runtime);
     }
 
     /** The network transport the event loops use. */
@@ -87,7 +97,7 @@ public final class PgmuxServer implements AutoCloseable {
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText))
+                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, reloader::reloadAsync))
                     .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
             throw new IllegalStateException("cannot listen on " + host + ":" + config.listen().adminPort()
@@ -145,11 +155,48 @@ public final class PgmuxServer implements AutoCloseable {
         return runtime;
     }
 
+    /** The file {@link #reload()} re-reads (the one the configuration came from); returns this server. */
+    public PgmuxServer configFile(Path file) {
+        reloader.file(file);
+        return this;
+    }
+
+    /**
+     * Re-reads the configuration file and applies it without dropping a client, or refuses it (every problem
+     * listed) and keeps the running configuration. Reloads are serialised; the result is logged.
+     */
+    public ReloadResult reload() {
+        return reloader.reload();
+    }
+
+    /** Applies a configuration built in code, as {@link #reload()} applies the file's. */
+    public ReloadResult reload(PgmuxConfig next) {
+        return reloader.reload(next);
+    }
+
+    /**
+     * Makes {@code file} the one {@link #reload()} re-reads (null: none, as with {@code --upstream}) and reloads
+     * on SIGHUP where the JVM allows it; returns whether SIGHUP is handled. Call once, after {@link #start}.
+     */
+    public boolean reloadOnHangup(Path file) {
+        configFile(file);
+        hangup.ifPresent(HangupSignal.Installed::close);
+        hangup = HangupSignal.install(this::onHangup);
+        return hangup.isPresent();
+    }
+
+    /** What SIGHUP does: a {@link #reload()}, logged. */
+    public ReloadResult onHangup() {
+        log.info("SIGHUP: reloading the configuration from {}", reloader.file() == null ? "(no file)" : reloader.file());
+        return reload();
+    }
+
     private String poolsText() {
         StringBuilder out = new StringBuilder();
         for (ServerPool pool : runtime.pools().all()) {
             ServerPool.Stats stats = pool.stats();
-            out.append(pool.key()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
+            out.append(pool.key()).append(pool.isRetired() ? " retired" : "")
+                    .append(" size=").append(pool.settings().maxSize()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
                     .append(" idle=").append(stats.idle()).append(" active=").append(stats.active())
                     .append(" waiting=").append(stats.waiting()).append(" cancelling=").append(stats.cancelling())
                     .append(" closing=").append(stats.closing()).append('\n');
@@ -161,6 +208,8 @@ public final class PgmuxServer implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
+        hangup.ifPresent(HangupSignal.Installed::close);
+        reloader.close();
         listeners.forEach(channel -> channel.close().awaitUninterruptibly());
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

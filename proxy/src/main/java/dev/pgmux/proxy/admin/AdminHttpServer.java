@@ -11,24 +11,35 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
+import dev.pgmux.proxy.reload.ReloadResult;
+
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening), {@code /pools}. */
+/**
+ * The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening), {@code /pools}, and
+ * {@code POST /reload} (re-read the configuration file: 200 and what changed, or 422 and every problem).
+ */
 public final class AdminHttpServer extends ChannelInitializer<Channel> {
     private final BooleanSupplier ready;
     private final Supplier<String> poolsText;
+    private final Supplier<CompletionStage<ReloadResult>> reload;
 
-    public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText) {
+    /** @param reload starts a reload off the event loop (it reads files and derives secrets) */
+    public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText,
+                           Supplier<CompletionStage<ReloadResult>> reload) {
         this.ready = ready;
         this.poolsText = poolsText;
+        this.reload = reload;
     }
 
     @Override
@@ -40,6 +51,10 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             String path = request.uri().split("\\?", 2)[0];
+            if (path.equals("/reload")) {
+                reload(ctx, request);
+                return;
+            }
             FullHttpResponse response = switch (path) {
                 case "/health" -> text(HttpResponseStatus.OK, "ok\n");
                 case "/ready" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
@@ -47,7 +62,26 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
                 case "/pools" -> text(HttpResponseStatus.OK, poolsText.get());
                 default -> text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
             };
+            respond(ctx, HttpUtil.isKeepAlive(request), response);
+        }
+
+        /** POST only: the answer is written when the reload, on its own thread, is done. */
+        private void reload(ChannelHandlerContext ctx, FullHttpRequest request) {
             boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (!request.method().equals(HttpMethod.POST)) {
+                FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST /reload\n");
+                response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
+                respond(ctx, keepAlive, response);
+                return;
+            }
+            reload.get().whenComplete((result, error) -> respond(ctx, keepAlive, switch (result) {
+                case null -> text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + error + "\n");
+                case ReloadResult.Applied applied -> text(HttpResponseStatus.OK, applied.text() + "\n");
+                case ReloadResult.Refused refused -> text(HttpResponseStatus.UNPROCESSABLE_ENTITY, refused.text() + "\n");
+            }));
+        }
+
+        private void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
             HttpUtil.setKeepAlive(response, keepAlive);
             var future = ctx.writeAndFlush(response);
             if (!keepAlive) {
