@@ -30,6 +30,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** One pgmux process: its event loops, listeners and runtime services. Start with {@link #start}. */
@@ -97,7 +98,7 @@ public final class PgmuxServer implements AutoCloseable {
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, reloader::reloadAsync))
+                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, this::reloadAsync))
                     .bind(host, config.listen().adminPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
             throw new IllegalStateException("cannot listen on " + host + ":" + config.listen().adminPort()
@@ -167,6 +168,11 @@ public final class PgmuxServer implements AutoCloseable {
      */
     public ReloadResult reload() {
         return reloader.reload();
+    }
+
+    /** {@link #reload()} on the reload thread: for callers on an event loop (the admin port, the console). */
+    public CompletableFuture<ReloadResult> reloadAsync() {
+        return reloader.reloadAsync();
     }
 
     /** Applies a configuration built in code, as {@link #reload()} applies the file's. */

@@ -105,6 +105,9 @@ public final class Reloader implements AutoCloseable {
                     lines.add("tls: certificate or key file changed, read again");
                 }
             }
+            if (lines.isEmpty() && !applied.equals(running)) {
+                lines.add("other settings changed (for example the order of tenants or users)");
+            }
             ReloadResult.Applied result = new ReloadResult.Applied(lines, changes.needRestart());
             if (!lines.isEmpty()) {
                 runtime.connector().keepalive(applied.limits().serverKeepalive());
@@ -136,7 +139,8 @@ public final class Reloader implements AutoCloseable {
         try {
             return ClientTls.create(tls);
         } catch (IllegalStateException e) {
-            throw new ConfigException("cannot set up TLS for clients", List.of("tls.cert_file: " + e.getMessage()));
+            Throwable cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
+            throw new ConfigException("cannot set up TLS for clients", List.of("tls.cert_file: " + cause.getMessage()));
         }
     }
 
