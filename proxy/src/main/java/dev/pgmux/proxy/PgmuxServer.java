@@ -45,7 +45,7 @@ public final class PgmuxServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
     private final Reloader reloader;
-    private Optional<HangupSignal.Installed> hangup = Optional.empty();
+    private volatile Optional<HangupSignal.Installed> hangup = Optional.empty();
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private Channel sessionListener;
@@ -193,7 +193,8 @@ public final class PgmuxServer implements AutoCloseable {
 
     /** What SIGHUP does: a {@link #reload()}, logged. */
     public ReloadResult onHangup() {
-        log.info("SIGHUP: reloading the configuration from {}", reloader.file() == null ? "(no file)" : reloader.file());
+        Path file = reloader.file();
+        log.info("SIGHUP: reloading the configuration from {}", file == null ? "(no file)" : file);
         return reload();
     }
 

@@ -14,12 +14,15 @@ import static dev.pgmux.proxy.testing.Pgjdbc.serverError;
 import static dev.pgmux.proxy.testing.Pgjdbc.serverPid;
 import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.pgmux.config.ConfigLoader;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TenantConfig;
+import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.testing.Pgjdbc;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
@@ -224,6 +227,47 @@ class ReloadTest {
             try (Connection next = connect(pgmux, Port.SESSION, "acme", after)) {
                 assertThat(serverPid(next)).isNotEqualTo(sessionPid);
             }
+        }
+    }
+
+    @Test
+    void aChangedUpstreamAddressServesNewServersWhileOldOnesFinishThere() throws Exception {
+        TestRole role = role("reload_address", "address_pw");
+        TenantConfig tenant = tenant("acme", role).withPoolSize(3);
+        PgmuxConfig config = config(tenant);
+        TestPostgres pg = TestPostgres.get();
+        try (TcpRelay relay = new TcpRelay(pg.host(), pg.port());
+             PgmuxHarness pgmux = PgmuxHarness.start(config);
+             Connection transaction = connect(pgmux, Port.TRANSACTION, "acme", role)) {
+            Connection session = connect(pgmux, Port.SESSION, "acme", role); // closed below, or with pgmux
+            int sessionPid = serverPid(session);
+            assertThat(text(transaction, "SELECT 1")).isEqualTo("1"); // its server is idle in the pool after this
+            Wait.until("two backends", () -> backends(role) == 2);
+
+            ReloadResult.Applied result = applied(pgmux.server().reload(config.withTenants(List.of(
+                    tenant.withUpstream(new UpstreamConfig(pg.host(), relay.port(), "postgres"))))));
+
+            assertThat(result.changes()).containsExactly(
+                    "tenants[acme].upstream.port: " + pg.port() + " -> " + relay.port());
+            Wait.until("the idle server of the old address closed at once", () -> backends(role) == 1);
+            assertThat(relay.accepted()).isZero();
+            assertThat(text(transaction, "SELECT 'via the new address'")).isEqualTo("via the new address");
+            assertThat(relay.accepted()).as("servers opened through the new address").isEqualTo(1);
+
+            // The session client's server, of the old address, still runs its queries, and a cancel reaches it there.
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+                 Statement st = session.createStatement()) {
+                Future<?> sleeping = threads.submit(() -> st.execute("SELECT pg_sleep(30)"));
+                Wait.until("the session's statement running", () -> Pgjdbc.running("SELECT pg_sleep(30)") == 1);
+                st.cancel();
+                Throwable cancelled = catchThrowable(() -> sleeping.get(10, TimeUnit.SECONDS));
+                assertThat(cancelled).hasCauseInstanceOf(PSQLException.class);
+                assertThat(((PSQLException) cancelled.getCause()).getSQLState()).isEqualTo("57014");
+            }
+            assertThat(serverPid(session)).isEqualTo(sessionPid);
+            session.close();
+            Wait.until("the session client's server closed once released", () -> !backendAlive(sessionPid));
+            assertThat(relay.accepted()).isEqualTo(1);
         }
     }
 
