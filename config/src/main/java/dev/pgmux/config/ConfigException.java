@@ -9,6 +9,7 @@ import java.util.List;
  */
 public final class ConfigException extends RuntimeException {
 
+    private final String summary;
     private final List<String> problems;
 
     /**
@@ -20,11 +21,17 @@ public final class ConfigException extends RuntimeException {
         if (problems.isEmpty()) {
             throw new IllegalArgumentException("a ConfigException needs at least one problem");
         }
+        this.summary = summary;
         this.problems = List.copyOf(problems);
     }
 
     public ConfigException(List<String> problems) {
         this("invalid configuration", problems);
+    }
+
+    /** What could not be done, without the problems: {@code invalid configuration in pgmux.yaml}. */
+    public String summary() {
+        return summary;
     }
 
     /** Every problem found, each as {@code path: problem}, in the order found. */

@@ -20,7 +20,7 @@ public final class Main {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         switch (PgmuxCommand.execute(args, out, err)) {
-            case PgmuxCommand.Outcome.Serve serve -> serve(serve.config());
+            case PgmuxCommand.Outcome.Serve serve -> serve(serve.config(), serve.file());
             case PgmuxCommand.Outcome.Exit exit -> {
                 if (exit.status() != PgmuxCommand.OK) {
                     System.exit(exit.status());
@@ -30,7 +30,7 @@ public final class Main {
     }
 
     /** Starts pgmux and runs it until the JVM is asked to stop (SIGTERM, SIGINT), then closes it. */
-    private static void serve(PgmuxConfig config) {
+    private static void serve(PgmuxConfig config, java.nio.file.Path file) {
         PgmuxServer server;
         try {
             server = PgmuxServer.start(config);
@@ -39,6 +39,7 @@ public final class Main {
             System.exit(PgmuxCommand.CANNOT_START);
             return;
         }
+        server.reloadOnHangup(file); // SIGHUP re-reads the file (with --upstream there is none to re-read)
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -48,8 +48,8 @@ final class PgmuxCommand implements Callable<Integer> {
 
     /** What the command line asks for. */
     sealed interface Outcome {
-        /** Serve this configuration until stopped. */
-        record Serve(PgmuxConfig config) implements Outcome {
+        /** Serve this configuration until stopped; {@code file} is re-read on reload (null: --upstream). */
+        record Serve(PgmuxConfig config, Path file) implements Outcome {
         }
 
         /** Nothing to serve: exit with this status (help, version, check, or a mistake already reported). */
@@ -73,7 +73,7 @@ final class PgmuxCommand implements Callable<Integer> {
         int status = commandLine.execute(args);
         out.flush();
         err.flush();
-        return status == OK && root.toServe != null ? new Outcome.Serve(root.toServe) : new Outcome.Exit(status);
+        return status == OK && root.toServe != null ? new Outcome.Serve(root.toServe, root.source.file) : new Outcome.Exit(status);
     }
 
     @Override

@@ -13,6 +13,9 @@ import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.pool.ServerPool;
+import dev.pgmux.proxy.reload.HangupSignal;
+import dev.pgmux.proxy.reload.ReloadResult;
+import dev.pgmux.proxy.reload.Reloader;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import dev.pgmux.proxy.tls.ClientTls;
@@ -26,9 +29,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** One pgmux process: its event loops, listeners and runtime services. Start with {@link #start}. */
@@ -37,11 +43,14 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
 
     private static final int SERVER_MAX_FRAME_SIZE = 1 << 30;
 
+    /** The configuration pgmux started with: its listeners and threads stay for the process's life. */
     private final PgmuxConfig config;
     private final Transport transport;
     private final EventLoopGroup workers;
     private final ProxyRuntime runtime;
     private final Metrics metrics;
+    private final Reloader reloader;
+    private volatile Optional<HangupSignal.Installed> hangup = Optional.empty();
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private boolean closed;
@@ -61,11 +70,13 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         ClientRegistry clients = new ClientRegistry();
         this.metrics = new Metrics(clients);
         metrics.bindEventLoops(workers);
-        PoolRegistry pools = new PoolRegistry(connector, workers, metrics);
+        TenantRegistry tenants = new TenantRegistry(config, random);
+        PoolRegistry pools = new PoolRegistry(tenants, connector, workers, metrics);
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
-        this.runtime = new ProxyRuntime(config, new TenantRegistry(config, random), pools,
-                new CancelRegistry<>(random), connector, ClientTls.create(config.tls()), random, mockKey,
-                new StatementCache(SessionChanges::mayChange), clients, metrics, console);
+        this.runtime = new ProxyRuntime(new CurrentConfig(config, ClientTls.create(config.tls())), tenants, pools,
+                new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
+                clients, metrics, console);
+        this.reloader = new Reloader(runtime);
         console.actions(this);
     }
 
@@ -100,7 +111,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, metrics, config.admin().metricsToken()))
+                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, this::reloadAsync, metrics,
+                            () -> runtime.config().admin().metricsToken()))
                     .bind(adminHost, config.listen().adminPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
             throw new IllegalStateException("cannot listen on " + adminHost + ":" + config.listen().adminPort()
@@ -158,11 +170,54 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         return runtime;
     }
 
+    /** The file {@link #reload()} re-reads (the one the configuration came from); returns this server. */
+    public PgmuxServer configFile(Path file) {
+        reloader.file(file);
+        return this;
+    }
+
+    /**
+     * Re-reads the configuration file and applies it without dropping a client, or refuses it (every problem
+     * listed) and keeps the running configuration. Reloads are serialised; the result is logged.
+     */
+    public ReloadResult reload() {
+        return reloader.reload();
+    }
+
+    /** {@link #reload()} on the reload thread: for callers on an event loop (the admin port, the console). */
+    public CompletableFuture<ReloadResult> reloadAsync() {
+        return reloader.reloadAsync();
+    }
+
+    /** Applies a configuration built in code, as {@link #reload()} applies the file's. */
+    public ReloadResult reload(PgmuxConfig next) {
+        return reloader.reload(next);
+    }
+
+    /**
+     * Makes {@code file} the one {@link #reload()} re-reads (null: none, as with {@code --upstream}) and reloads
+     * on SIGHUP where the JVM allows it; returns whether SIGHUP is handled. Call once, after {@link #start}.
+     */
+    public boolean reloadOnHangup(Path file) {
+        configFile(file);
+        hangup.ifPresent(HangupSignal.Installed::close);
+        hangup = HangupSignal.install(this::onHangup);
+        return hangup.isPresent();
+    }
+
+    /** What SIGHUP does: a {@link #reload()}, logged. */
+    public ReloadResult onHangup() {
+        Path file = reloader.file();
+        log.info("SIGHUP: reloading the configuration from {}", file == null ? "(no file)" : file);
+        return reload();
+    }
+
     private String poolsText() {
         StringBuilder out = new StringBuilder();
         for (ServerPool pool : runtime.pools().all()) {
             ServerPool.Stats stats = pool.stats();
-            out.append(pool.key()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
+            out.append(pool.key()).append(pool.isRetired() ? " retired" : "")
+                    .append(" size=").append(pool.settings().maxSize()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
                     .append(" idle=").append(stats.idle()).append(" active=").append(stats.active())
                     .append(" waiting=").append(stats.waiting()).append(" cancelling=").append(stats.cancelling())
                     .append(" closing=").append(stats.closing()).append('\n');
@@ -170,10 +225,10 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         return out.toString();
     }
 
-    /** The console's RELOAD: not available yet (the configuration is read once, at start). */
+    /** The console's RELOAD. */
     @Override
-    public ReloadOutcome reload() {
-        return ReloadOutcome.failed("reload not available");
+    public CompletableFuture<ReloadResult> reloadConfiguration() {
+        return reloadAsync();
     }
 
     /**
@@ -197,6 +252,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         closed = true;
         ready = false;
         runtime.console().close();
+        hangup.ifPresent(HangupSignal.Installed::close);
+        reloader.close();
         listeners.forEach(channel -> channel.close().awaitUninterruptibly());
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

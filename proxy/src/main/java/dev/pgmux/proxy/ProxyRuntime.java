@@ -16,16 +16,26 @@ import java.security.SecureRandom;
 
 /**
  * The services every client connection uses: configuration, tenants, pools, cancel keys, the upstream
- * connector and the TLS context for clients (null when TLS is disabled).
+ * connector and the TLS context for clients. Configuration, tenants and pools change in place on reload.
  *
+ * @param current      the configuration in effect and its TLS context (see {@link #config()})
  * @param mockScramKey process-wide secret from which unknown users' mock SCRAM salts are derived
  * @param statements   the process-wide interning of prepared statement definitions (transaction mode)
  * @param clients      every client connection, for the admin views and the metrics
  * @param console      the admin console: its users, RELOAD and SHUTDOWN, its statistics
  */
-public record ProxyRuntime(PgmuxConfig config, TenantRegistry tenants, PoolRegistry pools,
+public record ProxyRuntime(CurrentConfig current, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
-                           SslContext clientTls, SecureRandom random, byte[] mockScramKey,
-                           StatementCache statements, ClientRegistry clients, Metrics metrics,
-                           Console console) {
+                           SecureRandom random, byte[] mockScramKey, StatementCache statements,
+                           ClientRegistry clients, Metrics metrics, Console console) {
+
+    /** The configuration in effect now: read it when it is needed, not once at start. */
+    public PgmuxConfig config() {
+        return current.config();
+    }
+
+    /** The TLS context offered to clients now, or null when TLS is disabled. */
+    public SslContext clientTls() {
+        return current.clientTls();
+    }
 }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -18,29 +19,38 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 import dev.pgmux.proxy.metrics.Metrics;
+import dev.pgmux.proxy.reload.ReloadResult;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening), {@code /metrics}
  * (Prometheus text or OpenMetrics, as the {@code Accept} header asks; behind a bearer token when one is
- * configured), {@code /pools}.
+ * configured), {@code /pools}, and {@code POST /reload} (re-read the configuration file: 200 and what
+ * changed, or 422 and every problem).
  */
 public final class AdminHttpServer extends ChannelInitializer<Channel> {
     private final BooleanSupplier ready;
     private final Supplier<String> poolsText;
+    private final Supplier<CompletionStage<ReloadResult>> reload;
     private final Metrics metrics;
-    private final byte[] metricsToken;
+    /** The token in effect now (a reload may change it); empty: none asked for. */
+    private final Supplier<Optional<String>> metricsToken;
 
-    public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText, Metrics metrics, Optional<String> metricsToken) {
+    /** @param reload starts a reload off the event loop (it reads files and derives secrets) */
+    public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText,
+                           Supplier<CompletionStage<ReloadResult>> reload, Metrics metrics,
+                           Supplier<Optional<String>> metricsToken) {
         this.ready = ready;
         this.poolsText = poolsText;
+        this.reload = reload;
         this.metrics = metrics;
-        this.metricsToken = metricsToken.map(token -> token.getBytes(StandardCharsets.UTF_8)).orElse(null);
+        this.metricsToken = metricsToken;
     }
 
     @Override
@@ -52,6 +62,10 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             String path = request.uri().split("\\?", 2)[0];
+            if (path.equals("/reload")) {
+                reload(ctx, request);
+                return;
+            }
             FullHttpResponse response = switch (path) {
                 case "/health" -> text(HttpResponseStatus.OK, "ok\n");
                 case "/ready" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
@@ -60,7 +74,26 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
                 case "/metrics" -> metrics(request);
                 default -> text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
             };
+            respond(ctx, HttpUtil.isKeepAlive(request), response);
+        }
+
+        /** POST only: the answer is written when the reload, on its own thread, is done. */
+        private void reload(ChannelHandlerContext ctx, FullHttpRequest request) {
             boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (!request.method().equals(HttpMethod.POST)) {
+                FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST /reload\n");
+                response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.POST.name());
+                respond(ctx, keepAlive, response);
+                return;
+            }
+            reload.get().whenComplete((result, error) -> respond(ctx, keepAlive, switch (result) {
+                case null -> text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + error + "\n");
+                case ReloadResult.Applied applied -> text(HttpResponseStatus.OK, applied.text() + "\n");
+                case ReloadResult.Refused refused -> text(HttpResponseStatus.UNPROCESSABLE_ENTITY, refused.text() + "\n");
+            }));
+        }
+
+        private void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
             HttpUtil.setKeepAlive(response, keepAlive);
             var future = ctx.writeAndFlush(response);
             if (!keepAlive) {
@@ -75,7 +108,8 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
     }
 
     private FullHttpResponse metrics(FullHttpRequest request) {
-        if (metricsToken != null && !authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+        Optional<String> token = metricsToken.get();
+        if (token.isPresent() && !authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION), token.get())) {
             FullHttpResponse response = text(HttpResponseStatus.UNAUTHORIZED, "a bearer token is required\n");
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pgmux\"");
             return response;
@@ -87,11 +121,12 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
     }
 
     /** Compares in constant time: the answer's timing says nothing about the token. */
-    private boolean authorized(String header) {
+    private static boolean authorized(String header, String token) {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
-        return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8), metricsToken);
+        return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+                token.getBytes(StandardCharsets.UTF_8));
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.console;
 
+import dev.pgmux.proxy.reload.ReloadResult;
 import dev.pgmux.config.ConsoleConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,8 +40,8 @@ public final class Console implements AutoCloseable {
     /** Until the server wires RELOAD and SHUTDOWN in, they are refused. */
     private static final ConsoleActions NOT_WIRED = new ConsoleActions() {
         @Override
-        public ReloadOutcome reload() {
-            return ReloadOutcome.failed("reload not available");
+        public CompletableFuture<ReloadResult> reloadConfiguration() {
+            return CompletableFuture.completedFuture(new ReloadResult.Refused("reload not available", List.of()));
         }
 
         @Override
@@ -48,7 +50,9 @@ public final class Console implements AutoCloseable {
         }
     };
 
-    private final Map<String, User> users = new LinkedHashMap<>();
+    /** Replaced whole on reload; a connected console user keeps its session. */
+    private volatile Map<String, User> users;
+    private final SecureRandom random;
     /** Console connections now open, for SHOW CLIENTS. */
     private final Map<ClientConnection, User> sessions = new ConcurrentHashMap<>();
     private final StatsSampler sampler;
@@ -59,15 +63,33 @@ public final class Console implements AutoCloseable {
      */
     public Console(ConsoleConfig config, SecureRandom random, PoolRegistry pools, EventExecutor loop,
                    Duration statsPeriod) {
-        add(config.adminUsers(), Role.ADMIN, random);
-        add(config.statsUsers(), Role.STATS, random);
+        this.random = random;
+        this.users = users(config, Map.of());
         this.sampler = new StatsSampler(pools, loop, statsPeriod);
     }
 
-    private void add(List<UserConfig> configured, Role role, SecureRandom random) {
+    /** Applies reloaded console users: a user whose password and role are unchanged keeps its SCRAM secret. */
+    public void reconfigure(ConsoleConfig config) {
+        users = users(config, users);
+    }
+
+    private Map<String, User> users(ConsoleConfig config, Map<String, User> previous) {
+        Map<String, User> next = new LinkedHashMap<>();
+        add(next, config.adminUsers(), Role.ADMIN, previous);
+        add(next, config.statsUsers(), Role.STATS, previous);
+        return Map.copyOf(next);
+    }
+
+    private void add(Map<String, User> into, List<UserConfig> configured, Role role, Map<String, User> previous) {
         for (UserConfig user : configured) {
-            // A fresh salt per process, as for tenant users: clients never see a stored secret.
-            users.put(user.name(), new User(user.name(), role, ScramSecret.generate(user.password(), random)));
+            User kept = previous.get(user.name());
+            if (kept != null && kept.role() == role && kept.secret().equals(ScramSecret.fromPassword(user.password(),
+                    kept.secret().salt(), kept.secret().iterations()))) {
+                into.put(user.name(), kept);
+            } else {
+                // A fresh salt per process, as for tenant users: clients never see a stored secret.
+                into.put(user.name(), new User(user.name(), role, ScramSecret.generate(user.password(), random)));
+            }
         }
     }
 

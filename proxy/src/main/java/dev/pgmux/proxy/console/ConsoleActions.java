@@ -1,5 +1,9 @@
 package dev.pgmux.proxy.console;
 
+import dev.pgmux.proxy.reload.ReloadResult;
+
+import java.util.concurrent.CompletableFuture;
+
 /**
  * What the console asks of the process as a whole (RELOAD, SHUTDOWN); the server implements it. Called on
  * an event loop: an implementation must not block (hand long work to another thread).
@@ -15,21 +19,8 @@ public interface ConsoleActions {
         WAIT_FOR_CLIENTS
     }
 
-    /** How a RELOAD went: {@code problem} is null on success, else what the admin is told (no secrets). */
-    record ReloadOutcome(String problem) {
-        public static final ReloadOutcome OK = new ReloadOutcome(null);
-
-        public static ReloadOutcome failed(String problem) {
-            return new ReloadOutcome(problem);
-        }
-
-        public boolean ok() {
-            return problem == null;
-        }
-    }
-
-    /** Reads the configuration file again and applies it. */
-    ReloadOutcome reload();
+    /** Reads the configuration file again and applies it, off the event loop; completes with what it did. */
+    CompletableFuture<ReloadResult> reloadConfiguration();
 
     /** Starts a shutdown; returns at once. */
     void shutdown(ShutdownMode mode);

@@ -4,7 +4,7 @@ import dev.pgmux.config.ConsoleConfig;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.proxy.ProxyRuntime;
 import dev.pgmux.proxy.client.ClientConnection;
-import dev.pgmux.proxy.console.ConsoleActions.ReloadOutcome;
+import dev.pgmux.proxy.reload.ReloadResult;
 import dev.pgmux.proxy.console.ConsoleActions.ShutdownMode;
 import dev.pgmux.proxy.pool.PoolAdmin;
 import dev.pgmux.proxy.pool.PoolAdmin.Database;
@@ -55,8 +55,11 @@ final class ConsoleCommands {
 
     Result reload() {
         log.info("RELOAD command issued by {}", self);
-        ReloadOutcome outcome = console().actions().reload();
-        return outcome.ok() ? Result.Done.of("RELOAD") : new Result.Failed("F0000", "RELOAD failed: " + outcome.problem());
+        // What changed (or every problem) comes with the answer, as the log line has it; never a secret.
+        return new Result.Later(console().actions().reloadConfiguration().thenApply(result -> switch (result) {
+            case ReloadResult.Applied applied -> new Result.Done("RELOAD", new Result.Notice(applied.text(), null));
+            case ReloadResult.Refused refused -> new Result.Failed("F0000", refused.text());
+        }));
     }
 
     Result shutdown(ShutdownMode mode) {

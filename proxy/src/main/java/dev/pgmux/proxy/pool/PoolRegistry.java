@@ -5,6 +5,7 @@ import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import dev.pgmux.proxy.tenant.Tenant;
+import dev.pgmux.proxy.tenant.TenantRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -17,9 +18,14 @@ import java.util.concurrent.TimeUnit;
  * with no client, no server and no waiter goes after the tenant's idle timeout, or at once when its last
  * connect failed (a database the upstream refused). Clients join a pool for as long as they are connected;
  * joining and removal are atomic per key, so a client never joins a pool that is being removed.
+ *
+ * <p>Each pool follows the configuration in effect ({@link #reconfigure}, after a reload, and every second):
+ * its size, timeouts and upstream come from its tenant as configured now; a pool whose tenant, user or
+ * database a reload removed is retired, serving the clients it has until the last one leaves.
  */
 public final class PoolRegistry implements AutoCloseable {
     private final ConcurrentHashMap<PoolKey, ServerPool> pools = new ConcurrentHashMap<>();
+    private final TenantRegistry tenants;
     private final ServerConnector connector;
     private final EventLoopGroup loops;
     private final ScheduledFuture<?> maintenance;
@@ -27,7 +33,8 @@ public final class PoolRegistry implements AutoCloseable {
     private final Metrics metrics;
     private final PoolAdmin admin = new PoolAdmin(this);
 
-    public PoolRegistry(ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
+    public PoolRegistry(TenantRegistry tenants, ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
+        this.tenants = tenants;
         this.connector = connector;
         this.loops = loops;
         this.metrics = metrics;
@@ -43,13 +50,17 @@ public final class PoolRegistry implements AutoCloseable {
         ServerPool joined = pools.compute(key, (k, existing) -> {
             ServerPool pool = existing;
             if (pool == null || pool.isClosed()) {
-                TenantConfig config = tenant.config();
-                ServerTarget target = new ServerTarget(k, config.upstream().host(), config.upstream().port(), database,
-                        user.name(), user.password(), config.connectTimeout());
                 if (pool != null) {
                     pool.metrics().close(); // closed as unused just now: its successor starts from zero
                 }
-                pool = new ServerPool(target, settings(config), connector, loops, outages, metrics);
+                Setup setup = setup(k);
+                if (setup != null) {
+                    pool = new ServerPool(setup.target(), setup.settings(), connector, loops, outages, metrics);
+                } else { // removed by a reload after this client logged in: serves it (and others like it) only
+                    TenantConfig config = tenant.config();
+                    pool = new ServerPool(target(k, config, user), settings(config), connector, loops, outages, metrics);
+                    pool.retire();
+                }
                 if (admin.isPaused(k)) {
                     pool.pause();
                 }
@@ -65,6 +76,50 @@ public final class PoolRegistry implements AutoCloseable {
     public void leave(ServerPool pool) {
         pool.clientLeft();
         removeIfUnused(pool, System.nanoTime());
+    }
+
+    /** What a pool is by the configuration in effect. */
+    private record Setup(ServerTarget target, ServerPool.Settings settings) {}
+
+    /** The pool's setup by the configuration in effect, or null when its tenant, user or database is not in it. */
+    private Setup setup(PoolKey key) {
+        Tenant tenant = tenants.find(key.tenant());
+        if (tenant == null) {
+            return null;
+        }
+        TenantConfig config = tenant.config();
+        Tenant.User user = tenant.user(key.user());
+        if (user == null || !config.allowedDatabases().contains(key.database())) {
+            return null;
+        }
+        return new Setup(target(key, config, user), settings(config));
+    }
+
+    private static ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
+        return new ServerTarget(key, config.upstream().host(), config.upstream().port(), key.database(), user.name(),
+                user.password(), config.connectTimeout());
+    }
+
+    /**
+     * Brings every pool in line with the configuration in effect (after a reload; maintenance does it every
+     * second too, which also catches a pool created while a reload ran): see {@link ServerPool#reconfigure}
+     * and {@link ServerPool#retire}. A retired pool without clients goes at once.
+     */
+    public void reconfigure() {
+        long now = System.nanoTime();
+        for (ServerPool pool : pools.values()) {
+            reconfigure(pool);
+            removeIfUnused(pool, now);
+        }
+    }
+
+    private void reconfigure(ServerPool pool) {
+        Setup setup = setup(pool.key());
+        if (setup != null) {
+            pool.reconfigure(setup.target(), setup.settings());
+        } else if (!pool.isRetired()) {
+            pool.retire();
+        }
     }
 
     static ServerPool.Settings settings(TenantConfig config) {
@@ -84,6 +139,7 @@ public final class PoolRegistry implements AutoCloseable {
     private void maintain() {
         long now = System.nanoTime();
         for (ServerPool pool : pools.values()) {
+            reconfigure(pool);
             pool.maintain();
             removeIfUnused(pool, now);
         }
@@ -97,6 +153,9 @@ public final class PoolRegistry implements AutoCloseable {
             }
             return current;
         });
+        if (pool.isRetired() && pool.isClosed()) {
+            pool.close(); // a retired pool goes with its idle servers
+        }
     }
 
     @Override

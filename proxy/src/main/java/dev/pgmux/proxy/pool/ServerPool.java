@@ -49,7 +49,8 @@ public final class ServerPool {
     /** How a pool is sized and timed; taken from the tenant's configuration. */
     public record Settings(int maxSize, int minIdle, Duration checkoutTimeout, Duration idleTimeout, Duration maxLifetime) {}
 
-    private final ServerTarget target;
+    /** Where new servers log in; a reload may change it (under the lock), and older servers then close. */
+    private volatile ServerTarget target;
     private final ServerConnector connector;
     private final EventLoopGroup loops;
     private final UpstreamOutages outages;
@@ -63,6 +64,8 @@ public final class ServerPool {
     private final Set<ServerConnection> servers = new LinkedHashSet<>();
     private final int[] counts = new int[State.values().length];
     private boolean closed;
+    /** A reload removed its tenant, user or database: it closes once its last client has left. */
+    private boolean retired;
     /** One pending timer at most: it fires for the head waiter's deadline and re-arms itself. */
     private boolean timerArmed;
     /** When the pool last lost a server or a client (nanoTime): its idle time before removal counts from there. */
@@ -317,7 +320,7 @@ public final class ServerPool {
             server.close();
             return;
         }
-        connector.cancel(server.channel().eventLoop(), target, key.processId(), key.secretKey())
+        connector.cancel(server.channel().eventLoop(), server.target(), key.processId(), key.secretKey())
                 .addListener(f -> server.close());
     }
 
@@ -339,7 +342,7 @@ public final class ServerPool {
             }
             server.cancelsInFlight(server.cancelsInFlight() + 1);
         }
-        connector.cancel(server.channel().eventLoop(), target, key.processId(), key.secretKey())
+        connector.cancel(server.channel().eventLoop(), server.target(), key.processId(), key.secretKey())
                 .addListener(f -> cancelDone(server));
         return true;
     }
@@ -401,7 +404,8 @@ public final class ServerPool {
 
     /**
      * Straight to the next waiter, or idle: servers go to waiters before they go idle, so nobody jumps the
-     * queue. A closed pool closes the server instead.
+     * queue. A closed pool closes the server instead, and so does a pool that a reload made smaller or moved
+     * to another upstream (see {@link #unwanted}).
      */
     private void offer(ServerConnection server) {
         Waiter waiter;
@@ -409,8 +413,10 @@ public final class ServerPool {
             if (server.state() == State.CLOSED || server.state() == State.CLOSING) {
                 return;
             }
-            if (closed || paused || closeNeeded.contains(server)) {
-                server.closeReason(closed ? CloseReason.POOL_CLOSED : CloseReason.ADMIN_COMMAND);
+            CloseReason unwanted = closed ? CloseReason.POOL_CLOSED
+                    : paused || closeNeeded.contains(server) ? CloseReason.ADMIN_COMMAND : unwanted(server);
+            if (unwanted != null) {
+                server.closeReason(unwanted);
                 move(server, State.CLOSING);
                 waiter = null;
             } else {
@@ -430,6 +436,20 @@ public final class ServerPool {
         } else {
             server.close();
         }
+    }
+
+    /**
+     * Under the lock: why a server coming back (released, or just connected) must close instead of serving
+     * again, after a reload: it is logged in to an upstream or with credentials the pool no longer uses, or
+     * the pool has more servers than its size, not counting those already closing (else several would close
+     * for one too many). Null otherwise (one reference comparison, usually).
+     */
+    private CloseReason unwanted(ServerConnection server) {
+        ServerTarget current = target;
+        if (server.target() != current && !server.target().sameServerAs(current)) {
+            return CloseReason.UPSTREAM_CHANGED;
+        }
+        return open() - counts[State.CLOSING.ordinal()] > settings.maxSize() ? CloseReason.POOL_SHRUNK : null;
     }
 
     /**
@@ -503,7 +523,7 @@ public final class ServerPool {
     private void startConnect(EventLoop loop, ServerConnection server) {
         connector.connect(loop, server).addListener((Future<ServerConnection> f) -> {
             if (f.isSuccess()) {
-                outages.connected(target);
+                outages.connected(server.target());
                 synchronized (this) {
                     lastConnectFailed = false;
                 }
@@ -535,7 +555,7 @@ public final class ServerPool {
                 retryLoop = waiters.peekFirst().loop;
             }
         }
-        outages.connectFailed(target, cause);
+        outages.connectFailed(server.target(), cause);
         if (failed != null) {
             failed.failed(cause);
         }
@@ -624,9 +644,59 @@ public final class ServerPool {
         }
     }
 
-    /** Applies new sizes and timeouts (on reload); excess idle servers close at the next maintenance. */
-    public void update(Settings settings) {
-        this.settings = settings;
+    /**
+     * Applies a reload: new sizes and timeouts, and where new servers log in. Idle servers beyond the new
+     * size, or logged in to another upstream or with other credentials, close now (the longest idle first);
+     * busy ones close as they come back ({@link #unwanted}); when the pool grew, waiting clients get their
+     * connects now. Also ends a {@link #retire retirement}.
+     */
+    public void reconfigure(ServerTarget newTarget, Settings newSettings) {
+        List<ServerConnection> toClose = new ArrayList<>();
+        List<ServerConnection> toOpen = new ArrayList<>();
+        List<EventLoop> openOn = new ArrayList<>();
+        synchronized (this) {
+            retired = false;
+            if (closed || (newTarget.equals(target) && newSettings.equals(settings))) {
+                return; // the usual case: maintenance checks every pool against the configuration each second
+            }
+            target = newTarget;
+            settings = newSettings;
+            int excess = open() - counts[State.CLOSING.ordinal()] - newSettings.maxSize();
+            for (ServerConnection server : new ArrayList<>(idle).reversed()) {
+                CloseReason reason = !server.target().sameServerAs(newTarget) ? CloseReason.UPSTREAM_CHANGED
+                        : excess > 0 ? CloseReason.POOL_SHRUNK : null;
+                if (reason != null) {
+                    server.closeReason(reason);
+                    move(server, State.CLOSING);
+                    toClose.add(server);
+                    excess--;
+                }
+            }
+            Iterator<Waiter> waiting = waiters.iterator();
+            for (ServerConnection server = reserveConnect(); server != null; server = reserveConnect()) {
+                toOpen.add(server);
+                openOn.add(waiting.hasNext() ? waiting.next().loop : loops.next());
+            }
+        }
+        if (!toClose.isEmpty()) {
+            log.debug("pool {}: reconfigured, closing {} idle server(s)", newTarget.key(), toClose.size());
+        }
+        toClose.forEach(ServerConnection::close);
+        for (int i = 0; i < toOpen.size(); i++) {
+            startConnect(openOn.get(i), toOpen.get(i));
+        }
+    }
+
+    /**
+     * A reload removed the pool's tenant, user or database: the pool goes on serving the clients it has, and
+     * closes with its servers when the last of them has left, instead of after the idle timeout.
+     */
+    public synchronized void retire() {
+        retired = true;
+    }
+
+    public synchronized boolean isRetired() {
+        return retired;
     }
 
     /** Stops handing out servers, fails the waiters and closes the idle servers; busy ones close on release. */
@@ -670,13 +740,21 @@ public final class ServerPool {
 
     /**
      * Closes the pool if nobody uses it (no client, no server, no waiter) and either its last connect
-     * failed or it has been unused for the idle timeout; returns whether it did.
+     * failed or it has been unused for the idle timeout; returns whether it did. A retired pool closes as
+     * soon as it has no client and no waiter, whatever servers it still has.
      */
     synchronized boolean closeIfUnused(long now) {
         if (closed) {
             return true;
         }
-        if (clients > 0 || !servers.isEmpty() || !waiters.isEmpty()) {
+        if (clients > 0 || !waiters.isEmpty()) {
+            return false;
+        }
+        if (retired) {
+            closed = true; // its remaining servers close with it (the registry calls close)
+            return true;
+        }
+        if (!servers.isEmpty()) {
             return false;
         }
         if (lastConnectFailed || now - lastUsedNanos >= settings.idleTimeout().toNanos()) {

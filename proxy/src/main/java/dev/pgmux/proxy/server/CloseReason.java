@@ -20,6 +20,10 @@ public enum CloseReason {
     STATEMENTS_ALTERED("statement names altered by a client"),
     /** The server sent something pgmux cannot follow. */
     PROTOCOL_ERROR("protocol error"),
+    /** A reload changed its pool's upstream address or credentials: closed once released. */
+    UPSTREAM_CHANGED("upstream or credentials changed"),
+    /** A reload made its pool smaller: closed while idle or once released. */
+    POOL_SHRUNK("pool size reduced"),
     /** Its pool was closed or removed. */
     POOL_CLOSED("pool closed"),
     /** An admin console command (PAUSE, RECONNECT, KILL) closed it. */

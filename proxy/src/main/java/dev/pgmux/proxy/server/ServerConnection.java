@@ -33,7 +33,7 @@ public final class ServerConnection {
 
     /**
      * <pre>
-     *   CONNECTING -> IDLE | IN_USE | CLOSED
+     *   CONNECTING -> IDLE | IN_USE | CLOSING | CLOSED    (CLOSING: connected, but no longer wanted)
      *   IDLE       -> IN_USE | CLOSING | CLOSED
      *   IN_USE     -> IDLE | CANCELLING | CLOSING | CLOSED
      *   CANCELLING -> IDLE | IN_USE | CLOSING | CLOSED    (released while a cancel to it was in flight)
@@ -46,7 +46,7 @@ public final class ServerConnection {
         /** Whether the pool may move a server from this state to {@code next}. */
         public boolean canMoveTo(State next) {
             return switch (this) {
-                case CONNECTING -> next == IDLE || next == IN_USE || next == CLOSED;
+                case CONNECTING -> next != CONNECTING && next != CANCELLING;
                 case IDLE -> next == IN_USE || next == CLOSING || next == CLOSED;
                 case IN_USE -> next != CONNECTING && next != IN_USE;
                 case CANCELLING -> next != CONNECTING && next != CANCELLING;

@@ -18,12 +18,18 @@ import java.security.SecureRandom;
 public final class ServerConnector {
     private final Transport transport;
     private final int maxFrameSize;
-    private final LimitsConfig.Keepalive keepalive;
+    /** Changed by a reload; applies to server connections opened from then on. */
+    private volatile LimitsConfig.Keepalive keepalive;
     private final SecureRandom random = new SecureRandom();
 
     public ServerConnector(Transport transport, int maxFrameSize, LimitsConfig.Keepalive keepalive) {
         this.transport = transport;
         this.maxFrameSize = maxFrameSize;
+        this.keepalive = keepalive;
+    }
+
+    /** The TCP keepalive of server connections opened from now on (a reload changed it). */
+    public void keepalive(LimitsConfig.Keepalive keepalive) {
         this.keepalive = keepalive;
     }
 

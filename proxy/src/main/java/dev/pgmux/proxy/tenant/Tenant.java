@@ -6,7 +6,11 @@ import dev.pgmux.protocol.auth.ScramSecret;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A configured tenant at run time: its users' SCRAM secrets and its count of connected clients. */
+/**
+ * A configured tenant at run time: its users' SCRAM secrets and its count of connected clients. A reload
+ * updates it in place ({@link TenantRegistry#update}), so connected clients keep this object and the count
+ * stays right; every read of its settings sees the configuration in effect.
+ */
 public final class Tenant {
     /** A user of the tenant; the secret authenticates clients, the password logs in upstream. */
     public record User(String name, String password, ScramSecret secret) {
@@ -16,33 +20,44 @@ public final class Tenant {
         }
     }
 
-    private final TenantConfig config;
-    private final Map<String, User> users;
+    /** Its settings and users, replaced together. */
+    private record State(TenantConfig config, Map<String, User> users) {}
+
+    private volatile State state;
     private final AtomicInteger clients = new AtomicInteger();
 
     Tenant(TenantConfig config, Map<String, User> users) {
-        this.config = config;
-        this.users = Map.copyOf(users);
+        this.state = new State(config, Map.copyOf(users));
+    }
+
+    /** On reload: the new settings and users (a user whose password is unchanged is the same object). */
+    void update(TenantConfig config, Map<String, User> users) {
+        this.state = new State(config, Map.copyOf(users));
     }
 
     public String id() {
-        return config.id();
+        return state.config().id();
     }
 
+    /** The tenant's settings in effect now. */
     public TenantConfig config() {
-        return config;
+        return state.config();
     }
 
     /** The user with this name, or null: unknown users still go through a mock SCRAM exchange. */
     public User user(String name) {
-        return users.get(name);
+        return state.users().get(name);
+    }
+
+    Map<String, User> users() {
+        return state.users();
     }
 
     /** Counts a new client unless the tenant is at max_clients. */
     public boolean tryAddClient() {
         for (;;) {
             int current = clients.get();
-            if (current >= config.maxClients()) {
+            if (current >= state.config().maxClients()) {
                 return false;
             }
             if (clients.compareAndSet(current, current + 1)) {

@@ -6,6 +6,7 @@ import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
 
 import java.security.SecureRandom;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,11 @@ import java.util.Optional;
 /**
  * Routes a startup user name to a tenant. As in Supavisor, {@code user.tenant} is split at the last dot;
  * a name without a dot belongs to the default tenant, if one is configured.
+ *
+ * <p>A reload ({@link #update}) changes tenants in place: a tenant still configured keeps its {@link Tenant}
+ * object (its connected clients and their count), a user whose password is unchanged keeps its SCRAM secret,
+ * new tenants appear, and removed ones are no longer found, so new logins to them get the same answer as an
+ * unknown tenant while their connected clients carry on.
  */
 public final class TenantRegistry {
     /** What a startup user name resolves to. */
@@ -22,37 +28,71 @@ public final class TenantRegistry {
         record NotFound(String tenantId) implements Resolution {}
     }
 
-    private final Map<String, Tenant> tenants = new LinkedHashMap<>();
-    private final Optional<String> defaultTenant;
+    /** The tenants by id and the default one, replaced together. */
+    private record Routing(Map<String, Tenant> tenants, Optional<String> defaultTenant) {}
+
+    private final SecureRandom random;
+    private volatile Routing routing;
 
     public TenantRegistry(PgmuxConfig config, SecureRandom random) {
+        this.random = random;
+        this.routing = routing(config, Map.of());
+    }
+
+    /** Applies a reloaded configuration; the caller serialises reloads. */
+    public synchronized void update(PgmuxConfig config) {
+        this.routing = routing(config, routing.tenants());
+    }
+
+    private Routing routing(PgmuxConfig config, Map<String, Tenant> previous) {
+        Map<String, Tenant> tenants = new LinkedHashMap<>();
         for (TenantConfig tenantConfig : config.tenants()) {
-            Map<String, Tenant.User> users = new LinkedHashMap<>();
-            for (UserConfig user : tenantConfig.users()) {
-                // A fresh salt per process: clients never see a stored secret, only this exchange's.
-                users.put(user.name(), new Tenant.User(user.name(), user.password(),
-                        ScramSecret.generate(user.password(), random)));
+            Tenant existing = previous.get(tenantConfig.id());
+            Map<String, Tenant.User> users = users(tenantConfig, existing == null ? Map.of() : existing.users());
+            if (existing == null) {
+                tenants.put(tenantConfig.id(), new Tenant(tenantConfig, users));
+            } else {
+                existing.update(tenantConfig, users);
+                tenants.put(tenantConfig.id(), existing);
             }
-            tenants.put(tenantConfig.id(), new Tenant(tenantConfig, users));
         }
-        this.defaultTenant = config.defaultTenant();
+        return new Routing(Collections.unmodifiableMap(tenants), config.defaultTenant());
+    }
+
+    /** The tenant's users; one whose password is unchanged keeps its secret (and its object). */
+    private Map<String, Tenant.User> users(TenantConfig tenantConfig, Map<String, Tenant.User> previous) {
+        Map<String, Tenant.User> users = new LinkedHashMap<>();
+        for (UserConfig user : tenantConfig.users()) {
+            Tenant.User old = previous.get(user.name());
+            // A fresh salt per process: clients never see a stored secret, only this exchange's.
+            users.put(user.name(), old != null && old.password().equals(user.password()) ? old
+                    : new Tenant.User(user.name(), user.password(), ScramSecret.generate(user.password(), random)));
+        }
+        return users;
     }
 
     public Resolution resolve(String startupUser) {
+        Routing current = routing;
         int dot = startupUser.lastIndexOf('.');
         if (dot > 0 && dot < startupUser.length() - 1) {
             String tenantId = startupUser.substring(dot + 1);
-            Tenant tenant = tenants.get(tenantId);
+            Tenant tenant = current.tenants().get(tenantId);
             return tenant == null ? new Resolution.NotFound(tenantId)
                     : new Resolution.Found(tenant, startupUser.substring(0, dot));
         }
-        if (defaultTenant.isPresent()) {
-            return new Resolution.Found(tenants.get(defaultTenant.get()), startupUser);
+        if (current.defaultTenant().isPresent()) {
+            return new Resolution.Found(current.tenants().get(current.defaultTenant().get()), startupUser);
         }
         return new Resolution.NotFound(null);
     }
 
+    /** The configured tenant with this id, or null (never configured, or removed by a reload). */
+    public Tenant find(String id) {
+        return routing.tenants().get(id);
+    }
+
+    /** The configured tenants. */
     public Iterable<Tenant> all() {
-        return tenants.values();
+        return routing.tenants().values();
     }
 }

@@ -8,6 +8,8 @@ import static dev.pgmux.proxy.testing.Pgjdbc.sqlError;
 import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.proxy.testing.ConfigFiles;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
@@ -181,12 +183,47 @@ class ConsoleCommandsTest {
 
     @ParameterizedTest
     @EnumSource(Port.class)
-    void reloadAndShutdownGoToTheProcess(Port port) throws Exception {
+    void reloadAppliesTheFileOrRefusesItWithItsProblems(Port port) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("pgmux-console-reload", ".yaml");
+        try {
+            PgmuxConfig config = ConsoleSupport.config();
+            ConfigFiles.write(file, config);
+            try (PgmuxHarness pgmux = PgmuxHarness.start(config)) {
+                pgmux.server().configFile(file);
+                try (Connection console = connect(pgmux, port, ADMIN, "simple");
+                     Connection client = port.connect(pgmux, TestPostgres.SCRAM)) {
+                    assertThat(text(client, "SELECT 1")).isEqualTo("1");
+                    ConfigFiles.write(file, config.withTenants(java.util.List.of(
+                            config.tenants().get(0).withPoolSize(3))));
+                    try (Statement s = console.createStatement()) {
+                        s.execute("RELOAD");
+                        assertThat((Object) s.getWarnings()).as("what the reload changed").isNotNull();
+                        assertThat(s.getWarnings().getMessage()).contains("configuration reloaded")
+                                .contains("pool_size");
+                    }
+                    assertThat(query(console, "SHOW DATABASES").value("name", "postgres." + PgmuxHarness.TENANT,
+                            "pool_size")).isEqualTo("3");
+                    java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file)
+                            .replace("pool_size: 3", "pool_size: -1"));
+                    SQLException refused = sqlError(() -> run(console, "RELOAD"));
+                    assertThat(refused.getSQLState()).isEqualTo("F0000");
+                    assertThat(refused.getMessage()).contains("reload refused")
+                            .contains("tenants[0].pool_size: must be > 0, got -1");
+                    assertThat(text(client, "SELECT 2")).as("the client, through both reloads").isEqualTo("2");
+                    assertThat(query(console, "SHOW DATABASES").value("name", "postgres." + PgmuxHarness.TENANT,
+                            "pool_size")).as("the running configuration stays").isEqualTo("3");
+                }
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Port.class)
+    void shutdownGoesToTheProcess(Port port) throws Exception {
         try (PgmuxHarness pgmux = PgmuxHarness.start(ConsoleSupport.config());
              Connection console = connect(pgmux, port, ADMIN, "simple")) {
-            SQLException reload = sqlError(() -> run(console, "RELOAD"));
-            assertThat(reload.getSQLState()).isEqualTo("F0000");
-            assertThat(reload.getMessage()).contains("RELOAD failed");
             assertThat(sqlError(() -> run(console, "SHUTDOWN NOW")).getSQLState()).isEqualTo("42601");
             int clientPort = port.of(pgmux);
             run(console, "SHUTDOWN WAIT_FOR_CLIENTS");
