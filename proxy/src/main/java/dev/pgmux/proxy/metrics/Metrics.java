@@ -40,6 +40,7 @@ public final class Metrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ClientCensus census;
+    private final HistogramCollector histograms = new HistogramCollector();
     private final ConcurrentHashMap<LoginKey, Counter> logins = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
@@ -47,6 +48,7 @@ public final class Metrics implements AutoCloseable {
 
     public Metrics(ClientRegistry clients) {
         this.census = new ClientCensus(clients);
+        registry.getPrometheusRegistry().register(histograms);
         // Micrometer's CPU time is in nanoseconds under a name Prometheus's linter refuses; the standard
         // process_cpu_seconds_total replaces it.
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
@@ -107,7 +109,7 @@ public final class Metrics implements AutoCloseable {
 
     /** The meters of a new pool, removed with {@link PoolMetrics#close}. */
     public PoolMetrics forPool(ServerPool pool) {
-        return new PoolMetrics(registry, pool, census);
+        return new PoolMetrics(registry, histograms, pool, census);
     }
 
     /** A client was welcomed. */

@@ -11,14 +11,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
+import io.prometheus.metrics.model.snapshots.Labels;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -27,14 +25,6 @@ import java.util.function.ToDoubleFunction;
  * pooling mode.
  */
 public final class PoolMetrics {
-    /** Histogram buckets of checkout waits, queries and transactions: from 100 us to 30 s. */
-    static final Duration[] BUCKETS = {
-            Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
-            Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
-            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
-            Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
-            Duration.ofSeconds(30)};
-
     /** Zero totals: a pool whose meters are gone. */
     public static final Totals NO_TOTALS = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -49,7 +39,19 @@ public final class PoolMetrics {
                          long transactionMicros, long queryMicros, long waitMicros, long clientParses,
                          long serverParses, long binds) {}
 
+    static final HistogramCollector.Family CHECKOUT_WAIT = new HistogramCollector.Family("pgmux_checkout_wait_seconds",
+            "How long clients waited for a server (0 when one was idle)");
+    static final HistogramCollector.Family TRANSACTIONS = new HistogramCollector.Family(
+            "pgmux_transaction_duration_seconds",
+            "Transactions (and statements outside one) from the first request to ReadyForQuery('I')");
+    static final HistogramCollector.Family QUERIES = new HistogramCollector.Family("pgmux_query_duration_seconds",
+            "Requests from the client's message to the server's ReadyForQuery");
+
     private final MeterRegistry registry;
+    private final HistogramCollector histograms;
+    private record Registered(HistogramCollector.Family family, Labels labels) {}
+
+    private final List<Registered> registeredHistograms = new ArrayList<>();
     private final Tags tags;
     private final List<Meter> meters = new ArrayList<>();
     private final Map<PoolingMode, PoolTraffic> traffic = new EnumMap<>(PoolingMode.class);
@@ -58,8 +60,9 @@ public final class PoolMetrics {
     private final Counter connectFailures;
     private boolean closed;
 
-    PoolMetrics(MeterRegistry registry, ServerPool pool, ClientCensus census) {
+    PoolMetrics(MeterRegistry registry, HistogramCollector histograms, ServerPool pool, ClientCensus census) {
         this.registry = registry;
+        this.histograms = histograms;
         PoolKey key = pool.key();
         this.tags = Tags.of("tenant", key.tenant(), "database", key.database(), "user", key.user());
         serverGauge(pool, "active", s -> s.stats().active());
@@ -85,12 +88,12 @@ public final class PoolMetrics {
                         .description("Clients of the pool: holding a server, idle, or waiting for one")
                         .tags(modeTags).tag("state", state.name().toLowerCase()).register(registry));
             }
+            Labels histogramLabels = Labels.of("tenant", key.tenant(), "database", key.database(), "user", key.user(),
+                    "mode", mode.name().toLowerCase());
             traffic.put(mode, new PoolTraffic(
-                    add(timer("pgmux.checkout.wait", "How long clients waited for a server", modeTags)),
-                    add(timer("pgmux.transaction.duration",
-                            "Transactions (and statements outside one) from the first request to ReadyForQuery('I')", modeTags)),
-                    add(timer("pgmux.query.duration", "Requests from the client's message to the server's ReadyForQuery",
-                            modeTags)),
+                    histogram(CHECKOUT_WAIT, histogramLabels),
+                    histogram(TRANSACTIONS, histogramLabels),
+                    histogram(QUERIES, histogramLabels),
                     add(bytes("pgmux.client.received", "Bytes received from clients", modeTags)),
                     add(bytes("pgmux.client.sent", "Bytes sent to clients", modeTags)),
                     add(prepared("hit", modeTags)), add(prepared("miss", modeTags)), add(prepared("reprepare", modeTags)),
@@ -108,9 +111,11 @@ public final class PoolMetrics {
                 .tags(tags).tag("state", state).register(registry));
     }
 
-    private Timer timer(String name, String description, Tags modeTags) {
-        return Timer.builder(name).description(description).tags(modeTags).serviceLevelObjectives(BUCKETS)
-                .register(registry);
+    private LatencyHistogram histogram(HistogramCollector.Family family, Labels labels) {
+        LatencyHistogram histogram = new LatencyHistogram();
+        histograms.add(family, labels, histogram);
+        registeredHistograms.add(new Registered(family, labels));
+        return histogram;
     }
 
     private Counter bytes(String name, String description, Tags modeTags) {
@@ -163,11 +168,11 @@ public final class PoolMetrics {
         long transactionMicros = 0, queryMicros = 0, clientParses = 0, serverParses = 0, binds = 0;
         for (PoolTraffic t : traffic.values()) {
             assignments += t.checkoutWait.count();
-            waitMicros += (long) t.checkoutWait.totalTime(TimeUnit.MICROSECONDS);
+            waitMicros += t.checkoutWait.sumNanos() / 1000;
             transactions += t.transactions.count();
-            transactionMicros += (long) t.transactions.totalTime(TimeUnit.MICROSECONDS);
+            transactionMicros += t.transactions.sumNanos() / 1000;
             queries += t.queries.count();
-            queryMicros += (long) t.queries.totalTime(TimeUnit.MICROSECONDS);
+            queryMicros += t.queries.sumNanos() / 1000;
             received += (long) t.received.count();
             sent += (long) t.sent.count();
             clientParses += (long) (t.preparedHits.count() + t.preparedMisses.count());
@@ -183,5 +188,7 @@ public final class PoolMetrics {
         closed = true;
         meters.forEach(registry::remove);
         meters.clear();
+        registeredHistograms.forEach(r -> histograms.remove(r.family(), r.labels()));
+        registeredHistograms.clear();
     }
 }

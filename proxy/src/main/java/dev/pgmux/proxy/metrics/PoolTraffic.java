@@ -1,25 +1,23 @@
 package dev.pgmux.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * What the clients of one pool in one pooling mode did: the meters their event loops record into. Every
- * meter here is lock-free and records without allocating (Micrometer's Prometheus counters and timers are
- * striped adders); the error counters per SQLSTATE class are made once per class.
+ * meter here is lock-free and records without allocating (striped adders: {@link LatencyHistogram}s and
+ * Micrometer's Prometheus counters); the error counters per SQLSTATE class are made once per class.
  */
 public final class PoolTraffic {
     /** Counts nothing: a client's traffic before it joins a pool. */
     public static final PoolTraffic NONE = new PoolTraffic();
 
     private final boolean counting;
-    final Timer checkoutWait;
-    final Timer transactions;
-    final Timer queries;
+    final LatencyHistogram checkoutWait;
+    final LatencyHistogram transactions;
+    final LatencyHistogram queries;
     final Counter received;
     final Counter sent;
     final Counter preparedHits;
@@ -37,7 +35,7 @@ public final class PoolTraffic {
         errorCounter = null;
     }
 
-    PoolTraffic(Timer checkoutWait, Timer transactions, Timer queries, Counter received, Counter sent,
+    PoolTraffic(LatencyHistogram checkoutWait, LatencyHistogram transactions, LatencyHistogram queries, Counter received, Counter sent,
                 Counter preparedHits, Counter preparedMisses, Counter prepares, Counter evictions, Counter binds,
                 Function<String, Counter> errorCounter) {
         this.counting = true;
@@ -57,21 +55,21 @@ public final class PoolTraffic {
     /** A server was attached to a client that waited {@code waitNanos} for it (0: one was idle). */
     public void serverAssigned(long waitNanos) {
         if (counting) {
-            checkoutWait.record(waitNanos, TimeUnit.NANOSECONDS);
+            checkoutWait.record(waitNanos);
         }
     }
 
     /** A request ended with the server's ReadyForQuery. */
     public void queryEnded(long nanos) {
         if (counting) {
-            queries.record(nanos, TimeUnit.NANOSECONDS);
+            queries.record(nanos);
         }
     }
 
     /** A transaction (or a statement outside one) ended with ReadyForQuery('I'). */
     public void transactionEnded(long nanos) {
         if (counting) {
-            transactions.record(nanos, TimeUnit.NANOSECONDS);
+            transactions.record(nanos);
         }
     }
 
