@@ -350,7 +350,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** The client's connection stays usable: an error now, its pending batch dropped up to its Sync. */
     private void reportCheckoutFailure(Throwable cause) {
         state = State.IDLE;
-        out.write(BackendCodec.encode(checkoutError(cause, false), ctx.alloc()));
+        ErrorResponse error = checkoutError(cause, false);
+        client.traffic().error(error.code());
+        out.write(BackendCodec.encode(error, ctx.alloc()));
         discardUntilSync = true;
         drainHeld();
         out.flush();
