@@ -33,11 +33,11 @@ for need in "$prometheus" "$promtool" "$pgbin/initdb" "$pgbin/pgbench" "$(comman
   fi
 done
 if [ ! -f proxy/target/pgmux.jar ]; then
-  mvn -B -q -ntp -o package -DskipTests -pl proxy -am
+  mvn -B -q -ntp package -DskipTests -pl proxy -am
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgmux-prometheus.XXXXXX")
-pgmux_pid="" prometheus_pid="" pg_started=""
+pgmux_pid="" prometheus_pid="" bench_pids="" pg_started=""
 
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -45,10 +45,10 @@ as_pg() {
 
 cleanup() {
   local status=$?
-  for pid in $prometheus_pid $pgmux_pid; do
+  for pid in $bench_pids $prometheus_pid $pgmux_pid; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in $prometheus_pid $pgmux_pid; do
+  for pid in $bench_pids $prometheus_pid $pgmux_pid; do
     wait "$pid" 2>/dev/null || true
   done
   if [ -n "$pg_started" ]; then
@@ -189,9 +189,11 @@ tx_bench=$!
 "$pgbin/pgbench" -h 127.0.0.1 -p "$session_port" -U postgres -n -M extended -c 4 -j 1 -T "$load_seconds" postgres \
   > "$work/pgbench-session.log" 2>&1 &
 session_bench=$!
+bench_pids="$tx_bench $session_bench"
 bench_failed=""
 wait "$tx_bench" || bench_failed=1
 wait "$session_bench" || bench_failed=1
+bench_pids=""
 load_end=$(date +%s)
 for log in "$work"/pgbench-*.log; do
   echo "  $(basename "$log" .log): $(grep -E '^tps' "$log" | head -n 1 || true)," \
