@@ -70,7 +70,7 @@ public final class ServerPool {
     private boolean timerArmed;
     /** When the pool last lost a server or a client (nanoTime): its idle time before removal counts from there. */
     private long lastUsedNanos = System.nanoTime();
-    private int checkouts;
+    private long checkouts;
     /** Clients connected through this pool, holding a server or not. */
     private int clients;
     /** The last connect or login failed, and none succeeded since. */
