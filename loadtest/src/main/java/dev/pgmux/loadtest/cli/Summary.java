@@ -12,6 +12,7 @@ import dev.pgmux.loadtest.sweep.SweepPoint;
 import dev.pgmux.loadtest.sweep.SweepResult;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Locale;
 
 /** The end-of-run text on the console: per-request figures, errors, assertions. */
@@ -59,6 +60,30 @@ final class Summary {
         }
     }
 
+    /** Which pgmux processes served the points, and how they got their pool sizes. */
+    private static void pgmuxProcesses(SweepResult r, PrintStream out) {
+        if (r.pgmuxPoints() == null) {
+            return;
+        }
+        long served = r.points().stream().filter(p -> p.pgmux() != null).count();
+        List<Long> pids = r.pgmuxPids();
+        String pidList = String.join(", ", pids.stream().map(String::valueOf).toList());
+        String points = served == 1 ? "1 pgmux point" : served + " pgmux points";
+        out.println();
+        if (served == 0) {
+            out.println("pgmux: no pgmux point was served (" + r.pgmuxPoints().description() + ").");
+            return;
+        }
+        switch (r.pgmuxPoints()) {
+            case RELOAD -> out.println(pids.size() == 1
+                    ? "pgmux: one process (pid " + pidList + ") served the " + points + "; pool_size changed by POST /reload between them."
+                    : "pgmux: " + pids.size() + " processes (pids " + pidList + ") served the " + points
+                            + "; pool_size changed by POST /reload, and a new process started after one failed or exited.");
+            case RESTART -> out.println("pgmux: a fresh process for each of the " + points + " (--restart-per-point; pids "
+                    + pidList + ").");
+        }
+    }
+
     static void print(SweepResult r, PrintStream out) {
         out.printf(Locale.ROOT, "%nSweep finished in %s.%n%n", Fmt.clock(r.elapsedSeconds()));
         String format = "%-24s %6s %12s %9s %9s %8s  %s%n";
@@ -72,6 +97,7 @@ final class Summary {
                     Fmt.rate(p.throughput()), Fmt.ms(p.p50()), Fmt.ms(p.p99()), Fmt.percent(p.errorPercent()),
                     p.result().assertions().isEmpty() ? "-" : p.result().passed() ? "passed" : "FAILED");
         }
+        pgmuxProcesses(r, out);
         for (Recommendation rec : r.recommendations()) {
             out.printf(Locale.ROOT, "%n%s: %s%n", rec.target(), rec.found() ? "recommended pool_size " + rec.poolSize()
                     : "no pool size qualifies");

@@ -7,6 +7,7 @@ import dev.pgmux.loadtest.report.SweepHtmlReport;
 import dev.pgmux.loadtest.report.SweepJsonReport;
 import dev.pgmux.loadtest.scenarios.BuiltInScenario;
 import dev.pgmux.loadtest.sweep.PgmuxLauncher;
+import dev.pgmux.loadtest.sweep.PgmuxPoints;
 import dev.pgmux.loadtest.sweep.Sweep;
 import dev.pgmux.loadtest.sweep.SweepResult;
 import dev.pgmux.loadtest.sweep.SweepTarget;
@@ -23,14 +24,17 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code sweep}: one simulation across pool sizes and targets; pgmux is started once per pool size and pgmux
- * target. Writes sweep.html and sweep.json, and a run report per point under points/.
+ * {@code sweep}: one simulation across pool sizes and targets; one pgmux process serves every pgmux point, reloaded
+ * to each pool size (or, with {@code --restart-per-point}, a pgmux per point). Writes sweep.html and sweep.json,
+ * and a run report per point under points/.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         customSynopsis = "java -jar pgmux-loadtest.jar sweep --upstream URL [options]",
         description = {
-            "Runs one simulation against each target; pgmux targets once per pool size, each time with a pgmux started"
-                + " with that pool_size. Writes sweep.html and sweep.json, and a run report per point under points/.",
+            "Runs one simulation against each target: the targets measured once first, then pgmux targets once per pool"
+                + " size, all served by one pgmux process whose pool_size is changed by POST /reload between points"
+                + " (--restart-per-point: a fresh pgmux for every point). Writes sweep.html and sweep.json, and a run"
+                + " report per point under points/.",
             "Recommends, per pgmux target, the smallest pool size whose throughput is within the margin of the best one"
                 + " and whose run met every assertion ('errors<1%%' is added when no errors assertion is given).",
             "Default scenario: serverless (connect per request, which session mode serves too)."})
@@ -53,6 +57,11 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--margin", paramLabel = "P", order = 4, defaultValue = "10", converter = Values.Percent.class,
             description = "percent of the best throughput (default ${DEFAULT-VALUE})")
     double margin;
+
+    @Option(names = "--restart-per-point", order = 5,
+            description = "start a fresh pgmux for every point (a cold JVM and an empty pool each time) instead of"
+                    + " reloading one pgmux to each pool size")
+    boolean restartPerPoint;
 
     @Mixin
     LoadArgs load;
@@ -84,7 +93,8 @@ final class SweepCommand implements Callable<Integer> {
         }
         Sweep.Plan plan;
         try {
-            plan = new Sweep.Plan(upstream, targets, poolSizes, margin, o.out, assertionTexts);
+            plan = new Sweep.Plan(upstream, targets, poolSizes, margin, o.out, assertionTexts,
+                    restartPerPoint ? PgmuxPoints.RESTART : PgmuxPoints.RELOAD);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -93,6 +103,9 @@ final class SweepCommand implements Callable<Integer> {
         warnings.forEach(w -> err.println("pgmux-loadtest: warning: " + w));
         out.printf("pgmux-loadtest %s sweep: %s; targets %s; pool sizes %s; report in %s%n", Version.get(), o.simulationName,
                 String.join(", ", targets.stream().map(SweepTarget::label).toList()), plan.poolSizes(), o.out);
+        if (launcher != null) {
+            out.printf("pgmux points: %s%n", plan.pgmuxPoints().description());
+        }
         Sweep sweep = new Sweep(plan, launcher,
                 (target, name, dir, extra) -> Execution.run(o, target, name, dir, extra, out, name), out);
         SweepResult result = sweep.run(o.name, o.simulationName, o.configuration(), warnings);

@@ -143,12 +143,14 @@ public final class SweepHtmlReport {
     private static String pointsTable(SweepResult r) {
         StringBuilder t = new StringBuilder("<section><h2>Points</h2><div class=\"table-wrap\"><table class=\"sortable\"><thead><tr>"
                 + "<th class=\"text\">Target</th><th>Pool size</th><th>Throughput (req/s)</th><th>p50</th><th>p95</th><th>p99</th>"
-                + "<th>max</th><th>Errors</th><th class=\"text\">Assertions</th><th class=\"text\">Report</th></tr></thead><tbody>\n");
+                + "<th>max</th><th>Errors</th><th class=\"text\">Assertions</th><th class=\"text\">pgmux</th>"
+                + "<th class=\"text\">Report</th></tr></thead><tbody>\n");
         for (SweepPoint p : r.points()) {
             t.append("<tr><td class=\"text\">").append(Html.esc(p.target())).append("</td><td>")
                     .append(p.reference() ? "–" : Integer.toString(p.poolSize())).append("</td>");
             if (p.result() == null) {
-                t.append("<td colspan=\"7\" class=\"text bad\">").append(Html.esc(p.failure())).append("</td><td></td></tr>\n");
+                t.append("<td colspan=\"7\" class=\"text bad\">").append(Html.esc(p.failure())).append("</td>")
+                        .append(pgmuxCell(p)).append("<td></td></tr>\n");
                 continue;
             }
             var g = p.result().stats().global();
@@ -160,10 +162,24 @@ public final class SweepHtmlReport {
             t.append(p.result().assertions().isEmpty() ? "<td class=\"text muted\">none</td>"
                     : failed.isEmpty() ? "<td class=\"text ok\">passed</td>"
                     : "<td class=\"text bad\">" + Html.esc(String.join("; ", failed.stream().map(AssertionResult::description).toList())) + "</td>");
+            t.append(pgmuxCell(p));
             t.append("<td class=\"text\">").append(p.reportPath() == null ? "" : "<a href=\"" + Html.esc(p.reportPath()) + "\">report</a>")
                     .append("</td></tr>\n");
         }
-        return t.append("</tbody></table></div></section>\n").toString();
+        t.append("</tbody></table></div>");
+        if (r.pgmuxPoints() != null) {
+            t.append("<p class=\"note\">pgmux points: ").append(Html.esc(r.pgmuxPoints().description())).append(".</p>");
+        }
+        return t.append("</section>\n").toString();
+    }
+
+    /** The pgmux process that served the point and how it got its pool_size; empty for other targets. */
+    private static String pgmuxCell(SweepPoint p) {
+        if (p.pgmux() == null) {
+            return "<td class=\"text muted\">" + (p.reference() ? "–" : "none") + "</td>";
+        }
+        return "<td class=\"text\" title=\"started " + Html.esc(p.pgmux().startedAt().toString()) + "\">pid " + p.pgmux().pid()
+                + "<br><span class=\"muted\">" + Html.esc(p.pgmux().poolSizeSetBy()) + "</span></td>";
     }
 
     private static String cell(String shown, double v) {

@@ -27,6 +27,7 @@ public final class SweepJsonReport {
         Json.number(g, "elapsedSeconds", r.elapsedSeconds());
         g.writeStringField("upstream", r.upstream());
         g.writeBooleanField("passed", r.passed());
+        g.writeStringField("pgmuxPoints", r.pgmuxPoints() == null ? null : r.pgmuxPoints().id());
         JsonReport.strings(g, "targets", r.targets());
         g.writeArrayFieldStart("poolSizes");
         for (int size : r.poolSizes()) {
@@ -91,6 +92,16 @@ public final class SweepJsonReport {
         g.writeStringField("report", p.reportPath());
         g.writeStringField("failure", p.failure());
         g.writeBooleanField("passed", p.passed());
+        g.writeFieldName("pgmux");
+        if (p.pgmux() == null) {
+            g.writeNull();
+        } else {
+            g.writeStartObject();
+            g.writeNumberField("pid", p.pgmux().pid());
+            g.writeStringField("startedAt", p.pgmux().startedAt().toString());
+            g.writeStringField("poolSizeSetBy", p.pgmux().poolSizeSetBy());
+            g.writeEndObject();
+        }
         if (p.result() != null) {
             Json.number(g, "throughput", p.throughput());
             Json.number(g, "requestsPerSecond", p.result().stats().globalRequestsPerSecond());

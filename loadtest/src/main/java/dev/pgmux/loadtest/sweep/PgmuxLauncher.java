@@ -14,8 +14,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +37,9 @@ public final class PgmuxLauncher {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int ATTEMPTS = 3;
+    /** The configuration holds the upstream password: readable by its owner only. */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     /** Processes to destroy if this JVM exits first (Ctrl-C in the middle of a sweep). */
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
@@ -115,8 +122,7 @@ public final class PgmuxLauncher {
         IOException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             PgmuxConfigYaml.Ports ports = new PgmuxConfigYaml.Ports(freePort(), freePort(), freePort());
-            Path config = Files.createTempFile("pgmux-loadtest-", ".yaml",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Path config = Files.createTempFile("pgmux-loadtest-", ".yaml", OWNER_ONLY);
             Files.writeString(config, PgmuxConfigYaml.render(upstream, poolSize, ports, tenantSettings));
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -127,7 +133,8 @@ public final class PgmuxLauncher {
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             LIVE.add(process);
-            RunningPgmux running = new RunningPgmux(process, ports, poolSize, config, log);
+            Instant startedAt = process.info().startInstant().orElseGet(Instant::now);
+            RunningPgmux running = new RunningPgmux(process, startedAt, ports, config, log);
             try {
                 awaitReady(running);
                 return running;
@@ -140,6 +147,22 @@ public final class PgmuxLauncher {
             }
         }
         throw last;
+    }
+
+    /**
+     * Rewrites the configuration file {@code pgmux} was started with for {@code poolSize} (same ports and
+     * settings), in one step: the new file is written beside it and moved over it, so a reload never reads half
+     * a file. pgmux applies it on its next reload ({@code POST /reload}).
+     */
+    public void rewrite(RunningPgmux pgmux, Target upstream, int poolSize) throws IOException {
+        String yaml = PgmuxConfigYaml.render(upstream, poolSize, pgmux.ports(), tenantSettings);
+        Path next = Files.createTempFile(pgmux.config().toAbsolutePath().getParent(), "pgmux-loadtest-", ".yaml.next", OWNER_ONLY);
+        try {
+            Files.writeString(next, yaml);
+            Files.move(next, pgmux.config(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(next);
+        }
     }
 
     private static void awaitReady(RunningPgmux pgmux) throws IOException {
@@ -178,8 +201,13 @@ public final class PgmuxLauncher {
         }
     }
 
-    /** A started pgmux; {@link #close()} stops it (SIGTERM, then SIGKILL after 10 s) and deletes its configuration. */
-    public record RunningPgmux(Process process, PgmuxConfigYaml.Ports ports, int poolSize, Path config, Path log)
+    /**
+     * A started pgmux; {@link #close()} stops it (SIGTERM, then SIGKILL after 10 s) and deletes its configuration.
+     *
+     * @param startedAt when the operating system started the process
+     * @param config    the file it was started with, and re-reads on a reload
+     */
+    public record RunningPgmux(Process process, Instant startedAt, PgmuxConfigYaml.Ports ports, Path config, Path log)
             implements AutoCloseable {
 
         /**

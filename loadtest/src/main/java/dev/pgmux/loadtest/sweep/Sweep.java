@@ -13,11 +13,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * Runs one simulation against every target: pgmux targets once per pool size (each with a pgmux process of
- * its own, started with that size and stopped afterwards), the others once. A point that cannot run is
- * recorded with its reason and the sweep goes on.
+ * Runs one simulation against every target: first the targets measured once (direct Postgres, other servers),
+ * then pgmux targets once per pool size. By default one pgmux process serves every pgmux point and is reloaded
+ * to each point's pool_size ({@link PgmuxPoints#RELOAD}, see {@link PoolSizeReload}); with
+ * {@link PgmuxPoints#RESTART} each point has a process of its own. A point that cannot run is recorded with its
+ * reason and the sweep goes on.
  */
 public final class Sweep {
 
@@ -33,8 +36,9 @@ public final class Sweep {
      * @param upstream the Postgres: the {@code direct} target, and what pgmux is started in front of
      */
     public record Plan(Target upstream, List<SweepTarget> targets, List<Integer> poolSizes, double marginPercent,
-                       Path outDir, List<String> assertions) {
+                       Path outDir, List<String> assertions, PgmuxPoints pgmuxPoints) {
         public Plan {
+            Objects.requireNonNull(pgmuxPoints, "pgmuxPoints");
             targets = List.copyOf(targets);
             poolSizes = poolSizes.stream().distinct().sorted().toList();
             assertions = List.copyOf(assertions);
@@ -75,13 +79,11 @@ public final class Sweep {
         long t0 = System.nanoTime();
         List<SweepPoint> points = new ArrayList<>();
         int total = plan.pointCount();
+        // the targets measured once go first: no pgmux then holds Postgres connections while they are measured
+        List<SweepTarget.Pgmux> pgmuxTargets = new ArrayList<>();
         for (SweepTarget target : plan.targets()) {
             switch (target) {
-                case SweepTarget.Pgmux pgmux -> {
-                    for (int size : plan.poolSizes()) {
-                        points.add(pgmuxPoint(pgmux, size, points.size() + 1, total));
-                    }
-                }
+                case SweepTarget.Pgmux pgmux -> pgmuxTargets.add(pgmux);
                 case SweepTarget.Direct direct -> points.add(point(direct.label(), 0, plan.upstream(), Map.of(), points.size() + 1, total));
                 case SweepTarget.Url url -> {
                     Target t = Target.parse(url.url(), null, null);
@@ -89,6 +91,15 @@ public final class Sweep {
                         t = Target.parse(url.url(), null, plan.upstream().password());
                     }
                     points.add(point(url.label(), 0, t, Map.of(), points.size() + 1, total));
+                }
+            }
+        }
+        if (!pgmuxTargets.isEmpty()) {
+            try (PgmuxProcesses processes = PgmuxProcesses.of(plan.pgmuxPoints(), launcher, plan.upstream(), plan.outDir(), log)) {
+                for (SweepTarget.Pgmux pgmux : pgmuxTargets) {
+                    for (int size : plan.poolSizes()) {
+                        points.add(pgmuxPoint(processes, pgmux, size, points.size() + 1, total));
+                    }
                 }
             }
         }
@@ -105,35 +116,46 @@ public final class Sweep {
         config.put("targets", String.join(", ", plan.targets().stream().map(SweepTarget::label).toList()));
         config.put("pool sizes", plan.poolSizes().toString());
         config.put("margin", Fmt.axis(plan.marginPercent()) + "% of the best throughput");
+        if (plan.startsPgmux()) {
+            config.put("pgmux processes", plan.pgmuxPoints().description());
+        }
         if (launcher != null) {
             config.put("pgmux jar", shown(launcher.jar()));
             launcher.tenantSettings().forEach((k, v) -> config.put("pgmux " + k, v));
         }
         return new SweepResult(name, simulation, startedAt, (System.nanoTime() - t0) / 1e9, plan.upstream().display(),
                 plan.targets().stream().map(SweepTarget::label).toList(), plan.poolSizes(), plan.marginPercent(),
-                plan.assertions(), config, List.copyOf(points), List.copyOf(recommendations), List.copyOf(warnings));
+                plan.assertions(), config, List.copyOf(points), List.copyOf(recommendations), List.copyOf(warnings),
+                plan.startsPgmux() ? plan.pgmuxPoints() : null);
     }
 
-    private SweepPoint pgmuxPoint(SweepTarget.Pgmux target, int size, int index, int total) {
+    private SweepPoint pgmuxPoint(PgmuxProcesses processes, SweepTarget.Pgmux target, int size, int index, int total) {
         String name = target.label() + " pool " + size;
         Path dir = plan.outDir().resolve("points").resolve(dirName(target.label() + "-pool-" + size));
         banner(name, index, total);
-        PgmuxLauncher.RunningPgmux pgmux;
+        PgmuxProcesses.Served pgmux;
         try {
-            pgmux = launcher.start(plan.upstream(), size, dir.resolve("pgmux.log"));
+            pgmux = processes.prepare(size, dir);
         } catch (IOException | RuntimeException e) {
-            log.println("  pgmux did not start: " + e.getMessage());
-            return new SweepPoint(target.label(), size, null, "pgmux did not start: " + firstLine(e.getMessage()), null);
+            log.println("  pgmux not ready: " + e.getMessage());
+            return new SweepPoint(target.label(), size, null, "pgmux not ready: " + firstLine(e.getMessage()), null);
         }
-        try (pgmux) {
-            log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d, %s port %d)%n", pgmux.pid(), size,
-                    target.transactionMode() ? "transaction" : "session",
-                    target.transactionMode() ? pgmux.ports().transaction() : pgmux.ports().session());
+        try {
+            PgmuxLauncher.RunningPgmux running = pgmux.running();
+            int port = target.transactionMode() ? running.ports().transaction() : running.ports().session();
+            log.printf(Locale.ROOT, "  measuring through the %s port %d%n", target.transactionMode() ? "transaction" : "session", port);
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("pgmux pool_size", Integer.toString(size));
             extra.put("pgmux mode", target.transactionMode() ? "transaction" : "session");
-            extra.put("pgmux log", dir.resolve("pgmux.log").toString());
-            return run(target.label(), size, pgmux.target(plan.upstream(), target.transactionMode()), name, dir, extra);
+            extra.put("pgmux processes", plan.pgmuxPoints().description());
+            extra.put("pgmux process", "pid " + running.pid() + ", started " + running.startedAt());
+            extra.put("pgmux pool_size set by", pgmux.process().poolSizeSetBy());
+            extra.put("pgmux admin port", Integer.toString(running.ports().admin()));
+            extra.put("pgmux log", running.log().toString());
+            SweepPoint p = run(target.label(), size, running.target(plan.upstream(), target.transactionMode()), name, dir, extra);
+            return new SweepPoint(p.target(), p.poolSize(), p.result(), p.failure(), p.reportPath(), pgmux.process());
+        } finally {
+            processes.pointDone();
         }
     }
 

@@ -12,7 +12,10 @@ import static dev.pgmux.loadtest.e2e.Fixture.cli;
 import static dev.pgmux.loadtest.e2e.Fixture.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The {@code sweep} command end to end: it starts a pgmux process per pool size and target, and stops each. */
+/**
+ * The {@code sweep} command end to end: one pgmux process serves every pgmux point, reloaded to each pool size
+ * (or one per point with {@code --restart-per-point}), and is stopped at the end.
+ */
 class SweepEndToEndTest {
 
     @Test
@@ -23,7 +26,8 @@ class SweepEndToEndTest {
                 "--assert", "p99<5s", "--pgmux-jar", Fixture.pgmuxJar().toString(), "--pgmux-java-opts", "-Xmx256m",
                 "--quiet", "--out", out.toString());
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("pgmux-session: recommended pool_size", "pgmux-transaction: recommended pool_size");
+        assertThat(r.out()).contains("pgmux-session: recommended pool_size", "pgmux-transaction: recommended pool_size",
+                "pgmux points: one pgmux process for the whole sweep", "pgmux: one process (pid ");
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
                 .filter(p -> p.info().commandLine().orElse("").contains("pgmux.jar")).count())
                 .as("every pgmux process stopped").isZero();
@@ -32,6 +36,20 @@ class SweepEndToEndTest {
         assertThat(sweep.get("format").asText()).isEqualTo("pgmux-loadtest-sweep/1");
         assertThat(sweep.get("passed").asBoolean()).isTrue();
         assertThat(sweep.get("points")).hasSize(5);
+        assertThat(sweep.get("pgmuxPoints").asText()).isEqualTo("reload");
+        assertThat(sweep.at("/points/0/name").asText()).isEqualTo("direct");
+        assertThat(sweep.at("/points/0/pgmux").isNull()).isTrue();
+        Set<Long> pids = new HashSet<>();
+        Set<String> setBy = new HashSet<>();
+        for (JsonNode p : sweep.get("points")) {
+            if (!p.get("pgmux").isNull()) {
+                pids.add(p.at("/pgmux/pid").asLong());
+                setBy.add(p.at("/pgmux/poolSizeSetBy").asText());
+            }
+        }
+        assertThat(pids).as("one pgmux process for every pgmux point").hasSize(1);
+        assertThat(setBy).containsExactlyInAnyOrder("started with pool_size 2", "reload: tenants[loadtest].pool_size: 2 -> 4",
+                "reload: tenants[loadtest].pool_size: 4 -> 2");
         Set<String> measured = new HashSet<>();
         for (JsonNode p : sweep.get("points")) {
             assertThat(p.get("count").asLong()).as(p.get("name").asText()).isEqualTo(30 * 2); // 30 users: connect + select
@@ -42,7 +60,8 @@ class SweepEndToEndTest {
         }
         assertThat(measured).containsExactlyInAnyOrder("direct", "pgmux-session pool 2", "pgmux-session pool 4",
                 "pgmux-transaction pool 2", "pgmux-transaction pool 4");
-        assertThat(out.resolve("points/pgmux-transaction-pool-4/pgmux.log")).isRegularFile();
+        assertThat(out.resolve("pgmux.log")).isRegularFile();
+        assertThat(out.resolve("points/pgmux-transaction-pool-4/pgmux.log")).doesNotExist();
         assertThat(sweep.get("assertions").toString()).contains("global p99 < 5000 ms", "global errors < 1% (added by the sweep)");
 
         assertThat(sweep.get("recommendations")).hasSize(2);
@@ -52,7 +71,30 @@ class SweepEndToEndTest {
         }
         String html = Files.readString(out.resolve("sweep.html"));
         assertThat(html).contains("recommended pool_size", "Throughput by pool size", "p99 response time by pool size",
-                "points/pgmux-session-pool-2/report.html");
+                "points/pgmux-session-pool-2/report.html", "pgmux points: one pgmux process for the whole sweep",
+                "reload: tenants[loadtest].pool_size: 2 -&gt; 4");
+        assertThat(json(out.resolve("points/pgmux-transaction-pool-4/report.json")).get("configuration").toString())
+                .contains("pgmux process", "pid " + pids.iterator().next(), "reload: tenants[loadtest].pool_size: 2 -> 4");
+    }
+
+    @Test
+    void withRestartPerPointEveryPointHasAPgmuxOfItsOwn() throws Exception {
+        Path out = Fixture.outDir("sweep-restart");
+        Fixture.Cli r = cli("sweep", "--upstream", Fixture.upstream(), "--targets", "pgmux-transaction", "--pool-sizes", "2,4",
+                "--restart-per-point", "--scenario", "serverless", "--rate", "10", "--duration", "1s",
+                "--pgmux-jar", Fixture.pgmuxJar().toString(), "--pgmux-java-opts", "-Xmx256m", "--quiet", "--out", out.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("pgmux: a fresh process for each of the 2 pgmux points (--restart-per-point");
+        JsonNode sweep = json(out.resolve("sweep.json"));
+        assertThat(sweep.get("pgmuxPoints").asText()).isEqualTo("restart");
+        assertThat(sweep.at("/points/0/pgmux/pid").asLong()).isNotEqualTo(sweep.at("/points/1/pgmux/pid").asLong());
+        assertThat(sweep.at("/points/0/pgmux/poolSizeSetBy").asText()).isEqualTo("started with pool_size 2");
+        assertThat(sweep.at("/points/1/pgmux/poolSizeSetBy").asText()).isEqualTo("started with pool_size 4");
+        assertThat(out.resolve("points/pgmux-transaction-pool-2/pgmux.log")).isRegularFile();
+        assertThat(out.resolve("points/pgmux-transaction-pool-4/pgmux.log")).isRegularFile();
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().commandLine().orElse("").contains("pgmux.jar")).count())
+                .as("every pgmux process stopped").isZero();
     }
 
     @Test
