@@ -15,6 +15,7 @@ import java.util.Map;
  * the hot path); a scrape pays for the count instead.
  */
 final class ClientCensus {
+    /** The load-test sweep waits a little longer than this before it trusts a zero (PoolSizeReload). */
     static final long MAX_AGE_MILLIS = 500;
     private static final int STATES = ClientState.values().length;
 
