@@ -9,6 +9,8 @@ import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.console.ConsoleActions;
+import dev.pgmux.proxy.log.LogOutput;
+import dev.pgmux.proxy.log.Logs;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -73,9 +75,10 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         TenantRegistry tenants = new TenantRegistry(config, random);
         PoolRegistry pools = new PoolRegistry(tenants, connector, workers, metrics);
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
-        this.runtime = new ProxyRuntime(new CurrentConfig(config, ClientTls.create(config.tls())), tenants, pools,
+        CurrentConfig current = new CurrentConfig(config, ClientTls.create(config.tls()));
+        this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
-                clients, metrics, console);
+                clients, metrics, console, new Logs(() -> current.config().log(), pools));
         this.reloader = new Reloader(runtime);
         console.actions(this);
     }
@@ -170,6 +173,15 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         return runtime;
     }
 
+    /**
+     * Makes {@code output} (the process's log, see {@link LogOutput#console()}) follow {@code log.format} and
+     * {@code log.level}, now and on every reload; returns this server.
+     */
+    public PgmuxServer logOutput(LogOutput output) {
+        runtime.logs().output(output);
+        return this;
+    }
+
     /** The file {@link #reload()} re-reads (the one the configuration came from); returns this server. */
     public PgmuxServer configFile(Path file) {
         reloader.file(file);
@@ -259,5 +271,6 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         metrics.close();
         log.info("pgmux stopped");
+        runtime.logs().close();
     }
 }
