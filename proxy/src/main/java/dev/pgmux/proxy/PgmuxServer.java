@@ -11,6 +11,7 @@ import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.console.ConsoleActions;
 import dev.pgmux.proxy.log.LogOutput;
 import dev.pgmux.proxy.log.Logs;
+import dev.pgmux.proxy.log.Repeats;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -67,18 +68,20 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         SecureRandom random = BufferedSecureRandom.create();
         byte[] mockKey = new byte[32];
         random.nextBytes(mockKey);
+        CurrentConfig current = new CurrentConfig(config, ClientTls.create(config.tls()));
+        Repeats repeats = new Repeats(() -> current.config().log().repeatInterval(), System::nanoTime);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
-        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive());
+        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive(),
+                repeats);
         ClientRegistry clients = new ClientRegistry();
         this.metrics = new Metrics(clients);
         metrics.bindEventLoops(workers);
         TenantRegistry tenants = new TenantRegistry(config, random);
         PoolRegistry pools = new PoolRegistry(tenants, connector, workers, metrics);
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
-        CurrentConfig current = new CurrentConfig(config, ClientTls.create(config.tls()));
         this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
-                clients, metrics, console, new Logs(() -> current.config().log(), pools));
+                clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats));
         this.reloader = new Reloader(runtime);
         console.actions(this);
     }
@@ -270,7 +273,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         metrics.close();
+        runtime.logs().close(); // after the event loops: every connection's last line is written by now
         log.info("pgmux stopped");
-        runtime.logs().close();
     }
 }

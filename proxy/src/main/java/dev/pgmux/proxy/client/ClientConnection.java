@@ -278,7 +278,9 @@ public final class ClientConnection {
 
     /** Its server's connection was lost, and with it this client's (for the disconnect log line). */
     public void serverLost() {
-        serverLost = true;
+        if (fatalSqlState == null) { // else pgmux had ended the session already (KILL closes both)
+            serverLost = true;
+        }
     }
 
     /** Sends a FATAL error and closes the connection once it is written. */

@@ -31,12 +31,13 @@ public final class Logs implements AutoCloseable {
     private volatile LogOutput output;
 
     /**
-     * @param config the log settings in effect (read at each use)
-     * @param pools  whose statistics are logged
+     * @param config  the log settings in effect (read at each use)
+     * @param pools   whose statistics are logged
+     * @param repeats the process's limit on repeated lines (the server connections use it too)
      */
-    public Logs(Supplier<LogConfig> config, PoolRegistry pools) {
+    public Logs(Supplier<LogConfig> config, PoolRegistry pools, Repeats repeats) {
         this.config = config;
-        this.repeats = new Repeats(() -> config.get().repeatInterval(), System::nanoTime);
+        this.repeats = repeats;
         this.connections = new ConnectionLog(config, repeats);
         this.stats = new StatsLog(pools, System.nanoTime());
         timer.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
