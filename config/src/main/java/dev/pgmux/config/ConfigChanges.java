@@ -37,6 +37,7 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.secret("admin.metrics_token", running.admin().metricsToken(), next.admin().metricsToken());
         tls(running.tls(), next.tls(), lines);
         limits(running.limits(), next.limits(), lines);
+        log(running.log(), next.log(), lines);
         lines.compare("default_tenant", running.defaultTenant().orElse("none"), next.defaultTenant().orElse("none"));
         tenants(running.tenants(), next.tenants(), lines);
         users("admin_", running.console().adminUsers(), next.console().adminUsers(), lines); // admin_users[name]
@@ -71,6 +72,16 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare("limits.server_keepalive_idle", Durations.format(ka.idle()), Durations.format(kb.idle()));
         lines.compare("limits.server_keepalive_interval", Durations.format(ka.interval()), Durations.format(kb.interval()));
         lines.compare("limits.server_keepalive_count", ka.count(), kb.count());
+    }
+
+    private static void log(LogConfig a, LogConfig b, Lines lines) {
+        lines.compare("log.format", a.format().configName(), b.format().configName());
+        lines.compare("log.level", a.level().map(LogLevel::configName).orElse("default"),
+                b.level().map(LogLevel::configName).orElse("default"));
+        lines.compare("log.log_connections", a.logConnections(), b.logConnections());
+        lines.compare("log.log_disconnections", a.logDisconnections(), b.logDisconnections());
+        lines.compare("log.stats_period", Durations.format(a.statsPeriod()), Durations.format(b.statsPeriod()));
+        lines.compare("log.repeat_interval", Durations.format(a.repeatInterval()), Durations.format(b.repeatInterval()));
     }
 
     private static void tenants(List<TenantConfig> running, List<TenantConfig> next, Lines lines) {

@@ -54,11 +54,12 @@ public final class ConfigLoader {
         ConfigValidator.validate(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
                 parts.admin(), problems);
         ConsoleValidator.validate(parts.console(), parts.tenants(), problems);
+        LogConfig.validate(parts.log(), problems);
         problems.sortBySection(ConfigTreeReader.TOP_KEYS);
         problems.throwIfAny(summary);
         // Valid by now; the constructor checks the same rules again, as it does for configs built in code.
         return new PgmuxConfig(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
-                parts.admin(), parts.console());
+                parts.admin(), parts.console(), parts.log());
     }
 
     /** Plain maps, lists and scalars: no custom tags, no duplicate keys, no YAML 1.1 surprises. */

@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
  */
 final class ConfigTreeReader {
 
-    static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "default_tenant", "tenants",
+    static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "log", "default_tenant", "tenants",
             "admin_users", "stats_users");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
@@ -23,6 +23,8 @@ final class ConfigTreeReader {
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout",
             "server_keepalive_idle", "server_keepalive_interval", "server_keepalive_count");
+    static final List<String> LOG_KEYS = List.of("format", "level", "log_connections", "log_disconnections",
+            "stats_period", "repeat_interval");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
             "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
             "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases");
@@ -31,7 +33,7 @@ final class ConfigTreeReader {
 
     /** What the top of the file holds, before the rules between values are checked. */
     record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
-                 List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console) {
+                 List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console, LogConfig log) {
     }
 
     private ConfigTreeReader() {
@@ -46,7 +48,8 @@ final class ConfigTreeReader {
                 root.optionalString("default_tenant").filter(id -> !id.isEmpty()),
                 tenants(root),
                 admin(root.mapping("admin")),
-                new ConsoleConfig(users(root, "admin_users"), users(root, "stats_users")));
+                new ConsoleConfig(users(root, "admin_users"), users(root, "stats_users")),
+                log(root.mapping("log")));
     }
 
     private static AdminConfig admin(MappingReader m) {
@@ -96,6 +99,14 @@ final class ConfigTreeReader {
         return fallback;
     }
 
+    /** A value out of a fixed set, or empty when the key is absent or blank (or its value unknown: reported). */
+    private static <E> Optional<E> optionalChoice(MappingReader m, String key, E[] values, Function<E, String> name) {
+        if (m.optionalString(key).filter(text -> !text.isBlank()).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(choice(m, key, values, name, null));
+    }
+
     private static LimitsConfig limits(MappingReader m) {
         m.rejectUnknownKeys(LIMITS_KEYS);
         return new LimitsConfig(
@@ -107,6 +118,17 @@ final class ConfigTreeReader {
                         m.duration("server_keepalive_idle", LimitsConfig.Keepalive.DEFAULT.idle()),
                         m.duration("server_keepalive_interval", LimitsConfig.Keepalive.DEFAULT.interval()),
                         m.integer("server_keepalive_count", LimitsConfig.Keepalive.DEFAULT.count())));
+    }
+
+    private static LogConfig log(MappingReader m) {
+        m.rejectUnknownKeys(LOG_KEYS);
+        return new LogConfig(
+                choice(m, "format", LogFormat.values(), LogFormat::configName, LogConfig.DEFAULT_FORMAT),
+                optionalChoice(m, "level", LogLevel.values(), LogLevel::configName),
+                m.bool("log_connections", LogConfig.DEFAULT_LOG_CONNECTIONS),
+                m.bool("log_disconnections", LogConfig.DEFAULT_LOG_DISCONNECTIONS),
+                m.duration("stats_period", LogConfig.DEFAULT_STATS_PERIOD),
+                m.duration("repeat_interval", LogConfig.DEFAULT_REPEAT_INTERVAL));
     }
 
     private static List<TenantConfig> tenants(MappingReader root) {

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param tenants       at least one, with unique ids
  * @param admin         the admin HTTP listener
  * @param console       who may log in to the admin console (admin_users, stats_users)
+ * @param log           what pgmux logs and how
  */
 public record PgmuxConfig(
         ListenConfig listen,
@@ -24,7 +25,8 @@ public record PgmuxConfig(
         Optional<String> defaultTenant,
         List<TenantConfig> tenants,
         AdminConfig admin,
-        ConsoleConfig console) {
+        ConsoleConfig console,
+        LogConfig log) {
 
     public PgmuxConfig {
         Objects.requireNonNull(listen, "listen");
@@ -34,10 +36,18 @@ public record PgmuxConfig(
         tenants = List.copyOf(tenants);
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(console, "console");
+        Objects.requireNonNull(log, "log");
         Problems problems = new Problems();
         ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, admin, problems);
         ConsoleValidator.validate(console, tenants, problems);
+        LogConfig.validate(log, problems);
         problems.throwIfAny("invalid configuration");
+    }
+
+    /** A configuration with the default log settings. */
+    public PgmuxConfig(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                       List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console) {
+        this(listen, tls, limits, defaultTenant, tenants, admin, console, LogConfig.defaults());
     }
 
     /** A configuration with the default admin listener and without console users. */
@@ -76,34 +86,38 @@ public record PgmuxConfig(
     }
 
     public PgmuxConfig withListen(ListenConfig listen) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 
     public PgmuxConfig withTls(TlsConfig tls) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 
     public PgmuxConfig withLimits(LimitsConfig limits) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 
     public PgmuxConfig withDefaultTenant(String tenantId) {
-        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin, console, log);
     }
 
     public PgmuxConfig withoutDefaultTenant() {
-        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin, console, log);
     }
 
     public PgmuxConfig withTenants(List<TenantConfig> tenants) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 
     public PgmuxConfig withAdmin(AdminConfig admin) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 
     public PgmuxConfig withConsole(ConsoleConfig console) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+    }
+
+    public PgmuxConfig withLog(LogConfig log) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
     }
 }

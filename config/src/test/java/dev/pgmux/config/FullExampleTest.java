@@ -29,6 +29,8 @@ class FullExampleTest {
         assertThat(config.tls()).isEqualTo(new TlsConfig(TlsMode.REQUIRED,
                 Optional.of(tlsDir.resolve("server.crt")), Optional.of(tlsDir.resolve("server.key")), false));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(8 * 1024 * 1024, 20 * 1024, Duration.ofSeconds(15), LimitsConfig.Keepalive.DEFAULT));
+        assertThat(config.log()).isEqualTo(new LogConfig(LogFormat.JSON, Optional.of(LogLevel.WARN), false, true,
+                Duration.ofSeconds(30), Duration.ofMinutes(1)));
         assertThat(config.defaultTenant()).contains("myproject");
         assertThat(config.tenants()).extracting(TenantConfig::id).containsExactly("myproject", "other-project");
 

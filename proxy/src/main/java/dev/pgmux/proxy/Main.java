@@ -1,6 +1,7 @@
 package dev.pgmux.proxy;
 
 import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.proxy.log.LogOutput;
 
 import io.netty.util.ResourceLeakDetector;
 
@@ -31,6 +32,9 @@ public final class Main {
 
     /** Starts pgmux and runs it until the JVM is asked to stop (SIGTERM, SIGINT), then closes it. */
     private static void serve(PgmuxConfig config, java.nio.file.Path file) {
+        // log.format and log.level from the first line on; reloads switch them through the server.
+        java.util.Optional<LogOutput> logOutput = LogOutput.console();
+        logOutput.ifPresent(output -> output.apply(config.log()));
         PgmuxServer server;
         try {
             server = PgmuxServer.start(config);
@@ -39,6 +43,7 @@ public final class Main {
             System.exit(PgmuxCommand.CANNOT_START);
             return;
         }
+        logOutput.ifPresent(server::logOutput);
         server.reloadOnHangup(file); // SIGHUP re-reads the file (with --upstream there is none to re-read)
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

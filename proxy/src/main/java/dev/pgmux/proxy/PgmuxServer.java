@@ -9,6 +9,9 @@ import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.console.ConsoleActions;
+import dev.pgmux.proxy.log.LogOutput;
+import dev.pgmux.proxy.log.Logs;
+import dev.pgmux.proxy.log.Repeats;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -65,17 +68,20 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         SecureRandom random = BufferedSecureRandom.create();
         byte[] mockKey = new byte[32];
         random.nextBytes(mockKey);
+        CurrentConfig current = new CurrentConfig(config, ClientTls.create(config.tls()));
+        Repeats repeats = new Repeats(() -> current.config().log().repeatInterval(), System::nanoTime);
         // Servers are trusted with rows as large as Postgres itself allows (1 GB); clients get the configured limit.
-        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive());
+        ServerConnector connector = new ServerConnector(transport, SERVER_MAX_FRAME_SIZE, config.limits().serverKeepalive(),
+                repeats);
         ClientRegistry clients = new ClientRegistry();
         this.metrics = new Metrics(clients);
         metrics.bindEventLoops(workers);
         TenantRegistry tenants = new TenantRegistry(config, random);
         PoolRegistry pools = new PoolRegistry(tenants, connector, workers, metrics);
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
-        this.runtime = new ProxyRuntime(new CurrentConfig(config, ClientTls.create(config.tls())), tenants, pools,
+        this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
-                clients, metrics, console);
+                clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats));
         this.reloader = new Reloader(runtime);
         console.actions(this);
     }
@@ -170,6 +176,15 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         return runtime;
     }
 
+    /**
+     * Makes {@code output} (the process's log, see {@link LogOutput#console()}) follow {@code log.format} and
+     * {@code log.level}, now and on every reload; returns this server.
+     */
+    public PgmuxServer logOutput(LogOutput output) {
+        runtime.logs().output(output);
+        return this;
+    }
+
     /** The file {@link #reload()} re-reads (the one the configuration came from); returns this server. */
     public PgmuxServer configFile(Path file) {
         reloader.file(file);
@@ -258,6 +273,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         runtime.pools().close();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         metrics.close();
+        runtime.logs().close(); // after the event loops: every connection's last line is written by now
         log.info("pgmux stopped");
     }
 }

@@ -4,6 +4,7 @@ import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientRegistry;
+import dev.pgmux.proxy.log.Logs;
 import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -23,11 +24,12 @@ import java.security.SecureRandom;
  * @param statements   the process-wide interning of prepared statement definitions (transaction mode)
  * @param clients      every client connection, for the admin views and the metrics
  * @param console      the admin console: its users, RELOAD and SHUTDOWN, its statistics
+ * @param logs         the operator logs: connection lines, statistics lines, repeats held back, output format
  */
 public record ProxyRuntime(CurrentConfig current, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
                            SecureRandom random, byte[] mockScramKey, StatementCache statements,
-                           ClientRegistry clients, Metrics metrics, Console console) {
+                           ClientRegistry clients, Metrics metrics, Console console, Logs logs) {
 
     /** The configuration in effect now: read it when it is needed, not once at start. */
     public PgmuxConfig config() {

@@ -41,8 +41,14 @@ public final class ClientConnection {
     private long lastRequestNanos;
     private boolean startupReceived;
     private boolean welcomed;
-    /** The SQLSTATE of the FATAL error pgmux ended the connection with, if it did. */
+    /** The SQLSTATE and message of the FATAL error pgmux ended the connection with, if it did. */
     private String fatalSqlState;
+    private String fatalMessage;
+    /** Its server's connection was lost, which ended this one. */
+    private boolean serverLost;
+    /** The user name of its startup packet, as given ({@code user.tenant}, or a console user's). */
+    private String loginName;
+    private final java.net.SocketAddress remoteAddress;
     private PoolTraffic traffic = PoolTraffic.NONE;
     private Tenant tenant;
     private Tenant.User user;
@@ -57,6 +63,7 @@ public final class ClientConnection {
         this.channel = channel;
         this.runtime = runtime;
         this.mode = mode;
+        this.remoteAddress = channel.remoteAddress(); // kept: some transports forget it once the channel closes
     }
 
     /** Unique in this process, in connection order: what the admin console lists and KILL_CLIENT takes. */
@@ -66,6 +73,20 @@ public final class ClientConnection {
 
     public PoolingMode mode() {
         return mode;
+    }
+
+    /** The client's address and port. */
+    public java.net.SocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    /** The user name the client logged in with, as it gave it; null before its startup packet. */
+    public String loginName() {
+        return loginName;
+    }
+
+    void loginName(String name) {
+        this.loginName = name;
     }
 
     public ClientState state() {
@@ -120,6 +141,7 @@ public final class ClientConnection {
             waitingSinceNanos = 0;
             state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
             runtime.metrics().loginSucceeded(tenant == null ? null : tenant.id(), mode); // a console user has none
+            runtime.logs().connections().loggedIn(this);
         }
     }
 
@@ -254,6 +276,13 @@ public final class ClientConnection {
         }
     }
 
+    /** Its server's connection was lost, and with it this client's (for the disconnect log line). */
+    public void serverLost() {
+        if (fatalSqlState == null) { // else pgmux had ended the session already (KILL closes both)
+            serverLost = true;
+        }
+    }
+
     /** Sends a FATAL error and closes the connection once it is written. */
     public void fatal(String sqlState, String message) {
         fatal(ErrorResponse.fatal(sqlState, message));
@@ -266,6 +295,7 @@ public final class ClientConnection {
             channel.eventLoop().execute(() -> fatal(error));
         } else if (channel.pipeline().get(Ended.class) == null) {
             fatalSqlState = error.code();
+            fatalMessage = error.message();
             traffic.error(error.code());
             channel.writeAndFlush(BackendCodec.encode(error, channel.alloc()), channel.voidPromise());
             closeAfterReading();
@@ -347,6 +377,9 @@ public final class ClientConnection {
         runtime.clients().remove(this);
         if (startupReceived && !welcomed) {
             runtime.metrics().loginFailed(tenant == null ? null : tenant.id(), mode, LoginFailure.reason(fatalSqlState));
+        }
+        if (startupReceived) {
+            runtime.logs().connections().ended(this, SessionEnd.of(welcomed, serverLost, fatalSqlState, fatalMessage));
         }
         if (cancelKey != null) {
             runtime.cancels().unregister(cancelKey);

@@ -206,6 +206,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "no PostgreSQL user name specified in startup packet");
         }
+        client.loginName(startupUser);
         Map<String, String> settings = new LinkedHashMap<>();
         startup.parameters().forEach((name, value) -> {
             if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {

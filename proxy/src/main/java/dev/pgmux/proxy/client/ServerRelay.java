@@ -193,6 +193,7 @@ public abstract class ServerRelay extends ChannelInboundHandlerAdapter implement
      * what the client hears (it has been relayed); otherwise pgmux says the server closed the connection.
      */
     protected final void endAfterServerLost() {
+        client.serverLost();
         if (fatalFromServer) {
             out.flush();
             ctx.close();

@@ -218,7 +218,9 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     }
 
     private void serverLost(Throwable cause) {
-        log.info("{}: upstream connection lost: {}", client, cause.getMessage());
+        // Every client of a restarted upstream says so: once per repeat interval and pool, then a count.
+        client.runtime().logs().repeats().info(log, "upstream connection lost (pool " + pool.key() + ")",
+                "{}: upstream connection lost: {}", client, cause.getMessage());
         server = null;
         ServerConnection lost = client.detach();
         if (lost != null) {

@@ -3,6 +3,8 @@ package dev.pgmux.proxy.console;
 import dev.pgmux.config.Durations;
 import dev.pgmux.config.LimitsConfig;
 import dev.pgmux.config.ListenConfig;
+import dev.pgmux.config.LogConfig;
+import dev.pgmux.config.LogLevel;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.proxy.console.Console.User;
@@ -36,7 +38,12 @@ final class ShowConfig {
         row(rows, "auth_type", "scram-sha-256", "scram-sha-256", false);
         row(rows, "admin_users", names(console, Console.Role.ADMIN), "", true);
         row(rows, "stats_users", names(console, Console.Role.STATS), "", true);
-        row(rows, "stats_period", 60, 60, false);
+        row(rows, "stats_period", 60, 60, false); // of SHOW STATS_AVERAGES; the log line's is log.stats_period
+        LogConfig log = config.log();
+        row(rows, "log_connections", log.logConnections() ? 1 : 0, LogConfig.DEFAULT_LOG_CONNECTIONS ? 1 : 0, true);
+        row(rows, "log_disconnections", log.logDisconnections() ? 1 : 0, LogConfig.DEFAULT_LOG_DISCONNECTIONS ? 1 : 0,
+                true);
+        row(rows, "log_stats", log.logStats() ? 1 : 0, 1, true);
         // pgmux's own, as written in the configuration file.
         row(rows, "listen.host", listen.host(), ListenConfig.DEFAULT_HOST, false);
         row(rows, "listen.transaction_port", listen.transactionPort(), ListenConfig.DEFAULT_TRANSACTION_PORT, false);
@@ -56,6 +63,12 @@ final class ShowConfig {
                 Durations.format(LimitsConfig.Keepalive.DEFAULT.interval()), false);
         row(rows, "limits.server_keepalive_count", limits.serverKeepalive().count(),
                 LimitsConfig.Keepalive.DEFAULT.count(), false);
+        row(rows, "log.format", log.format().configName(), LogConfig.DEFAULT_FORMAT.configName(), true);
+        row(rows, "log.level", log.level().map(LogLevel::configName).orElse(""), "", true);
+        row(rows, "log.stats_period", Durations.format(log.statsPeriod()),
+                Durations.format(LogConfig.DEFAULT_STATS_PERIOD), true);
+        row(rows, "log.repeat_interval", Durations.format(log.repeatInterval()),
+                Durations.format(LogConfig.DEFAULT_REPEAT_INTERVAL), true);
         row(rows, "default_tenant", config.defaultTenant().orElse(""), "", true);
         return Result.Rows.of(ShowTable.CONFIG, rows);
     }

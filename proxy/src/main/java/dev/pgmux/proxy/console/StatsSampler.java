@@ -1,6 +1,6 @@
 package dev.pgmux.proxy.console;
 
-import dev.pgmux.proxy.metrics.PoolMetrics.Totals;
+import dev.pgmux.proxy.metrics.StatsAverages;
 import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.pool.ServerPool;
 import io.netty.util.concurrent.EventExecutor;
@@ -21,14 +21,7 @@ import java.util.concurrent.TimeUnit;
  * sample before the last one until now, so over one to two stats periods (60 s).
  */
 final class StatsSampler implements AutoCloseable {
-    /** The counters in STATS_TOTALS' order: assignments, xacts, queries, bytes in/out, xact/query/wait µs, parses, binds. */
-    static final int FIELDS = 11;
-    private static final int XACTS = 1;
-    private static final int QUERIES = 2;
-    private static final int ASSIGNMENTS = 0;
-    private static final int XACT_TIME = 5;
-    private static final int QUERY_TIME = 6;
-    private static final int WAIT_TIME = 7;
+    static final int FIELDS = StatsAverages.FIELDS;
 
     private record Sample(long nanos, Map<String, long[]> perDatabase) {}
 
@@ -59,7 +52,7 @@ final class StatsSampler implements AutoCloseable {
         Map<String, long[]> sums = new LinkedHashMap<>();
         Map<ServerPool, long[]> seen = new IdentityHashMap<>();
         for (ServerPool pool : pools.all()) {
-            long[] values = values(pool.metrics().totals());
+            long[] values = StatsAverages.values(pool.metrics().totals());
             seen.put(pool, values);
             add(sums.computeIfAbsent(ConsoleDatabase.name(pool.key()), k -> new long[FIELDS]), values);
         }
@@ -77,28 +70,7 @@ final class StatsSampler implements AutoCloseable {
     /** PgBouncer's averages for one database, from its {@code current} totals. */
     synchronized long[] averages(String database, long[] current) {
         long[] before = previous.perDatabase().getOrDefault(database, new long[FIELDS]);
-        long nanos = Math.max(1, System.nanoTime() - previous.nanos());
-        long[] delta = new long[FIELDS];
-        for (int i = 0; i < FIELDS; i++) {
-            delta[i] = Math.max(0, current[i] - before[i]);
-        }
-        long[] avg = new long[FIELDS];
-        for (int i = 0; i < FIELDS; i++) {
-            avg[i] = perSecond(delta[i], nanos);
-        }
-        avg[XACT_TIME] = delta[XACTS] == 0 ? 0 : delta[XACT_TIME] / delta[XACTS];
-        avg[QUERY_TIME] = delta[QUERIES] == 0 ? 0 : delta[QUERY_TIME] / delta[QUERIES];
-        avg[WAIT_TIME] = delta[ASSIGNMENTS] == 0 ? 0 : delta[WAIT_TIME] / delta[ASSIGNMENTS];
-        return avg;
-    }
-
-    private static long perSecond(long count, long nanos) {
-        return (long) (count * 1e9 / nanos);
-    }
-
-    static long[] values(Totals t) {
-        return new long[] {t.serverAssignments(), t.transactions(), t.queries(), t.bytesReceived(), t.bytesSent(),
-                t.transactionMicros(), t.queryMicros(), t.waitMicros(), t.clientParses(), t.serverParses(), t.binds()};
+        return StatsAverages.averages(before, current, System.nanoTime() - previous.nanos());
     }
 
     private static void add(long[] sum, long[] values) {

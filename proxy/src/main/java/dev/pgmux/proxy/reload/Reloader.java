@@ -33,6 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   -> TLS context rebuilt if tls.* or the certificate files changed -- unusable: refused
  *   -> server keepalive, then configuration and TLS context in one step (CurrentConfig)
  *   -> tenants updated in place (TenantRegistry) -> pools reconfigured or retired (PoolRegistry)
+ *   -> log format and level switched (Logs)
  * </pre>
  *
  * Reloads run on a thread of their own (or the caller's), never on an event loop: reading the file, building
@@ -116,6 +117,7 @@ public final class Reloader implements AutoCloseable {
                 runtime.tenants().update(applied);
                 runtime.pools().reconfigure();
                 runtime.console().reconfigure(applied.console());
+                runtime.logs().reconfigure(applied.log());
             }
             if (result.needRestart().isEmpty()) {
                 log.info("{}", result.text());

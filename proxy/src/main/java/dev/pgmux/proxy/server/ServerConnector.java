@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.server;
 
 import dev.pgmux.config.LimitsConfig;
+import dev.pgmux.proxy.log.Repeats;
 import dev.pgmux.protocol.frame.FrameDecoder;
 import dev.pgmux.proxy.net.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -21,11 +22,14 @@ public final class ServerConnector {
     /** Changed by a reload; applies to server connections opened from then on. */
     private volatile LimitsConfig.Keepalive keepalive;
     private final SecureRandom random = new SecureRandom();
+    private final Repeats repeats;
 
-    public ServerConnector(Transport transport, int maxFrameSize, LimitsConfig.Keepalive keepalive) {
+    /** @param repeats for the lines every server of a restarted upstream would write at once */
+    public ServerConnector(Transport transport, int maxFrameSize, LimitsConfig.Keepalive keepalive, Repeats repeats) {
         this.transport = transport;
         this.maxFrameSize = maxFrameSize;
         this.keepalive = keepalive;
+        this.repeats = repeats;
     }
 
     /** The TCP keepalive of server connections opened from now on (a reload changed it). */
@@ -50,7 +54,7 @@ public final class ServerConnector {
                     protected void initChannel(Channel ch) {
                         connection.bind(ch);
                         ch.pipeline().addLast("frames", FrameDecoder.batches(maxFrameSize));
-                        ch.pipeline().addLast("server", new ServerHandler(connection, ready, random));
+                        ch.pipeline().addLast("server", new ServerHandler(connection, ready, random, repeats));
                     }
                 });
         // A server that falls silent (its host or the network gone, no reset) is noticed by the probes.

@@ -17,6 +17,7 @@ import dev.pgmux.protocol.message.frontend.PasswordMessage;
 import dev.pgmux.protocol.message.frontend.SaslInitialResponse;
 import dev.pgmux.protocol.message.frontend.SaslResponse;
 import dev.pgmux.protocol.message.frontend.StartupMessage;
+import dev.pgmux.proxy.log.Repeats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -44,15 +45,17 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
     private final ServerConnection connection;
     private final Promise<ServerConnection> ready;
     private final SecureRandom random;
+    private final Repeats repeats;
     private Phase phase = Phase.LOGIN;
     private ScramClientSession scram;
     private ScheduledFuture<?> loginTimeout;
     private Throwable failure;
 
-    ServerHandler(ServerConnection connection, Promise<ServerConnection> ready, SecureRandom random) {
+    ServerHandler(ServerConnection connection, Promise<ServerConnection> ready, SecureRandom random, Repeats repeats) {
         this.connection = connection;
         this.ready = ready;
         this.random = random;
+        this.repeats = repeats;
     }
 
     @Override
@@ -207,7 +210,11 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
             switch (message) {
                 case ParameterStatus status -> { }
                 case ErrorResponse error -> {
-                    log.info("{} closed by the server while idle: {} {}", connection, error.code(), error.message());
+                    // A restarting upstream says so to every idle server: once per repeat interval, then a count.
+                    ServerTarget target = connection.target();
+                    repeats.info(log, "servers of " + target.host() + ":" + target.port() + " closed by the server "
+                                    + "while idle (" + error.code() + ")",
+                            "{} closed by the server while idle: {} {}", connection, error.code(), error.message());
                     ctx.close();
                 }
                 case null, default -> {

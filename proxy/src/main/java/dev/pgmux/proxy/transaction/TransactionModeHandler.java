@@ -657,7 +657,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (from != server) {
             return;
         }
-        log.info("{}: upstream connection lost: {}", client, cause.getMessage());
+        // Every client of a restarted upstream says so: once per repeat interval and pool, then a count.
+        client.runtime().logs().repeats().info(log, "upstream connection lost (pool " + pool.key() + ")",
+                "{}: upstream connection lost: {}", client, cause.getMessage());
         responses.abandon();
         client.detach();
         pool.discard(from, CloseReason.SERVER_GONE);
