@@ -44,6 +44,7 @@ final class ShowConfig {
         row(rows, "listen.admin_port", listen.adminPort(), ListenConfig.DEFAULT_ADMIN_PORT, false);
         row(rows, "listen.io_threads", listen.ioThreads(), ListenConfig.AUTO_IO_THREADS, false);
         row(rows, "listen.transport", listen.transport().configName(), "auto", false);
+        row(rows, "listen.reuse_port", listen.reusePort(), false, false);
         row(rows, "tls.mode", config.tls().mode().configName(), "disabled", false);
         row(rows, "limits.max_frame_size", limits.maxFrameSize(), LimitsConfig.DEFAULT_MAX_FRAME_SIZE, true);
         row(rows, "limits.max_startup_packet_size", limits.maxStartupPacketSize(),
@@ -56,6 +57,8 @@ final class ShowConfig {
                 Durations.format(LimitsConfig.Keepalive.DEFAULT.interval()), false);
         row(rows, "limits.server_keepalive_count", limits.serverKeepalive().count(),
                 LimitsConfig.Keepalive.DEFAULT.count(), false);
+        row(rows, "limits.shutdown_timeout", Durations.format(limits.shutdownTimeout()),
+                Durations.format(LimitsConfig.DEFAULT_SHUTDOWN_TIMEOUT), true);
         row(rows, "default_tenant", config.defaultTenant().orElse(""), "", true);
         return Result.Rows.of(ShowTable.CONFIG, rows);
     }
