@@ -88,8 +88,8 @@ public final class Shutdown {
         Duration timeout = mode == ShutdownMode.IMMEDIATE ? Duration.ZERO : runtime.config().limits().shutdownTimeout();
         log.info("shutting down ({}): {} client(s) connected{}", describe(mode), runtime.clients().size(),
                 timeout.isZero() ? "" : "; waiting up to " + Durations.format(timeout) + " (limits.shutdown_timeout)");
+        stopAccepting.run(); // first: no connection is accepted only to be refused at its login
         runtime.clients().stopAdmitting();
-        stopAccepting.run();
         if (mode == ShutdownMode.WAIT_FOR_SERVERS) {
             runtime.pools().admin().pause(PoolAdmin.Database.ALL);
         }

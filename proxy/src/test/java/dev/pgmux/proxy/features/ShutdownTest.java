@@ -81,14 +81,14 @@ class ShutdownTest {
             loggingIn.close();
 
             for (Connection c : idle) {
-                assertEndedByAdministrator(c);
+                awaitEndedByAdministrator(c);
             }
             assertThat(stopped).as("pgmux waits for the transactions in flight").isNotDone();
             for (int i = 0; i < BUSY; i++) {
                 Connection c = busy.get(i);
                 insert(c, table, i, 2);
                 c.commit();
-                assertEndedByAdministrator(c);
+                awaitEndedByAdministrator(c);
             }
 
             stopped.get(timeout.toSeconds(), TimeUnit.SECONDS);
@@ -187,6 +187,23 @@ class ShutdownTest {
     private static PgmuxConfig consoleConfig() {
         return PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
                 .withConsole(new ConsoleConfig(List.of(ConsoleSupport.ADMIN), List.of()));
+    }
+
+    /**
+     * The client is ended by the shutdown under way: its statements succeed until the shutdown reaches it (it is
+     * idle), then one fails with pgmux's farewell, as a backend's terminated by an administrator.
+     */
+    static void awaitEndedByAdministrator(Connection c) {
+        Wait.until("the client ended by the shutdown", () -> {
+            try {
+                text(c, "SELECT 'not yet'");
+                return false;
+            } catch (SQLException e) {
+                assertThat(e.getSQLState()).as("SQLSTATE of %s", e).isEqualTo("57P01");
+                assertThat(e.getMessage()).contains("terminating connection due to administrator command");
+                return true;
+            }
+        });
     }
 
     /** The connection's next statement fails with pgmux's farewell, as a backend's terminated by an administrator. */

@@ -30,6 +30,7 @@ public final class PgmuxProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final List<String> output = new ArrayList<>();
+    private final Thread reader;
     private int transactionPort;
     private int sessionPort;
     private int adminPort;
@@ -37,7 +38,7 @@ public final class PgmuxProcess implements AutoCloseable {
     private PgmuxProcess(String name, Process process) {
         this.name = name;
         this.process = process;
-        Thread reader = new Thread(this::readOutput, name + "-output");
+        this.reader = new Thread(this::readOutput, name + "-output");
         reader.setDaemon(true);
         reader.start();
     }
@@ -45,10 +46,15 @@ public final class PgmuxProcess implements AutoCloseable {
     /** Writes {@code config} to {@code file} and starts pgmux on it; see {@link #awaitListening}. */
     public static PgmuxProcess start(String name, PgmuxConfig config, Path file) throws IOException {
         ConfigFiles.write(file, config);
+        return start(name, file);
+    }
+
+    /** Starts pgmux on the configuration file {@code file}; see {@link #awaitListening}. */
+    public static PgmuxProcess start(String name, Path file) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
-                "-Dio.netty.leakDetection.level=paranoid"));
+                "-Dio.netty.leakDetection.level=paranoid", "--enable-native-access=ALL-UNNAMED"));
         if (Runtime.version().feature() >= 24) {
             command.add("--sun-misc-unsafe-memory-access=allow");
         }
@@ -124,9 +130,14 @@ public final class PgmuxProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** SIGTERM ({@link Process#destroy} on Linux). */
+    /**
+     * SIGTERM, through the process's handle: {@link Process#destroy} sends the same signal but also closes the
+     * process's output, and the test wants to read what pgmux says while it drains.
+     */
     public void terminate() {
-        process.destroy();
+        if (!process.toHandle().destroy()) {
+            throw new AssertionError("SIGTERM to " + process.pid() + " not sent");
+        }
     }
 
     /** SIGINT, by this process's pid. */
@@ -147,6 +158,7 @@ public final class PgmuxProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new AssertionError(name + " still running after " + max.toMillis() + " ms:\n" + output());
         }
+        reader.join(10_000); // its last lines
         return process.exitValue();
     }
 
