@@ -50,8 +50,10 @@ public final class Main {
             return;
         }
         server.reloadOnHangup(file); // SIGHUP re-reads the file (with --upstream there is none to re-read)
-        Signals.install("TERM", () -> server.stop(ShutdownMode.WAIT_FOR_CLIENTS), "it stops pgmux without a drain");
-        Signals.install("INT", () -> server.stop(ShutdownMode.IMMEDIATE), "it stops pgmux without a word to clients");
+        Signals.install("TERM", () -> server.stop(ShutdownMode.WAIT_FOR_CLIENTS),
+                "the shutdown hook drains instead, and the exit status is the JVM's (143)");
+        Signals.install("INT", () -> server.stop(ShutdownMode.IMMEDIATE),
+                "the shutdown hook drains instead, and the exit status is the JVM's (130)");
         // Whatever else ends the JVM (System.exit, a signal not handled above) drains first too, within bounds.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> awaitStop(server, server.stop(ShutdownMode.WAIT_FOR_CLIENTS)),
                 "pgmux-shutdown-hook"));

@@ -291,14 +291,17 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         closed = true;
         ready = false;
         shutdown.hurry(); // a drain under way has nothing left to wait for
-        runtime.console().close();
-        hangup.ifPresent(HangupSignal.Installed::close);
-        reloader.close();
-        listeners.forEach(channel -> channel.close().awaitUninterruptibly());
-        runtime.pools().close();
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        metrics.close();
-        log.info("pgmux stopped");
-        stopped.complete(null);
+        try {
+            runtime.console().close();
+            hangup.ifPresent(HangupSignal.Installed::close);
+            reloader.close();
+            listeners.forEach(channel -> channel.close().awaitUninterruptibly());
+            runtime.pools().close();
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            metrics.close();
+            log.info("pgmux stopped");
+        } finally {
+            stopped.complete(null); // whoever waits for the process to stop (Main) is never left waiting
+        }
     }
 }

@@ -170,7 +170,7 @@ class ShutdownTest {
                 st.execute("SHUTDOWN WAIT_FOR_SERVERS");
             }
             Wait.until("/ready answers 503", () -> pgmux.adminGet("/ready") == 503);
-            assertEndedByAdministrator(console);
+            awaitEndedByAdministrator(console, "SHOW VERSION");
             assertThat(pgmux.server().stopped()).as("pgmux waits for the server in use").isNotDone();
 
             insert(open, table, 1, 2);
@@ -194,9 +194,14 @@ class ShutdownTest {
      * idle), then one fails with pgmux's farewell, as a backend's terminated by an administrator.
      */
     static void awaitEndedByAdministrator(Connection c) {
+        awaitEndedByAdministrator(c, "SELECT 'not yet'");
+    }
+
+    /** As {@link #awaitEndedByAdministrator(Connection)}, probing with {@code sql} (the console's SHOW VERSION). */
+    static void awaitEndedByAdministrator(Connection c, String sql) {
         Wait.until("the client ended by the shutdown", () -> {
             try {
-                text(c, "SELECT 'not yet'");
+                text(c, sql);
                 return false;
             } catch (SQLException e) {
                 assertThat(e.getSQLState()).as("SQLSTATE of %s", e).isEqualTo("57P01");
