@@ -117,7 +117,8 @@ public final class ClientConnection {
 
     /** The client has been sent its ReadyForQuery: logged in, holding its server (session mode) or not. */
     public void welcomed() {
-        if (!welcomed && !released) {
+        // Not a client told FATAL (by a shutdown) while its welcome was on its way.
+        if (!welcomed && !released && fatalSqlState == null) {
             welcomed = true;
             waitingSinceNanos = 0;
             state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
