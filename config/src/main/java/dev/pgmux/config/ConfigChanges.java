@@ -53,6 +53,7 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare("listen.admin_port", a.adminPort(), b.adminPort());
         lines.compare("listen.io_threads", a.ioThreads(), b.ioThreads());
         lines.compare("listen.transport", a.transport().configName(), b.transport().configName());
+        lines.compare("listen.reuse_port", a.reusePort(), b.reusePort());
     }
 
     private static void tls(TlsConfig a, TlsConfig b, Lines lines) {
@@ -72,6 +73,7 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare("limits.server_keepalive_idle", Durations.format(ka.idle()), Durations.format(kb.idle()));
         lines.compare("limits.server_keepalive_interval", Durations.format(ka.interval()), Durations.format(kb.interval()));
         lines.compare("limits.server_keepalive_count", ka.count(), kb.count());
+        lines.compare("limits.shutdown_timeout", Durations.format(a.shutdownTimeout()), Durations.format(b.shutdownTimeout()));
     }
 
     private static void log(LogConfig a, LogConfig b, Lines lines) {

@@ -19,10 +19,10 @@ final class ConfigTreeReader {
             "admin_users", "stats_users");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
-            "transport");
+            "transport", "reuse_port");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout",
-            "server_keepalive_idle", "server_keepalive_interval", "server_keepalive_count");
+            "server_keepalive_idle", "server_keepalive_interval", "server_keepalive_count", "shutdown_timeout");
     static final List<String> LOG_KEYS = List.of("format", "level", "log_connections", "log_disconnections",
             "stats_period", "repeat_interval");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
@@ -67,7 +67,8 @@ final class ConfigTreeReader {
                 m.integer("session_port", ListenConfig.DEFAULT_SESSION_PORT),
                 m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT),
                 m.integer("io_threads", ListenConfig.AUTO_IO_THREADS),
-                choice(m, "transport", IoTransport.values(), IoTransport::configName, IoTransport.AUTO));
+                choice(m, "transport", IoTransport.values(), IoTransport::configName, IoTransport.AUTO),
+                m.bool("reuse_port", false));
     }
 
     private static TlsConfig tls(MappingReader m) {
@@ -117,7 +118,8 @@ final class ConfigTreeReader {
                 new LimitsConfig.Keepalive(
                         m.duration("server_keepalive_idle", LimitsConfig.Keepalive.DEFAULT.idle()),
                         m.duration("server_keepalive_interval", LimitsConfig.Keepalive.DEFAULT.interval()),
-                        m.integer("server_keepalive_count", LimitsConfig.Keepalive.DEFAULT.count())));
+                        m.integer("server_keepalive_count", LimitsConfig.Keepalive.DEFAULT.count())),
+                m.duration("shutdown_timeout", LimitsConfig.DEFAULT_SHUTDOWN_TIMEOUT));
     }
 
     private static LogConfig log(MappingReader m) {

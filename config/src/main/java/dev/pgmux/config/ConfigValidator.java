@@ -51,6 +51,10 @@ final class ConfigValidator {
             problems.add("listen.io_threads", "must be between 0 (half the cores) and " + ListenConfig.MAX_IO_THREADS
                     + ", got " + listen.ioThreads());
         }
+        if (listen.reusePort() && listen.transport() == IoTransport.NIO) {
+            problems.add("listen.reuse_port", "needs the io_uring or epoll transport (SO_REUSEPORT), "
+                    + "not listen.transport nio");
+        }
     }
 
     private static void distinct(String path, int port, String otherPath, int otherPort, Problems problems) {
@@ -97,6 +101,10 @@ final class ConfigValidator {
         size("limits.max_startup_packet_size", limits.maxStartupPacketSize(),
                 LimitsConfig.MAX_STARTUP_PACKET_SIZE_LIMIT, problems);
         positive("limits.login_timeout", limits.loginTimeout(), problems);
+        if (limits.shutdownTimeout().isNegative()) {
+            problems.add("limits.shutdown_timeout", "must be >= 0 (0 = do not wait), got "
+                    + Durations.format(limits.shutdownTimeout()));
+        }
         LimitsConfig.Keepalive keepalive = limits.serverKeepalive();
         if (keepalive.idle().isNegative()) {
             problems.add("limits.server_keepalive_idle", "must be >= 0 (0 = the operating system's), got "

@@ -11,9 +11,11 @@ import java.util.Objects;
  * @param adminPort       HTTP: metrics and health
  * @param ioThreads       event-loop threads serving every connection; 0 means {@link #AUTO_IO_THREADS}
  * @param transport       the network transport of those threads
+ * @param reusePort       SO_REUSEPORT on the three listeners: several pgmux processes may listen on the same
+ *                        ports (a rolling restart on one host); needs the io_uring or epoll transport
  */
 public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
-                           IoTransport transport) {
+                           IoTransport transport, boolean reusePort) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TRANSACTION_PORT = 6543;
@@ -27,6 +29,11 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     public ListenConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(transport, "transport");
+    }
+
+    public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
+                        IoTransport transport) {
+        this(host, transactionPort, sessionPort, adminPort, ioThreads, transport, false);
     }
 
     public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort) {
@@ -51,26 +58,30 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     }
 
     public ListenConfig withHost(String host) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
     }
 
     public ListenConfig withTransactionPort(int port) {
-        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads, transport);
+        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads, transport, reusePort);
     }
 
     public ListenConfig withSessionPort(int port) {
-        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads, transport);
+        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads, transport, reusePort);
     }
 
     public ListenConfig withIoThreads(int threads) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads, transport);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads, transport, reusePort);
     }
 
     public ListenConfig withTransport(IoTransport transport) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
+    }
+
+    public ListenConfig withReusePort(boolean reusePort) {
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
     }
 
     public ListenConfig withAdminPort(int port) {
-        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads, transport);
+        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads, transport, reusePort);
     }
 }

@@ -62,8 +62,9 @@ class ConfigChangesTest {
     @Test
     void listenersNeedARestartWhileLimitsTlsAndTheDefaultTenantDoNot() {
         PgmuxConfig running = PgmuxConfig.of(ACME);
-        PgmuxConfig next = running.withListen(running.listen().withTransactionPort(7000).withIoThreads(4))
-                .withLimits(running.limits().withLoginTimeout(Duration.ofSeconds(3)))
+        PgmuxConfig next = running.withListen(running.listen().withTransactionPort(7000).withIoThreads(4)
+                        .withReusePort(true))
+                .withLimits(running.limits().withLoginTimeout(Duration.ofSeconds(3)).withShutdownTimeout(Duration.ofMinutes(2)))
                 .withTls(TlsConfig.selfSigned(TlsMode.ALLOWED))
                 .withDefaultTenant("acme");
 
@@ -71,11 +72,13 @@ class ConfigChangesTest {
 
         assertThat(changes.needRestart()).containsExactly(
                 "listen.transaction_port: 6543 -> 7000 (needs a restart; the running value is kept)",
-                "listen.io_threads: 0 -> 4 (needs a restart; the running value is kept)");
+                "listen.io_threads: 0 -> 4 (needs a restart; the running value is kept)",
+                "listen.reuse_port: false -> true (needs a restart; the running value is kept)");
         assertThat(changes.changes()).containsExactly(
                 "tls.mode: disabled -> allowed",
                 "tls.self_signed: false -> true",
                 "limits.login_timeout: 10s -> 3s",
+                "limits.shutdown_timeout: 30s -> 2m",
                 "default_tenant: none -> acme");
     }
 }

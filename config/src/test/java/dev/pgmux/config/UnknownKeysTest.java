@@ -20,7 +20,7 @@ class UnknownKeysTest {
     @Test
     void inListen() {
         assertThat(problems(topWith("listen: {port: 5432}"))).containsExactly(
-                "listen.port: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport)");
+                "listen.port: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port)");
     }
 
     @Test
@@ -33,7 +33,7 @@ class UnknownKeysTest {
     void inLimits() {
         assertThat(problems(topWith("limits: {max_message_size: 1MB}"))).containsExactly(
                 "limits.max_message_size: unknown key (known keys: max_frame_size, max_startup_packet_size, login_timeout, "
-                        + "server_keepalive_idle, server_keepalive_interval, server_keepalive_count)");
+                        + "server_keepalive_idle, server_keepalive_interval, server_keepalive_count, shutdown_timeout)");
     }
 
     @Test

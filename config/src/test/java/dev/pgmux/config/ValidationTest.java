@@ -96,6 +96,10 @@ class ValidationTest {
                         "limits.server_keepalive_interval: must be a whole number of seconds > 0, got 1500ms"),
                 arguments("limits: {server_keepalive_count: 0}\n" + MINIMAL,
                         "limits.server_keepalive_count: must be > 0, got 0"),
+                arguments("limits: {shutdown_timeout: -1s}\n" + MINIMAL,
+                        "limits.shutdown_timeout: must be >= 0 (0 = do not wait), got -1s"),
+                arguments("listen: {transport: nio, reuse_port: true}\n" + MINIMAL,
+                        "listen.reuse_port: needs the io_uring or epoll transport (SO_REUSEPORT), not listen.transport nio"),
                 arguments(tenantWith("databases: app"), "tenants[0].databases: must be a list, got a string"),
                 arguments(tenantWith("databases: [app, '']"), "tenants[0].databases[1]: must not be empty"),
                 arguments(tenantWith("databases: [app, app]"), "tenants[0].databases[1]: \"app\" is listed twice"),
@@ -177,6 +181,23 @@ class ValidationTest {
     }
 
     @Test
+    void reusePortIsOffByDefaultAndGoesWithTheNativeTransports() {
+        assertThat(Yamls.parse(MINIMAL).listen().reusePort()).isFalse();
+        for (String transport : new String[] {"auto", "io_uring", "epoll"}) {
+            assertThat(Yamls.parse(topWith("listen: {transport: " + transport + ", reuse_port: true}")).listen().reusePort())
+                    .as(transport).isTrue();
+        }
+    }
+
+    @Test
+    void shutdownTimeoutDefaultsToThirtySecondsAndMayBeZero() {
+        assertThat(Yamls.parse(MINIMAL).limits().shutdownTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(Yamls.parse(topWith("limits: {shutdown_timeout: 0}")).limits().shutdownTimeout()).isZero();
+        assertThat(Yamls.parse(topWith("limits: {shutdown_timeout: 2m}")).limits().shutdownTimeout())
+                .isEqualTo(java.time.Duration.ofMinutes(2));
+    }
+
+    @Test
     void listenersMayAllUsePortZero() {
         assertThat(Yamls.parse(topWith("listen: {transaction_port: 0, session_port: 0, admin_port: 0}")).listen())
                 .isEqualTo(ListenConfig.ephemeral());
@@ -204,7 +225,7 @@ class ValidationTest {
 
         // In file order, section by section; shape problems before rule problems within a place.
         assertThat(problems(yaml)).containsExactly(
-                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport)",
+                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port)",
                 "listen.admin_port: must be a port number 0..65535, got 70000",
                 "tls.mode: must be one of disabled, allowed, required, got \"sometimes\"",
                 "default_tenant: no tenant with id \"nobody\"",

@@ -2,16 +2,22 @@ package dev.pgmux.proxy;
 
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.log.LogOutput;
+import dev.pgmux.proxy.console.ConsoleActions.ShutdownMode;
+import dev.pgmux.proxy.lifecycle.Signals;
 
 import io.netty.util.ResourceLeakDetector;
 
 import java.io.PrintWriter;
-import java.util.concurrent.CountDownLatch;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code java -jar pgmux.jar --config FILE}, {@code --upstream postgresql://USER:PASS@HOST:PORT/DB},
- * {@code check --config FILE}, {@code --help}, {@code --version} (see {@link PgmuxCommand}). Exit status: 0 ok,
- * 1 invalid configuration (or pgmux could not start), 2 a mistake on the command line.
+ * {@code check --config FILE}, {@code --help}, {@code --version} (see {@link PgmuxCommand}). Exit status: 0 ok
+ * (also after a shutdown by SIGTERM, SIGINT or the console's SHUTDOWN), 1 invalid configuration (or pgmux could
+ * not start), 2 a mistake on the command line.
  */
 public final class Main {
     private Main() {}
@@ -30,7 +36,11 @@ public final class Main {
         }
     }
 
-    /** Starts pgmux and runs it until the JVM is asked to stop (SIGTERM, SIGINT), then closes it. */
+    /**
+     * Starts pgmux and runs it until it is stopped: SIGTERM drains (each client ends once idle, up to
+     * limits.shutdown_timeout), SIGINT stops at once (also in the middle of a drain), SIGHUP reloads; the
+     * console's SHUTDOWN does either. The process then exits with status 0.
+     */
     private static void serve(PgmuxConfig config, java.nio.file.Path file) {
         // log.format and log.level from the first line on; reloads switch them through the server.
         java.util.Optional<LogOutput> logOutput = LogOutput.console();
@@ -45,15 +55,26 @@ public final class Main {
         }
         logOutput.ifPresent(server::logOutput);
         server.reloadOnHangup(file); // SIGHUP re-reads the file (with --upstream there is none to re-read)
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "pgmux-shutdown"));
+        Signals.install("TERM", () -> server.stop(ShutdownMode.WAIT_FOR_CLIENTS),
+                "the shutdown hook drains instead, and the exit status is the JVM's (143)");
+        Signals.install("INT", () -> server.stop(ShutdownMode.IMMEDIATE),
+                "the shutdown hook drains instead, and the exit status is the JVM's (130)");
+        // Whatever else ends the JVM (System.exit, a signal not handled above) drains first too, within bounds.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> awaitStop(server, server.stop(ShutdownMode.WAIT_FOR_CLIENTS)),
+                "pgmux-shutdown-hook"));
+        server.stopped().join();
+        System.exit(0);
+    }
+
+    /** Waits for a drain, a little longer than it may take; the JVM is going down either way. */
+    private static void awaitStop(PgmuxServer server, java.util.concurrent.CompletableFuture<Void> stopped) {
+        Duration bound = server.runtime().config().limits().shutdownTimeout().plusSeconds(15);
         try {
-            stopped.await();
+            stopped.get(bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            System.err.println("pgmux: the shutdown did not finish: " + e);
         }
     }
 

@@ -12,6 +12,7 @@ import dev.pgmux.proxy.console.ConsoleActions;
 import dev.pgmux.proxy.log.LogOutput;
 import dev.pgmux.proxy.log.Logs;
 import dev.pgmux.proxy.log.Repeats;
+import dev.pgmux.proxy.lifecycle.Shutdown;
 import dev.pgmux.proxy.prepared.StatementCache;
 import dev.pgmux.proxy.transaction.SessionChanges;
 import dev.pgmux.proxy.pool.PoolRegistry;
@@ -57,6 +58,9 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean ready;
     private boolean closed;
+    private final Shutdown shutdown;
+    /** Completes once the process has stopped: its listeners and event loops are closed. */
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private Channel sessionListener;
     private Channel transactionListener;
     private Channel adminListener;
@@ -83,6 +87,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
                 clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats));
         this.reloader = new Reloader(runtime);
+        this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);
         console.actions(this);
     }
 
@@ -113,13 +118,16 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
         String adminHost = config.admin().effectiveHost(config.listen());
         try {
-            adminListener = new ServerBootstrap()
+            ServerBootstrap admin = new ServerBootstrap()
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childHandler(new AdminHttpServer(() -> ready, this::poolsText, this::reloadAsync, metrics,
-                            () -> runtime.config().admin().metricsToken()))
-                    .bind(adminHost, config.listen().adminPort()).syncUninterruptibly().channel();
+                            () -> runtime.config().admin().metricsToken()));
+            if (config.listen().reusePort()) {
+                transport.reusePort(admin);
+            }
+            adminListener = admin.bind(adminHost, config.listen().adminPort()).syncUninterruptibly().channel();
         } catch (Exception e) {
             throw new IllegalStateException("cannot listen on " + adminHost + ":" + config.listen().adminPort()
                     + " for the admin HTTP port: " + e.getMessage(), e);
@@ -127,8 +135,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         listeners.add(adminListener);
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
-                        + "({} transport, {} tenant(s))", host, transactionPort(), sessionPort(), adminPort(),
-                transport.configName(), config.tenants().size());
+                        + "({} transport, {} tenant(s){})", host, transactionPort(), sessionPort(), adminPort(),
+                transport.configName(), config.tenants().size(), config.listen().reusePort() ? ", reuse_port" : "");
         if (!PlatformDependent.hasUnsafe()) {
             // Then Netty reads and writes direct buffers through checked ByteBuffer calls: more CPU per message.
             Throwable cause = PlatformDependent.getUnsafeUnavailabilityCause();
@@ -147,15 +155,18 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     private Channel bindListener(String host, int port, PoolingMode mode) {
-        Channel channel = new ServerBootstrap()
+        ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(workers) // accepting on the I/O threads: a new client needs no hand-over to another thread
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new ClientChannelInitializer(runtime, mode))
-                .bind(host, port).syncUninterruptibly().channel();
+                .childHandler(new ClientChannelInitializer(runtime, mode));
+        if (config.listen().reusePort()) {
+            transport.reusePort(bootstrap); // another pgmux may listen on this port too
+        }
+        Channel channel = bootstrap.bind(host, port).syncUninterruptibly().channel();
         listeners.add(channel);
         return channel;
     }
@@ -246,19 +257,47 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         return reloadAsync();
     }
 
-    /**
-     * The console's SHUTDOWN. For now every form stops the process as {@link #close} does, on a thread of its
-     * own (the console calls from an event loop, which close() stops and waits for).
-     */
+    /** The console's SHUTDOWN, in each of its forms: see {@link #stop}. */
     @Override
     public void shutdown(ShutdownMode mode) {
-        log.info("shutting down ({}) on an admin's SHUTDOWN", mode);
-        Thread stopper = new Thread(this::close, "pgmux-console-shutdown");
-        stopper.setDaemon(false);
-        stopper.start();
+        stop(mode);
     }
 
-    /** Stops listening, closes pools and connections, and stops the event loops. */
+    /**
+     * Stops pgmux as {@link Shutdown} describes: WAIT_FOR_CLIENTS (SIGTERM) drains, ending each client when it
+     * is idle, up to limits.shutdown_timeout; WAIT_FOR_SERVERS drains with the pools paused; IMMEDIATE (SIGINT)
+     * ends every client now. Returns at once (the drain runs on a thread of its own) with {@link #stopped()}; a
+     * second call only turns a drain under way into an immediate stop (IMMEDIATE).
+     */
+    public CompletableFuture<Void> stop(ShutdownMode mode) {
+        synchronized (this) {
+            if (closed) {
+                return stopped;
+            }
+        }
+        shutdown.start(mode);
+        return stopped;
+    }
+
+    /** Completes once pgmux has stopped, by {@link #stop} or {@link #close}. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    /** The first step of a shutdown: /ready answers 503 and no client is accepted; the admin port stays. */
+    private void stopAccepting() {
+        ready = false;
+        for (Channel listener : new Channel[] {transactionListener, sessionListener}) {
+            if (listener != null) {
+                listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * Stops listening, closes pools and connections (clients without a word: {@link #stop} says goodbye first),
+     * and stops the event loops.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -266,14 +305,19 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         }
         closed = true;
         ready = false;
-        runtime.console().close();
-        hangup.ifPresent(HangupSignal.Installed::close);
-        reloader.close();
-        listeners.forEach(channel -> channel.close().awaitUninterruptibly());
-        runtime.pools().close();
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        metrics.close();
-        runtime.logs().close(); // after the event loops: every connection's last line is written by now
-        log.info("pgmux stopped");
+        shutdown.hurry(); // a drain under way has nothing left to wait for
+        try {
+            runtime.console().close();
+            hangup.ifPresent(HangupSignal.Installed::close);
+            reloader.close();
+            listeners.forEach(channel -> channel.close().awaitUninterruptibly());
+            runtime.pools().close();
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            metrics.close();
+            runtime.logs().close(); // after the event loops: every connection's last line is written by now
+            log.info("pgmux stopped");
+        } finally {
+            stopped.complete(null); // whoever waits for the process to stop (Main) is never left waiting
+        }
     }
 }

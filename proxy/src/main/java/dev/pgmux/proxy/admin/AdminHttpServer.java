@@ -29,7 +29,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening), {@code /metrics}
+ * The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening; 503 from the start of a shutdown), {@code /metrics}
  * (Prometheus text or OpenMetrics, as the {@code Accept} header asks; behind a bearer token when one is
  * configured), {@code /pools}, and {@code POST /reload} (re-read the configuration file: 200 and what
  * changed, or 422 and every problem).
@@ -69,7 +69,7 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
             FullHttpResponse response = switch (path) {
                 case "/health" -> text(HttpResponseStatus.OK, "ok\n");
                 case "/ready" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "starting\n");
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n"); // starting, or shutting down
                 case "/pools" -> text(HttpResponseStatus.OK, poolsText.get());
                 case "/metrics" -> metrics(request);
                 default -> text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");

@@ -58,6 +58,8 @@ public final class ClientConnection {
     private volatile ServerConnection server;
     private volatile ServerPool pool;
     private boolean released;
+    /** The pooling handler serving the client since its login: how a shutdown ends it once it is idle. */
+    private EndWhenIdle pooling;
 
     ClientConnection(Channel channel, ProxyRuntime runtime, PoolingMode mode) {
         this.channel = channel;
@@ -136,7 +138,8 @@ public final class ClientConnection {
 
     /** The client has been sent its ReadyForQuery: logged in, holding its server (session mode) or not. */
     public void welcomed() {
-        if (!welcomed && !released) {
+        // Not a client told FATAL (by a shutdown) while its welcome was on its way.
+        if (!welcomed && !released && fatalSqlState == null) {
             welcomed = true;
             waitingSinceNanos = 0;
             state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
@@ -283,22 +286,89 @@ public final class ClientConnection {
         }
     }
 
+    /** The pooling handler that serves the client from now on (see {@link #endWhenIdle}). */
+    public void servedBy(EndWhenIdle handler) {
+        this.pooling = handler;
+    }
+
+    /**
+     * A shutdown: a logged-in client is ended with FATAL 57P01 as soon as it is idle (at once when it has no
+     * transaction in flight; see {@link EndWhenIdle}); one whose login is under way gets 57P03 (its login
+     * handler refuses it at its next step, the pooling handler at once). From any thread.
+     */
+    public void endWhenIdle() {
+        onEventLoop(() -> {
+            if (released) {
+                return;
+            }
+            if (!welcomed) {
+                if (pooling != null) {
+                    farewell(ClientErrors.shuttingDown());
+                }
+            } else if (pooling != null) {
+                pooling.endWhenIdle(ClientErrors.adminShutdown());
+            } else {
+                farewell(ClientErrors.adminShutdown()); // the admin console: idle between its commands
+            }
+        });
+    }
+
+    /**
+     * The end of a shutdown's wait: the client is ended now, idle or not (57P01; 57P03 during its login). A
+     * server it holds closes as the connection does: a transaction left open rolls back. From any thread.
+     */
+    public void endNow() {
+        onEventLoop(() -> {
+            if (released) {
+                return;
+            }
+            if (welcomed) {
+                fatal(ClientErrors.adminShutdown());
+            } else if (startupReceived) {
+                fatal(ClientErrors.shuttingDown());
+            } else {
+                channel.close(); // no startup packet yet (perhaps a TLS handshake): nothing can be said
+            }
+        });
+    }
+
+    private void onEventLoop(Runnable work) {
+        if (channel.eventLoop().inEventLoop()) {
+            work.run();
+        } else {
+            channel.eventLoop().execute(work);
+        }
+    }
+
     /** Sends a FATAL error and closes the connection once it is written. */
     public void fatal(String sqlState, String message) {
         fatal(ErrorResponse.fatal(sqlState, message));
     }
 
     public void fatal(ErrorResponse error) {
+        end(error, false);
+    }
+
+    /**
+     * A shutdown's FATAL error to a client with nothing in flight (idle, or at {@link #endNow}): as
+     * {@link #fatal}, but the connection also closes at the end of the client's next read. A client that sends
+     * a request before it reads the error (pgjdbc) then learns of it at once rather than after the linger.
+     */
+    public void farewell(ErrorResponse error) {
+        end(error, true);
+    }
+
+    private void end(ErrorResponse error, boolean closeAfterNextRead) {
         if (!channel.isActive()) {
             channel.close();
         } else if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(() -> fatal(error));
+            channel.eventLoop().execute(() -> end(error, closeAfterNextRead));
         } else if (channel.pipeline().get(Ended.class) == null) {
             fatalSqlState = error.code();
             fatalMessage = error.message();
             traffic.error(error.code());
             channel.writeAndFlush(BackendCodec.encode(error, channel.alloc()), channel.voidPromise());
-            closeAfterReading();
+            closeAfterReading(closeAfterNextRead);
         }
     }
 
@@ -314,8 +384,9 @@ public final class ClientConnection {
      * {@value #LINGER_MILLIS} ms. No half-close: shutting the output down while io_uring still has a write
      * in flight breaks Netty's accounting of that write.
      */
-    private void closeAfterReading() {
-        channel.pipeline().addFirst(new Ended()); // the error above has passed it: only later writes are dropped
+    private void closeAfterReading(boolean closeAfterNextRead) {
+        // the error above has passed it: only later writes are dropped
+        channel.pipeline().addFirst(new Ended(closeAfterNextRead));
         channel.config().setAutoRead(true);
         channel.eventLoop().schedule(() -> {
             channel.close();
@@ -324,6 +395,13 @@ public final class ClientConnection {
 
     /** A connection told its last word: what the client sends is dropped, and nothing more is written. */
     private static final class Ended extends ChannelDuplexHandler {
+        /** A farewell: the client had nothing in flight, so what it sends next is all there is to read. */
+        private final boolean closeAfterNextRead;
+
+        Ended(boolean closeAfterNextRead) {
+            this.closeAfterNextRead = closeAfterNextRead;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
@@ -331,6 +409,9 @@ public final class ClientConnection {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (closeAfterNextRead) {
+                ctx.close();
+            }
         }
 
         @Override

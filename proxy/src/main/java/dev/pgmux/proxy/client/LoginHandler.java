@@ -11,6 +11,7 @@ import dev.pgmux.protocol.frame.ProtocolException;
 import dev.pgmux.protocol.message.backend.Authentication;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.BackendMessage;
+import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.protocol.message.backend.NegotiateProtocolVersion;
 import dev.pgmux.protocol.message.frontend.CancelRequest;
 import dev.pgmux.protocol.message.frontend.FrontendCodec;
@@ -201,6 +202,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
         }
         client.startupReceived();
+        refuseIfShuttingDown();
         startupUser = startup.user();
         if (startupUser == null || startupUser.isEmpty()) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -284,6 +286,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         cancelTimeout();
         state = State.DONE;
+        refuseIfShuttingDown();
         // Not flushed: like Postgres, pgmux sends these with the ParameterStatus messages, BackendKeyData
         // and ReadyForQuery that the pooling handler writes next (or with the error that ends the login),
         // in one send: the client has nothing to do before ReadyForQuery anyway. When the client must wait
@@ -312,6 +315,14 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             case SESSION -> new SessionModeHandler(client);
             case TRANSACTION -> new TransactionModeHandler(client);
         });
+    }
+
+    /** A login under way when pgmux starts shutting down ends here, with 57P03. */
+    private void refuseIfShuttingDown() {
+        if (!runtime.clients().admitting()) {
+            ErrorResponse refusal = ClientErrors.shuttingDown();
+            throw new ProtocolException(refusal.code(), refusal.message());
+        }
     }
 
     private void scramFailed(ScramException e) {

@@ -35,10 +35,11 @@ import java.util.Map;
  *             pgmux's BackendKeyData and ReadyForQuery
  *   RELAY:    client frames -> server, server frames -> client
  *   CLOSED:   the server goes back to the pool after server_reset_query if the client left it idle
- *             with no protocol exchange open; otherwise it is closed
+ *             with no protocol exchange open; otherwise it is closed. A shutdown ends the client at the first
+ *             ReadyForQuery('I') with nothing more sent (see {@link EndWhenIdle}) and gives the server back
  * </pre>
  */
-final class SessionModeHandler extends ServerRelay implements ServerPool.CheckoutListener {
+final class SessionModeHandler extends ServerRelay implements ServerPool.CheckoutListener, EndWhenIdle {
     private static final Logger log = LoggerFactory.getLogger(SessionModeHandler.class);
 
     private enum State { CHECKOUT, SETUP, RELAY, CLOSED }
@@ -57,6 +58,8 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
     private State state = State.CHECKOUT;
     /** Where the client is in its extended-protocol sequences and which ReadyForQuery it awaits. */
     private final ExtendedSequence sequence = new ExtendedSequence();
+    /** pgmux is shutting down: the client is ended with this error as soon as it is idle. */
+    private ErrorResponse farewell;
 
     SessionModeHandler(ClientConnection client) {
         super(client);
@@ -67,6 +70,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         super.handlerAdded(ctx);
         pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         client.joined(pool);
+        client.servedBy(this);
         client.waitingForServer();
         checkout = pool.acquire(ctx.channel().eventLoop(), this);
     }
@@ -203,11 +207,33 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             sequence.readyForQuery();
             out.relay(batch, index, length);
             readyForQuery(batch.getByte(index + length - 1));
+            endIfIdle();
             return;
         } else if (tag == ErrorResponse.TAG) {
             noteServerError(batch, index, length);
         }
         out.relay(batch, index, length);
+    }
+
+    @Override
+    public void endWhenIdle(ErrorResponse farewell) {
+        this.farewell = farewell;
+        endIfIdle();
+    }
+
+    /**
+     * A shutdown asked to end the client, and the server is between transactions with nothing more asked of
+     * it: what the client is owed goes out, the server goes back to its pool (reset), then the farewell.
+     */
+    private void endIfIdle() {
+        if (farewell == null || state != State.RELAY || !sequence.quiet()
+                || server.transactionStatus() != ReadyForQuery.IDLE.status()) {
+            return;
+        }
+        out.flush();
+        releaseServer();
+        state = State.CLOSED;
+        client.farewell(farewell);
     }
 
     @Override

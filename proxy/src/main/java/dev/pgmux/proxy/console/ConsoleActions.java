@@ -9,13 +9,13 @@ import java.util.concurrent.CompletableFuture;
  * an event loop: an implementation must not block (hand long work to another thread).
  */
 public interface ConsoleActions {
-    /** The three SHUTDOWN forms, as PgBouncer documents them. */
+    /** The three SHUTDOWN forms, as PgBouncer documents them; the signals map to them too (lifecycle.Shutdown). */
     enum ShutdownMode {
-        /** {@code SHUTDOWN}: stop now; the admin's connection closes without an answer. */
+        /** {@code SHUTDOWN}, SIGINT: stop now; every client (the admin too, unanswered) gets 57P01. */
         IMMEDIATE,
         /** {@code SHUTDOWN WAIT_FOR_SERVERS}: stop accepting, pause, exit once every server is released. */
         WAIT_FOR_SERVERS,
-        /** {@code SHUTDOWN WAIT_FOR_CLIENTS}: stop accepting, exit once every client has left. */
+        /** {@code SHUTDOWN WAIT_FOR_CLIENTS}, SIGTERM: stop accepting, end each client once idle, exit once all left. */
         WAIT_FOR_CLIENTS
     }
 

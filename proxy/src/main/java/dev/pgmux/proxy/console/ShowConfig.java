@@ -51,6 +51,7 @@ final class ShowConfig {
         row(rows, "listen.admin_port", listen.adminPort(), ListenConfig.DEFAULT_ADMIN_PORT, false);
         row(rows, "listen.io_threads", listen.ioThreads(), ListenConfig.AUTO_IO_THREADS, false);
         row(rows, "listen.transport", listen.transport().configName(), "auto", false);
+        row(rows, "listen.reuse_port", listen.reusePort(), false, false);
         row(rows, "tls.mode", config.tls().mode().configName(), "disabled", false);
         row(rows, "limits.max_frame_size", limits.maxFrameSize(), LimitsConfig.DEFAULT_MAX_FRAME_SIZE, true);
         row(rows, "limits.max_startup_packet_size", limits.maxStartupPacketSize(),
@@ -63,6 +64,8 @@ final class ShowConfig {
                 Durations.format(LimitsConfig.Keepalive.DEFAULT.interval()), false);
         row(rows, "limits.server_keepalive_count", limits.serverKeepalive().count(),
                 LimitsConfig.Keepalive.DEFAULT.count(), false);
+        row(rows, "limits.shutdown_timeout", Durations.format(limits.shutdownTimeout()),
+                Durations.format(LimitsConfig.DEFAULT_SHUTDOWN_TIMEOUT), true);
         row(rows, "log.format", log.format().configName(), LogConfig.DEFAULT_FORMAT.configName(), true);
         row(rows, "log.level", log.level().map(LogLevel::configName).orElse(""), "", true);
         row(rows, "log.stats_period", Durations.format(log.statsPeriod()),

@@ -3,6 +3,7 @@ package dev.pgmux.proxy.net;
 import dev.pgmux.config.IoTransport;
 import dev.pgmux.config.LimitsConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
@@ -127,6 +128,20 @@ public enum Transport {
             case NIO -> bootstrap.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idle)
                     .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), interval)
                     .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), keepalive.count());
+        }
+    }
+
+    /**
+     * SO_REUSEPORT on the listener {@code bootstrap} binds: several processes may then listen on the same port,
+     * and the kernel spreads new connections over them (a new pgmux starts before the old one drains). io_uring
+     * and epoll only; on NIO this fails, naming the setting.
+     */
+    public void reusePort(ServerBootstrap bootstrap) {
+        switch (this) {
+            case IO_URING -> bootstrap.option(IoUringChannelOption.SO_REUSEPORT, true);
+            case EPOLL -> bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+            case NIO -> throw new IllegalStateException("listen.reuse_port needs the io_uring or epoll transport, "
+                    + "and pgmux runs on nio here");
         }
     }
 

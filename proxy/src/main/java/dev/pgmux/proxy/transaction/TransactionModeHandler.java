@@ -12,6 +12,7 @@ import dev.pgmux.protocol.message.frontend.Query;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientErrors;
+import dev.pgmux.proxy.client.EndWhenIdle;
 import dev.pgmux.proxy.client.ExtendedSequence;
 import dev.pgmux.proxy.client.ServerRelay;
 import dev.pgmux.proxy.net.MessageWriter;
@@ -49,9 +50,11 @@ import java.util.Map;
  *             {@link StatementRewriter} and their responses through the {@link ResponseTracker};
  *             at ReadyForQuery('I') with nothing owed and no extended-protocol sequence open,
  *             settings the client changed are read back and the server is released
+ *   CLOSED:   the client left, or was ended; a shutdown ends it in IDLE, at once or when its server is
+ *             released (see {@link EndWhenIdle})
  * </pre>
  */
-public final class TransactionModeHandler extends ServerRelay implements ServerPool.CheckoutListener {
+public final class TransactionModeHandler extends ServerRelay implements ServerPool.CheckoutListener, EndWhenIdle {
     private static final Logger log = LoggerFactory.getLogger(TransactionModeHandler.class);
 
     private enum State { LOGIN, IDLE, CHECKOUT, ATTACHED, CLOSED }
@@ -85,6 +88,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private boolean terminated;
     /** Handling a read from the client: its channelReadComplete flushes what this read sent on. */
     private boolean inClientRead;
+    /** pgmux is shutting down: the client is ended with this error as soon as it is idle. */
+    private ErrorResponse farewell;
 
     public TransactionModeHandler(ClientConnection client) {
         super(client);
@@ -102,6 +107,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                 toServer);
         this.pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         client.joined(pool);
+        client.servedBy(this);
         rewriter.countIn(client.traffic());
         settings = new ClientSettings(client.sessionParameters());
         ServerPool.LoginTemplate template = pool.loginTemplate(settings.startupKey());
@@ -358,6 +364,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         out.flush();
         if (state == State.IDLE) {
             clientReads(true);
+            endIfFarewell();
         }
     }
 
@@ -616,6 +623,24 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         out.flush(); // what this client is owed goes out before the server serves anyone else
         pool.release(done);
         clientReads(true); // in case the server had paused us
+        endIfFarewell();
+    }
+
+    @Override
+    public void endWhenIdle(ErrorResponse farewell) {
+        this.farewell = farewell;
+        if (state == State.IDLE) {
+            endIfFarewell();
+        }
+    }
+
+    /** In IDLE: a shutdown asked to end the client, and now it is idle; what follows in its batch is not read. */
+    private void endIfFarewell() {
+        if (farewell != null) {
+            state = State.CLOSED;
+            out.flush();
+            client.farewell(farewell);
+        }
     }
 
     /** Asks the server what the client's SET and RESET left, so the next server gets the same. */

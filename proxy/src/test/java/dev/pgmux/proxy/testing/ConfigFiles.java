@@ -23,6 +23,13 @@ public final class ConfigFiles {
                 .append("  session_port: ").append(config.listen().sessionPort()).append('\n')
                 .append("  admin_port: ").append(config.listen().adminPort()).append('\n')
                 .append("  transport: ").append(config.listen().transport().configName()).append('\n');
+        if (config.listen().reusePort()) {
+            yaml.append("  reuse_port: true\n");
+        }
+        if (!config.limits().shutdownTimeout().equals(dev.pgmux.config.LimitsConfig.DEFAULT_SHUTDOWN_TIMEOUT)) {
+            yaml.append("limits:\n  shutdown_timeout: ").append(Durations.format(config.limits().shutdownTimeout()))
+                    .append('\n');
+        }
         if (config.tls().enabled()) {
             yaml.append("tls:\n  mode: ").append(config.tls().mode().configName()).append('\n');
             config.tls().certFile().ifPresent(f -> yaml.append("  cert_file: \"").append(f).append("\"\n"));
