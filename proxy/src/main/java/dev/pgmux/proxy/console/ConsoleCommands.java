@@ -122,14 +122,16 @@ final class ConsoleCommands {
         }
         Database database = (Database) target;
         log.info("KILL{} command issued by {}", describe(argument), self);
+        List<ClientConnection> killed = new java.util.ArrayList<>();
         for (ClientConnection client : runtime.clients().all()) {
             if (client.tenant() != null && client.database() != null && (database.tenant() == null
                     || (database.tenant().equals(client.tenant().id()) && database.database().equals(client.database())))) {
                 client.fatal(SqlState.ADMIN_SHUTDOWN, "database removed");
+                killed.add(client);
             }
         }
         admin().kill(database);
-        return Result.Done.of("KILL");
+        return once(killed, "KILL");
     }
 
     Result killClient(String argument) {
@@ -145,7 +147,7 @@ final class ConsoleCommands {
         }
         log.info("KILL_CLIENT {} command issued by {}: {}", id, self, client);
         client.fatal(SqlState.ADMIN_SHUTDOWN, "admin forced disconnect");
-        return Result.Done.of("KILL_CLIENT");
+        return once(List.of(client), "KILL_CLIENT");
     }
 
     Result waitClose(String argument) {
@@ -179,6 +181,24 @@ final class ConsoleCommands {
     }
 
     /** Done now when {@code done} holds, else once it does (looked at every {@value #POLL_MILLIS} ms). */
+    /**
+     * The answer once each of {@code ended} has been told its FATAL error on its own event loop (where
+     * {@code fatal} ran it; tasks of a loop run in order): as with PgBouncer, by the time the admin reads the
+     * answer, those clients are ended, and whatever they send next is not served.
+     */
+    private Result once(List<ClientConnection> ended, String tag) {
+        if (ended.isEmpty()) {
+            return Result.Done.of(tag);
+        }
+        CompletableFuture<?>[] told = new CompletableFuture<?>[ended.size()];
+        for (int i = 0; i < told.length; i++) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            ended.get(i).channel().eventLoop().execute(() -> done.complete(null));
+            told[i] = done;
+        }
+        return new Result.Later(CompletableFuture.allOf(told).thenApply(ignored -> Result.Done.of(tag)));
+    }
+
     private Result when(BooleanSupplier done, String tag) {
         if (done.getAsBoolean()) {
             return Result.Done.of(tag);

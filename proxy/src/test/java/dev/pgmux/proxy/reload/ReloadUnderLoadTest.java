@@ -38,6 +38,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import dev.pgmux.config.ConsoleConfig;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +55,8 @@ import java.util.concurrent.locks.LockSupport;
  * Reloads under load: 50 clients (HikariCP pools over pgjdbc, transaction port) run short transactions while
  * the configuration file changes a pool's size down and up and down, adds a tenant and removes it, and
  * changes a user's password. No client sees an error, the unchanged tenant's servers are never touched, and
- * each new value is seen in effect upstream (pg_stat_activity) and on the admin port ({@code /pools}).
+ * each new value is seen in effect upstream (pg_stat_activity), on the admin port ({@code /pools}) and in the
+ * admin console (SHOW DATABASES, SHOW TENANTS).
  */
 @Timeout(180)
 class ReloadUnderLoadTest {
@@ -178,6 +180,27 @@ class ReloadUnderLoadTest {
         return clients;
     }
 
+    private static final UserConfig ADMIN = new UserConfig("load_admin", "load-admin-pw");
+
+    /** One value of a console SHOW: the {@code column} of the row whose {@code keyColumn} is {@code key}. */
+    private static String console(PgmuxHarness pgmux, String show, String keyColumn, String key, String column)
+            throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", ADMIN.name());
+        props.setProperty("password", ADMIN.password());
+        props.setProperty("preferQueryMode", "simple");
+        props.setProperty("socketTimeout", "30");
+        try (Connection c = java.sql.DriverManager.getConnection(Port.SESSION.jdbcUrl(pgmux, "pgbouncer"), props);
+             Statement st = c.createStatement(); java.sql.ResultSet rows = st.executeQuery(show)) {
+            while (rows.next()) {
+                if (key.equals(rows.getString(keyColumn))) {
+                    return rows.getString(column);
+                }
+            }
+        }
+        throw new AssertionError("no row with " + keyColumn + " = " + key + " in " + show);
+    }
+
     @Test
     void fiftyClientsRunWhileTheFileChangesUnderThem(@TempDir Path dir) throws Exception {
         TestRole steady = role("load_steady", "steady_pw");
@@ -188,7 +211,8 @@ class ReloadUnderLoadTest {
         TenantConfig resizeTenant = tenant("resize", resize).withPoolSize(4);
         TenantConfig rotateTenant = tenant("rotate", rotate).withPoolSize(3);
         TenantConfig extraTenant = tenant("extra", extra).withPoolSize(2);
-        PgmuxConfig config = config(steadyTenant, resizeTenant, rotateTenant);
+        PgmuxConfig config = config(steadyTenant, resizeTenant, rotateTenant)
+                .withConsole(new ConsoleConfig(List.of(ADMIN), List.of()));
         Path file = dir.resolve("pgmux.yaml");
         write(file, config);
         long started = System.nanoTime();
@@ -209,6 +233,8 @@ class ReloadUnderLoadTest {
                 assertThat(shrunk).contains("tenants[resize].pool_size: 4 -> 2").contains("tenants[extra]: added");
                 Wait.until("the resized pool down to 2 servers upstream", () -> backends(resize) == 2);
                 assertThat(poolLine(pgmux, "resize", resize)).contains(" size=2 ");
+                assertThat(console(pgmux, "SHOW DATABASES", "name", "postgres.resize", "pool_size")).isEqualTo("2");
+                assertThat(console(pgmux, "SHOW TENANTS", "id", "extra", "id")).isEqualTo("extra");
                 try (Clients extraClients = new Clients(pgmux, "extra", extra, 5, "0.01")) {
                     List<Clients> all = List.of(steadyClients, resizeClients, rotateClients, extraClients);
                     goOn(all, 60);
@@ -220,6 +246,7 @@ class ReloadUnderLoadTest {
                             rotateTenant, extraTenant)));
                     Wait.until("the resized pool up to 6 servers upstream", () -> backends(resize) == 6);
                     assertThat(poolLine(pgmux, "resize", resize)).contains(" size=6 ");
+                    assertThat(console(pgmux, "SHOW DATABASES", "name", "postgres.resize", "pool_size")).isEqualTo("6");
                     goOn(all, 60);
 
                     // A password changes: the operator changes it in Postgres, then in the file.
