@@ -53,7 +53,8 @@ Environment: PGMUX_JAVA_OPTS is passed to the pgmux JVM after the options script
 for it (--sun-misc-unsafe-memory-access=allow on JDK 24 and newer, -XX:+UseCompactObjectHeaders on JDK 25
 and newer; a later option wins). PGMUX_BASELINE_JAVA_OPTS does the same for the baseline pgmux (target
 pgmux-base), which it also starts on its own, from the same jar as pgmux-tx unless --baseline-jar is
-given: compare JVM options in the same rounds.
+given: compare JVM options in the same rounds. PGMUX_EXTRA_YAML is appended to the pgmux-tx/pgmux-session
+configuration (top-level sections, e.g. "log: {log_connections: false}"), not to the baseline's.
 EOF
 }
 
@@ -410,6 +411,9 @@ launch_pgmux() {
 if has_target pgmux-tx || has_target pgmux-session; then
   port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
   pgmux_config "${port[pgmux-tx]}" "${port[pgmux-session]}" "$pgmux_admin" >"$results_dir/pgmux.yaml"
+  if [ -n "${PGMUX_EXTRA_YAML:-}" ]; then
+    printf '%s\n' "$PGMUX_EXTRA_YAML" >>"$results_dir/pgmux.yaml"
+  fi
   log "starting pgmux: transaction port ${port[pgmux-tx]}, session port ${port[pgmux-session]}, log ${results_dir#"$repo"/}/pgmux.log"
   # shellcheck disable=SC2086
   pgmux_java_opts=$(echo $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:-}) # word-split and trimmed, for the report

@@ -22,8 +22,8 @@ public record LogConfig(LogFormat format, Optional<LogLevel> level, boolean logC
 
     public static final LogFormat DEFAULT_FORMAT = LogFormat.TEXT;
     /** PgBouncer's defaults: both on. */
-    public static final boolean DEFAULT_LOG_CONNECTIONS = true;
-    public static final boolean DEFAULT_LOG_DISCONNECTIONS = true;
+    public static final boolean DEFAULT_LOG_CONNECTIONS = false;
+    public static final boolean DEFAULT_LOG_DISCONNECTIONS = false;
     /** PgBouncer's default stats_period. */
     public static final Duration DEFAULT_STATS_PERIOD = Duration.ofSeconds(60);
     public static final Duration DEFAULT_REPEAT_INTERVAL = Duration.ofSeconds(10);

@@ -14,14 +14,14 @@ import org.junit.jupiter.api.Test;
 class LogConfigTest {
 
     @Test
-    void defaultsAreTextWithConnectionLinesAndAStatsLineAMinuteAsPgBouncerHasThem() {
+    void defaultsAreTextWithoutConnectionLinesAndWithAStatsLineAMinute() {
         LogConfig log = Yamls.parse(MINIMAL).log();
 
         assertThat(log).isEqualTo(LogConfig.defaults());
         assertThat(log.format()).isEqualTo(LogFormat.TEXT);
         assertThat(log.level()).isEmpty();
-        assertThat(log.logConnections()).isTrue();
-        assertThat(log.logDisconnections()).isTrue();
+        assertThat(log.logConnections()).isFalse();
+        assertThat(log.logDisconnections()).isFalse();
         assertThat(log.statsPeriod()).isEqualTo(Duration.ofSeconds(60));
         assertThat(log.logStats()).isTrue();
         assertThat(log.repeatInterval()).isEqualTo(Duration.ofSeconds(10));
@@ -33,13 +33,13 @@ class LogConfigTest {
                 log:
                   format: JSON
                   level: ${LEVEL}
-                  log_connections: false
-                  log_disconnections: "false"
+                  log_connections: true
+                  log_disconnections: "true"
                   stats_period: 0
                   repeat_interval: 500ms
                 """ + MINIMAL, Map.of("LEVEL", "debug")).log();
 
-        assertThat(log).isEqualTo(new LogConfig(LogFormat.JSON, Optional.of(LogLevel.DEBUG), false, false,
+        assertThat(log).isEqualTo(new LogConfig(LogFormat.JSON, Optional.of(LogLevel.DEBUG), true, true,
                 Duration.ZERO, Duration.ofMillis(500)));
         assertThat(log.logStats()).isFalse();
     }
@@ -81,7 +81,7 @@ class LogConfigTest {
     void aReloadNamesEachChangedLogSetting() {
         PgmuxConfig before = Yamls.parse(MINIMAL);
         PgmuxConfig after = before.withLog(LogConfig.defaults().withFormat(LogFormat.JSON).withLevel(LogLevel.WARN)
-                .withLogConnections(false).withStatsPeriod(Duration.ofSeconds(15))
+                .withLogConnections(true).withStatsPeriod(Duration.ofSeconds(15))
                 .withRepeatInterval(Duration.ZERO));
 
         ConfigChanges changes = ConfigChanges.between(before, after);
@@ -89,7 +89,7 @@ class LogConfigTest {
         assertThat(changes.changes()).containsExactly(
                 "log.format: text -> json",
                 "log.level: default -> warn",
-                "log.log_connections: true -> false",
+                "log.log_connections: false -> true",
                 "log.stats_period: 1m -> 15s",
                 "log.repeat_interval: 10s -> 0s");
         assertThat(changes.needRestart()).isEmpty();

@@ -50,7 +50,8 @@ class ConnectionLogTest {
     @ParameterizedTest
     @EnumSource(Port.class)
     void aLoginAndItsEndAreOneLineEachNamingTheClient(Port port) throws Exception {
-        try (PgmuxHarness pgmux = PgmuxHarness.start(); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
+        try (PgmuxHarness pgmux = PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true))); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             String address;
             try (Connection c = port.connect(pgmux, ROLE)) {
                 address = "127.0.0.1:" + Pgjdbc.socket(c).getLocalPort();
@@ -84,7 +85,8 @@ class ConnectionLogTest {
 
     @Test
     void aTlsClientIsSaidToUseTls() throws Exception {
-        PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()).withTls(TlsConfig.selfSigned(TlsMode.ALLOWED));
+        PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()).withTls(TlsConfig.selfSigned(TlsMode.ALLOWED))
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true));
         try (PgmuxHarness pgmux = PgmuxHarness.start(config); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             Properties props = PgmuxHarness.loginProperties(ROLE, new Properties());
             props.setProperty("sslmode", "require");
@@ -100,7 +102,7 @@ class ConnectionLogTest {
     @Test
     void aFailedLoginSaysWhyAndAStormOfThemIsOneLineAndACount() throws Exception {
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
-                .withLog(LogConfig.defaults().withRepeatInterval(Duration.ofSeconds(4)));
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withRepeatInterval(Duration.ofSeconds(4)));
         try (PgmuxHarness pgmux = PgmuxHarness.start(config); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             for (int i = 0; i < 12; i++) {
                 SQLException e = wrongPassword(pgmux);
@@ -133,7 +135,7 @@ class ConnectionLogTest {
     @Test
     void theReasonNamesWhoEndedTheSession() throws Exception {
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
-                .withConsole(new ConsoleConfig(List.of(ADMIN), List.of()));
+                .withConsole(new ConsoleConfig(List.of(ADMIN), List.of())).withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true));
         try (PgmuxHarness pgmux = PgmuxHarness.start(config); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             // An admin's KILL_CLIENT: pgmux's FATAL error.
             try (Connection victim = Port.TRANSACTION.connect(pgmux, ROLE);
@@ -167,7 +169,8 @@ class ConnectionLogTest {
 
     @Test
     void connectionsWithoutAStartupPacketAreNotLogged() throws Exception {
-        try (PgmuxHarness pgmux = PgmuxHarness.start(); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
+        try (PgmuxHarness pgmux = PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true))); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             for (int i = 0; i < 3; i++) {
                 try (WireClient probe = WireClient.connect(pgmux.sessionPort())) {
                     probe.closeWithoutTerminate(); // a balancer's health check: connect, close
@@ -185,13 +188,13 @@ class ConnectionLogTest {
     @Test
     void theSettingsAreFollowedOnReload() throws Exception {
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
-                .withLog(LogConfig.defaults().withLogConnections(false));
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withLogConnections(false));
         try (PgmuxHarness pgmux = PgmuxHarness.start(config); LogCapture log = LogCapture.of(ConnectionLog.LOGGER)) {
             roundTrip(pgmux);
             log.await("a disconnect line", field("event", "disconnect"));
             assertThat(log.events(field("event", "login"))).as("log_connections: false").isEmpty();
 
-            pgmux.server().reload(config.withLog(LogConfig.defaults().withLogDisconnections(false)));
+            pgmux.server().reload(config.withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withLogDisconnections(false)));
             log.clear();
             roundTrip(pgmux);
             log.await("a login line", field("event", "login"));

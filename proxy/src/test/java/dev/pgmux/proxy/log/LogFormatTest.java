@@ -37,7 +37,7 @@ class LogFormatTest {
 
     @Test
     void jsonLinesCarryEveryFieldAndAReloadSwitchesTheFormat() throws Exception {
-        LogConfig json = LogConfig.defaults().withFormat(LogFormat.JSON).withStatsPeriod(Duration.ofSeconds(1));
+        LogConfig json = LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withFormat(LogFormat.JSON).withStatsPeriod(Duration.ofSeconds(1));
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant()).withLog(json);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (PgmuxHarness pgmux = PgmuxHarness.start(config); LogOutput output = LogOutput.to(out, "pgmux")) {

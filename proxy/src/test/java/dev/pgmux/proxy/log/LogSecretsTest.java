@@ -58,7 +58,7 @@ class LogSecretsTest {
     void noPasswordNorAnythingOfTheScramExchangeReachesTheLog() throws Exception {
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
                 .withConsole(new ConsoleConfig(List.of(ADMIN), List.of()))
-                .withLog(LogConfig.defaults().withStatsPeriod(java.time.Duration.ofSeconds(1)));
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withStatsPeriod(java.time.Duration.ofSeconds(1)));
         Set<String> exchanged = new LinkedHashSet<>();
         try (LogCapture log = LogCapture.of(Logger.ROOT_LOGGER_NAME, Level.DEBUG);
              PgmuxHarness pgmux = PgmuxHarness.start(config)) {

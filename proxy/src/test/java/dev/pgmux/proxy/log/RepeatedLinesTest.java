@@ -34,7 +34,7 @@ class RepeatedLinesTest {
     @Test
     void idleServersAndSessionsOfARestartedUpstreamAreOneLineAndACountEach() throws Exception {
         PgmuxConfig config = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant().withPoolSize(N))
-                .withLog(LogConfig.defaults().withRepeatInterval(Duration.ofSeconds(2)));
+                .withLog(LogConfig.defaults().withLogConnections(true).withLogDisconnections(true).withRepeatInterval(Duration.ofSeconds(2)));
         TestRole idle = TestPostgres.PLAIN;
         TestRole sessions = TestPostgres.SCRAM;
         try (PgmuxHarness pgmux = PgmuxHarness.start(config);
