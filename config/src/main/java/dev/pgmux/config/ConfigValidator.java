@@ -51,10 +51,6 @@ final class ConfigValidator {
             problems.add("listen.io_threads", "must be between 0 (half the cores) and " + ListenConfig.MAX_IO_THREADS
                     + ", got " + listen.ioThreads());
         }
-        if (listen.reusePort() && listen.transport() == IoTransport.NIO) {
-            problems.add("listen.reuse_port", "needs the io_uring or epoll transport (SO_REUSEPORT), "
-                    + "not listen.transport nio");
-        }
     }
 
     private static void distinct(String path, int port, String otherPath, int otherPort, Problems problems) {

@@ -98,8 +98,6 @@ class ValidationTest {
                         "limits.server_keepalive_count: must be > 0, got 0"),
                 arguments("limits: {shutdown_timeout: -1s}\n" + MINIMAL,
                         "limits.shutdown_timeout: must be >= 0 (0 = do not wait), got -1s"),
-                arguments("listen: {transport: nio, reuse_port: true}\n" + MINIMAL,
-                        "listen.reuse_port: needs the io_uring or epoll transport (SO_REUSEPORT), not listen.transport nio"),
                 arguments(tenantWith("databases: app"), "tenants[0].databases: must be a list, got a string"),
                 arguments(tenantWith("databases: [app, '']"), "tenants[0].databases[1]: must not be empty"),
                 arguments(tenantWith("databases: [app, app]"), "tenants[0].databases[1]: \"app\" is listed twice"),
@@ -181,9 +179,9 @@ class ValidationTest {
     }
 
     @Test
-    void reusePortIsOffByDefaultAndGoesWithTheNativeTransports() {
+    void reusePortIsOffByDefaultAndGoesWithEveryTransport() {
         assertThat(Yamls.parse(MINIMAL).listen().reusePort()).isFalse();
-        for (String transport : new String[] {"auto", "io_uring", "epoll"}) {
+        for (String transport : new String[] {"auto", "io_uring", "epoll", "nio"}) {
             assertThat(Yamls.parse(topWith("listen: {transport: " + transport + ", reuse_port: true}")).listen().reusePort())
                     .as(transport).isTrue();
         }

@@ -1,5 +1,7 @@
 package dev.pgmux.proxy.net;
 
+import java.net.StandardSocketOptions;
+
 import dev.pgmux.config.IoTransport;
 import dev.pgmux.config.LimitsConfig;
 import io.netty.bootstrap.Bootstrap;
@@ -133,15 +135,15 @@ public enum Transport {
 
     /**
      * SO_REUSEPORT on the listener {@code bootstrap} binds: several processes may then listen on the same port,
-     * and the kernel spreads new connections over them (a new pgmux starts before the old one drains). io_uring
-     * and epoll only; on NIO this fails, naming the setting.
+     * and the kernel spreads new connections over them (a new pgmux starts before the old one drains), on every
+     * transport.
      */
     public void reusePort(ServerBootstrap bootstrap) {
         switch (this) {
             case IO_URING -> bootstrap.option(IoUringChannelOption.SO_REUSEPORT, true);
             case EPOLL -> bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
-            case NIO -> throw new IllegalStateException("listen.reuse_port needs the io_uring or epoll transport, "
-                    + "and pgmux runs on nio here");
+            // The JDK's own socket option: Linux, the BSDs and macOS have it; elsewhere the bind fails, naming it.
+            case NIO -> bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
         }
     }
 

@@ -2,27 +2,20 @@ package dev.pgmux.proxy.features;
 
 import static dev.pgmux.proxy.testing.Pgjdbc.text;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pgmux.config.IoTransport;
 import dev.pgmux.config.PgmuxConfig;
-import dev.pgmux.proxy.net.Transport;
-import dev.pgmux.proxy.testing.ConfigFiles;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.PgmuxProcess;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
 import dev.pgmux.proxy.testing.Wait;
-import io.netty.bootstrap.ServerBootstrap;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.ConnectException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -53,18 +46,6 @@ class ReusePortTest {
     @EnumSource(Port.class)
     void aSecondProcessTakesOverWithoutARefusedConnection(Port port) throws Exception {
         PgmuxConfig base = PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant().withPoolSize(LOOPS + 2));
-        if (PgmuxHarness.testTransport() == IoTransport.NIO) {
-            // The file asks for both; pgmux refuses it as it reads it, naming the setting.
-            Path file = dir.resolve("nio.yaml");
-            ConfigFiles.write(file, base.withListen(base.listen().withReusePort(true)));
-            Files.writeString(file, Files.readString(file).replace("  transport: auto\n", "  transport: nio\n"));
-            try (PgmuxProcess refused = PgmuxProcess.start("pgmux-nio", file)) {
-                assertThat(refused.awaitExit(START)).as("exit status:\n%s", refused.output()).isEqualTo(1);
-                assertThat(refused.output()).contains(
-                        "listen.reuse_port: needs the io_uring or epoll transport (SO_REUSEPORT), not listen.transport nio");
-            }
-            return;
-        }
         PgmuxConfig first = base.withListen(base.listen().withTransport(PgmuxHarness.testTransport()).withReusePort(true));
         try (PgmuxProcess old = PgmuxProcess.start("pgmux-old", first, dir.resolve("old.yaml")).awaitListening(START)) {
             PgmuxConfig second = first.withListen(first.listen().withTransactionPort(old.transactionPort())
@@ -93,12 +74,6 @@ class ReusePortTest {
                 assertThat(old.output() + next.output()).doesNotContain("LEAK:");
             }
         }
-    }
-
-    @Test
-    void nioCannotReusePorts() {
-        assertThatThrownBy(() -> Transport.NIO.reusePort(new ServerBootstrap()))
-                .hasMessage("listen.reuse_port needs the io_uring or epoll transport, and pgmux runs on nio here");
     }
 
     /** Clients that connect, run one statement and leave, one after another on each of {@value #LOOPS} threads. */
