@@ -50,6 +50,8 @@ public final class ClientConnection {
     private String loginName;
     private final java.net.SocketAddress remoteAddress;
     private PoolTraffic traffic = PoolTraffic.NONE;
+    /** How many prepared statements the client holds, as its pooling handler counts them (read racily). */
+    private volatile java.util.function.IntSupplier preparedStatements = () -> 0;
     private Tenant tenant;
     private Tenant.User user;
     private String database;
@@ -123,6 +125,16 @@ public final class ClientConnection {
     /** Where this client's traffic is counted: its pool's meters for its mode (nothing before it joins one). */
     public PoolTraffic traffic() {
         return traffic;
+    }
+
+    /** The named prepared statements the client holds now (transaction mode; 0 where pgmux does not track them). */
+    public int preparedStatements() {
+        return preparedStatements.getAsInt();
+    }
+
+    /** Where {@link #preparedStatements()} is read from: the handler that keeps the client's statements. */
+    public void preparedStatements(java.util.function.IntSupplier count) {
+        this.preparedStatements = count;
     }
 
     /** The client joined {@code pool} (after its login): its traffic is counted there from now on. */

@@ -50,7 +50,8 @@ final class ShowSockets {
                     (int) (waitMicros / 1_000_000), (int) (waitMicros % 1_000_000), 0,
                     "client:" + client.id(), server == null ? "" : "server:" + server.id(), 0,
                     client.tls() ? tls(client.channel()) : "",
-                    client.sessionParameters().getOrDefault("application_name", ""), 0, (int) client.id(),
+                    client.sessionParameters().getOrDefault("application_name", ""), client.preparedStatements(),
+                    (int) client.id(),
                     client.tenant().id(), ShowPools.modeName(client.mode())));
             rows.add(row);
         }

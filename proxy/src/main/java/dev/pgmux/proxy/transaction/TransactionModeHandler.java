@@ -109,6 +109,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         client.joined(pool);
         client.servedBy(this);
         rewriter.countIn(client.traffic());
+        client.preparedStatements(statements::size);
         settings = new ClientSettings(client.sessionParameters());
         ServerPool.LoginTemplate template = pool.loginTemplate(settings.startupKey());
         if (template != null) {

@@ -196,4 +196,23 @@ class ConsoleTest {
             assertThat(query(console, "SHOW POOLS").rows()).isEmpty();
         }
     }
+
+    /** SHOW CLIENTS' prepared_statements: on the transaction port, the named statements pgmux keeps for the client. */
+    @org.junit.jupiter.api.Test
+    void aClientsPreparedStatementsAreCounted() throws Exception {
+        Properties eager = new Properties();
+        eager.setProperty("prepareThreshold", "1");
+        eager.setProperty("ApplicationName", "console-prepared");
+        try (Connection tenant = Port.TRANSACTION.connect(pgmux.get(), TestPostgres.SCRAM, eager);
+             Connection console = connect(pgmux.get(), Port.TRANSACTION, ADMIN, "simple")) {
+            for (String sql : new String[]{"SELECT 1 + ?", "SELECT 2 + ?"}) {
+                try (java.sql.PreparedStatement p = tenant.prepareStatement(sql)) {
+                    p.setInt(1, 1);
+                    p.executeQuery().close();
+                }
+            }
+            assertThat(query(console, "SHOW CLIENTS").value("application_name", "console-prepared",
+                    "prepared_statements")).isEqualTo("2");
+        }
+    }
 }
