@@ -321,6 +321,9 @@ class ReloadTest {
             PSQLException noDatabase = serverError(() -> DriverManager.getConnection(
                     Port.SESSION.jdbcUrl(pgmux, TestPostgres.OTHER_DATABASE), role.name() + ".acme", role.password()).close());
             assertThat(noDatabase.getSQLState()).isEqualTo("3D000");
+            // The refused login held a max_clients slot until its connection closed, after the client read its error.
+            Wait.until("the refused login's slot given back",
+                    () -> pgmux.server().runtime().tenants().find("acme").clients() == 0);
             Connection first = connect(pgmux, Port.TRANSACTION, "acme", role);
             PSQLException full = serverError(() -> connect(pgmux, Port.TRANSACTION, "acme", role).close());
             assertThat(full.getSQLState()).isEqualTo("53300");
