@@ -77,61 +77,50 @@ final class ConsoleCommands {
         if (admin().isPaused(Database.ALL)) {
             return new Result.Failed(CommandRunner.NOT_IN_PREREQUISITE_STATE, "already suspended/paused");
         }
-        Object target = database(argument, "pause");
-        if (target instanceof Result.Failed failed) {
-            return failed;
-        }
-        Database database = (Database) target;
-        log.info("PAUSE{} command issued by {}", describe(argument), self);
-        admin().pause(database);
-        return when(() -> admin().serversNotClosing(database) == 0, "PAUSE");
+        return onDatabase(argument, "pause", database -> {
+            log.info("PAUSE{} command issued by {}", describe(argument), self);
+            admin().pause(database);
+            return when(() -> admin().serversNotClosing(database) == 0, "PAUSE");
+        });
     }
 
     Result resume(String argument) {
-        Object target = database(argument, "resume");
-        if (target instanceof Result.Failed failed) {
-            return failed;
-        }
-        Database database = (Database) target;
-        if (!admin().isPausedOnItsOwn(database)) {
-            return new Result.Failed(CommandRunner.NOT_IN_PREREQUISITE_STATE, argument.isEmpty()
-                    ? "pooler is not paused/suspended" : "database " + argument + " is not paused");
-        }
-        log.info("RESUME{} command issued by {}", describe(argument), self);
-        admin().resume(database);
-        return Result.Done.of("RESUME");
+        return onDatabase(argument, "resume", database -> {
+            if (!admin().isPausedOnItsOwn(database)) {
+                return new Result.Failed(CommandRunner.NOT_IN_PREREQUISITE_STATE, argument.isEmpty()
+                        ? "pooler is not paused/suspended" : "database " + argument + " is not paused");
+            }
+            log.info("RESUME{} command issued by {}", describe(argument), self);
+            admin().resume(database);
+            return Result.Done.of("RESUME");
+        });
     }
 
     Result reconnect(String argument) {
-        Object target = database(argument, "reconnect");
-        if (target instanceof Result.Failed failed) {
-            return failed;
-        }
-        log.info("RECONNECT{} command issued by {}", describe(argument), self);
-        admin().reconnect((Database) target);
-        return Result.Done.of("RECONNECT");
+        return onDatabase(argument, "reconnect", database -> {
+            log.info("RECONNECT{} command issued by {}", describe(argument), self);
+            admin().reconnect(database);
+            return Result.Done.of("RECONNECT");
+        });
     }
 
     Result kill(String argument) {
         if (admin().isPaused(Database.ALL)) {
             return new Result.Failed(CommandRunner.NOT_IN_PREREQUISITE_STATE, "already suspended/paused");
         }
-        Object target = database(argument, "kill");
-        if (target instanceof Result.Failed failed) {
-            return failed;
-        }
-        Database database = (Database) target;
-        log.info("KILL{} command issued by {}", describe(argument), self);
-        List<ClientConnection> killed = new java.util.ArrayList<>();
-        for (ClientConnection client : runtime.clients().all()) {
-            if (client.tenant() != null && client.database() != null && (database.tenant() == null
-                    || (database.tenant().equals(client.tenant().id()) && database.database().equals(client.database())))) {
-                client.fatal(SqlState.ADMIN_SHUTDOWN, "database removed");
-                killed.add(client);
+        return onDatabase(argument, "kill", database -> {
+            log.info("KILL{} command issued by {}", describe(argument), self);
+            List<ClientConnection> killed = new java.util.ArrayList<>();
+            for (ClientConnection client : runtime.clients().all()) {
+                if (client.tenant() != null && client.database() != null && (database.tenant() == null
+                        || (database.tenant().equals(client.tenant().id()) && database.database().equals(client.database())))) {
+                    client.fatal(SqlState.ADMIN_SHUTDOWN, "database removed");
+                    killed.add(client);
+                }
             }
-        }
-        admin().kill(database);
-        return once(killed, "KILL");
+            admin().kill(database);
+            return once(killed, "KILL");
+        });
     }
 
     Result killClient(String argument) {
@@ -151,19 +140,16 @@ final class ConsoleCommands {
     }
 
     Result waitClose(String argument) {
-        Object target = database(argument, "wait in");
-        if (target instanceof Result.Failed failed) {
-            return failed;
-        }
-        Database database = (Database) target;
-        log.info("WAIT_CLOSE{} command issued by {}", describe(argument), self);
-        return when(() -> admin().closeNeeded(database) == 0, "WAIT_CLOSE");
+        return onDatabase(argument, "wait in", database -> {
+            log.info("WAIT_CLOSE{} command issued by {}", describe(argument), self);
+            return when(() -> admin().closeNeeded(database) == 0, "WAIT_CLOSE");
+        });
     }
 
-    /** The database an argument names (ALL when none), or the error PgBouncer gives. */
-    private Object database(String argument, String verb) {
+    /** {@code command} on the database an argument names (ALL when none), or the error PgBouncer gives. */
+    private Result onDatabase(String argument, String verb, java.util.function.Function<Database, Result> command) {
         if (argument.isEmpty()) {
-            return Database.ALL;
+            return command.apply(Database.ALL);
         }
         if (ConsoleConfig.isConsoleDatabase(argument)) {
             return new Result.Failed(CommandRunner.INVALID_PARAMETER_VALUE, "cannot " + verb + " admin db: " + argument);
@@ -173,14 +159,13 @@ final class ConsoleCommands {
             return new Result.Failed(SqlState.INVALID_CATALOG_NAME, "no such database: " + argument
                     + " (databases are named database.tenant, see SHOW DATABASES)");
         }
-        return database.poolDatabase();
+        return command.apply(database.poolDatabase());
     }
 
     private static String describe(String argument) {
         return argument.isEmpty() ? "" : " '" + argument + "'";
     }
 
-    /** Done now when {@code done} holds, else once it does (looked at every {@value #POLL_MILLIS} ms). */
     /**
      * The answer once each of {@code ended} has been told its FATAL error on its own event loop (where
      * {@code fatal} ran it; tasks of a loop run in order): as with PgBouncer, by the time the admin reads the
@@ -199,6 +184,7 @@ final class ConsoleCommands {
         return new Result.Later(CompletableFuture.allOf(told).thenApply(ignored -> Result.Done.of(tag)));
     }
 
+    /** Done now when {@code done} holds, else once it does (looked at every {@value #POLL_MILLIS} ms). */
     private Result when(BooleanSupplier done, String tag) {
         if (done.getAsBoolean()) {
             return Result.Done.of(tag);

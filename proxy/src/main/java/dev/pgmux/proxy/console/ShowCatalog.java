@@ -3,8 +3,9 @@ package dev.pgmux.proxy.console;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.proxy.ProxyRuntime;
-import dev.pgmux.proxy.client.ClientConnection;
+import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.client.ClientState;
+import dev.pgmux.proxy.metrics.ClientCensus;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.tenant.Tenant;
 
@@ -28,10 +29,9 @@ final class ShowCatalog {
         for (ServerPool pool : runtime.pools().all()) {
             use.computeIfAbsent(ConsoleDatabase.name(pool.key()), k -> new int[2])[0] += pool.stats().open();
         }
-        for (ClientConnection client : runtime.clients().all()) {
-            if (client.tenant() != null && client.database() != null && live(client)) {
-                use.computeIfAbsent(ConsoleDatabase.name(client.tenant().id(), client.database()), k -> new int[2])[1]++;
-            }
+        ClientCensus.Snapshot clients = ClientCensus.take(runtime.clients());
+        for (ServerPool pool : clients.pools()) {
+            use.computeIfAbsent(ConsoleDatabase.name(pool.key()), k -> new int[2])[1] += ShowPools.loggedIn(clients, pool);
         }
         List<List<Object>> rows = new ArrayList<>();
         for (ConsoleDatabase database : ConsoleDatabase.all(runtime.tenants())) {
@@ -51,10 +51,10 @@ final class ShowCatalog {
         for (ServerPool pool : runtime.pools().all()) {
             use.computeIfAbsent(pool.key().user() + "." + pool.key().tenant(), k -> new int[2])[0] += pool.stats().open();
         }
-        for (ClientConnection client : runtime.clients().all()) {
-            if (client.tenant() != null && client.user() != null && live(client)) {
-                use.computeIfAbsent(client.user().name() + "." + client.tenant().id(), k -> new int[2])[1]++;
-            }
+        ClientCensus.Snapshot clients = ClientCensus.take(runtime.clients());
+        for (ServerPool pool : clients.pools()) {
+            use.computeIfAbsent(pool.key().user() + "." + pool.key().tenant(), k -> new int[2])[1]
+                    += ShowPools.loggedIn(clients, pool);
         }
         List<List<Object>> rows = new ArrayList<>();
         for (Tenant tenant : runtime.tenants().all()) {
@@ -84,10 +84,6 @@ final class ShowCatalog {
     }
 
     /** PgBouncer's internal lists, as far as pgmux has them (no peers, no DNS cache, no free-object caches). */
-    private static boolean live(ClientConnection client) {
-        return client.state() != ClientState.LOGIN && client.state() != ClientState.CLOSED;
-    }
-
     static Result.Rows lists(ProxyRuntime runtime) {
         int databases = ConsoleDatabase.all(runtime.tenants()).size();
         int users = 0;
@@ -100,11 +96,14 @@ final class ShowCatalog {
             pools++;
             servers += pool.stats().open();
         }
+        ClientCensus.Snapshot census = ClientCensus.take(runtime.clients());
         int clients = 0;
         int login = 0;
-        for (ClientConnection client : runtime.clients().all()) {
-            clients++;
-            login += client.state() == ClientState.LOGIN ? 1 : 0;
+        for (PoolingMode mode : PoolingMode.values()) {
+            for (ClientState state : ClientState.values()) {
+                clients += census.count(mode, state);
+            }
+            login += census.count(mode, ClientState.LOGIN);
         }
         List<List<Object>> rows = new ArrayList<>();
         for (Object[] row : new Object[][] {{"databases", databases}, {"users", users}, {"peers", 0}, {"pools", pools},

@@ -1,16 +1,14 @@
 package dev.pgmux.proxy.console;
 
 import dev.pgmux.proxy.ProxyRuntime;
-import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientState;
 import dev.pgmux.proxy.client.PoolingMode;
+import dev.pgmux.proxy.metrics.ClientCensus;
 import dev.pgmux.proxy.pool.ServerPool;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -22,42 +20,51 @@ import java.util.Set;
 final class ShowPools {
     private ShowPools() {}
 
-    /** Per pool: its clients by state, and the modes (ports) they came in on. */
-    record ClientCounts(int active, int waiting, Set<PoolingMode> modes) {}
-
     static Result.Rows rows(ProxyRuntime runtime) {
-        Map<ServerPool, ClientCounts> clients = clientsByPool(runtime);
+        ClientCensus.Snapshot clients = ClientCensus.take(runtime.clients());
         long now = System.nanoTime();
         List<List<Object>> rows = new ArrayList<>();
         for (ServerPool pool : runtime.pools().all()) {
             ServerPool.Stats stats = pool.stats();
-            ClientCounts counts = clients.getOrDefault(pool, new ClientCounts(0, 0, Set.of()));
             long maxWaitMicros = pool.maxWaitNanos(now) / 1000;
             rows.add(java.util.Arrays.asList(ConsoleDatabase.name(pool.key()), pool.key().user(),
-                    counts.active(), counts.waiting(), 0, 0,
-                    stats.active(), 0, stats.cancelling(), stats.idle(), 0, 0, stats.connecting(),
+                    count(clients, pool, ClientState.ACTIVE, ClientState.IDLE), count(clients, pool, ClientState.WAITING),
+                    0, 0, stats.active(), 0, stats.cancelling(), stats.idle(), 0, 0, stats.connecting(),
                     (int) (maxWaitMicros / 1_000_000), (int) (maxWaitMicros % 1_000_000),
-                    poolMode(counts.modes()), null, pool.key().tenant()));
+                    poolMode(modes(clients, pool)), null, pool.key().tenant()));
         }
         return Result.Rows.of(ShowTable.POOLS, rows);
     }
 
-    static Map<ServerPool, ClientCounts> clientsByPool(ProxyRuntime runtime) {
-        Map<ServerPool, int[]> counts = new HashMap<>();
-        Map<ServerPool, Set<PoolingMode>> modes = new HashMap<>();
-        for (ClientConnection client : runtime.clients().all()) {
-            ServerPool pool = client.pool();
-            ClientState state = client.state();
-            if (pool == null || state == ClientState.LOGIN || state == ClientState.CLOSED) {
-                continue;
+    private static final ClientState[] LOGGED_IN = {ClientState.ACTIVE, ClientState.IDLE, ClientState.WAITING};
+
+    /** The clients of {@code pool} in any of {@code states}, on either port. */
+    static int count(ClientCensus.Snapshot clients, ServerPool pool, ClientState... states) {
+        int count = 0;
+        for (PoolingMode mode : PoolingMode.values()) {
+            for (ClientState state : states) {
+                count += clients.count(pool, mode, state);
             }
-            int[] c = counts.computeIfAbsent(pool, p -> new int[2]);
-            c[state == ClientState.WAITING ? 1 : 0]++;
-            modes.computeIfAbsent(pool, p -> EnumSet.noneOf(PoolingMode.class)).add(client.mode());
         }
-        Map<ServerPool, ClientCounts> result = new HashMap<>();
-        counts.forEach((pool, c) -> result.put(pool, new ClientCounts(c[0], c[1], modes.get(pool))));
-        return result;
+        return count;
+    }
+
+    /** The clients of {@code pool} that are logged in (idle, waiting or holding a server). */
+    static int loggedIn(ClientCensus.Snapshot clients, ServerPool pool) {
+        return count(clients, pool, LOGGED_IN);
+    }
+
+    /** The ports the pool's logged-in clients came in on. */
+    private static Set<PoolingMode> modes(ClientCensus.Snapshot clients, ServerPool pool) {
+        Set<PoolingMode> modes = EnumSet.noneOf(PoolingMode.class);
+        for (PoolingMode mode : PoolingMode.values()) {
+            for (ClientState state : LOGGED_IN) {
+                if (clients.count(pool, mode, state) > 0) {
+                    modes.add(mode);
+                }
+            }
+        }
+        return modes;
     }
 
     /** The pooling mode(s) of the pool's clients now: a pool serves both ports ("session,transaction"). */

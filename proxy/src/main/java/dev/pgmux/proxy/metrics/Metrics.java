@@ -72,7 +72,7 @@ public final class Metrics implements AutoCloseable {
         for (PoolingMode mode : PoolingMode.values()) {
             for (ClientState state : ClientState.values()) {
                 if (state != ClientState.CLOSED) {
-                    Gauge.builder("pgmux.client.connections", census, c -> c.count(mode, state))
+                    Gauge.builder("pgmux.client.connections", census, c -> c.recent().count(mode, state))
                             .description("Open client connections, by port and state")
                             .tag("mode", mode.name().toLowerCase()).tag("state", state.name().toLowerCase())
                             .register(registry);

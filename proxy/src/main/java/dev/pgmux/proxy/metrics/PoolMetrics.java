@@ -84,7 +84,7 @@ public final class PoolMetrics {
         for (PoolingMode mode : PoolingMode.values()) {
             Tags modeTags = tags.and("mode", mode.name().toLowerCase());
             for (ClientState state : new ClientState[]{ClientState.ACTIVE, ClientState.IDLE, ClientState.WAITING}) {
-                add(Gauge.builder("pgmux.pool.clients", census, c -> c.count(pool, mode, state))
+                add(Gauge.builder("pgmux.pool.clients", census, c -> c.recent().count(pool, mode, state))
                         .description("Clients of the pool: holding a server, idle, or waiting for one")
                         .tags(modeTags).tag("state", state.name().toLowerCase()).register(registry));
             }
