@@ -109,6 +109,12 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare(p + "upstream.host", a.upstream().host(), b.upstream().host());
         lines.compare(p + "upstream.port", a.upstream().port(), b.upstream().port());
         lines.compare(p + "upstream.database", a.upstream().database(), b.upstream().database());
+        UpstreamTls ta = a.upstream().tls();
+        UpstreamTls tb = b.upstream().tls();
+        lines.compare(p + "upstream.sslmode", ta.mode().configName(), tb.mode().configName());
+        lines.compare(p + "upstream.sslrootcert", ta.rootCert().orElse("none"), tb.rootCert().orElse("none"));
+        lines.compare(p + "upstream.sslcert", path(ta.cert()), path(tb.cert()));
+        lines.compare(p + "upstream.sslkey", path(ta.key()), path(tb.key()));
         lines.compare(p + "pool_size", a.poolSize(), b.poolSize());
         lines.compare(p + "min_idle", a.minIdle(), b.minIdle());
         lines.compare(p + "max_clients", a.maxClients(), b.maxClients());
@@ -124,6 +130,28 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare(p + "max_client_prepared_statements", pa.maxPerClient(), pb.maxPerClient());
         lines.compare(p + "databases", a.allowedDatabases(), b.allowedDatabases());
         users(p, a.users(), b.users(), lines);
+        authQuery(p, a.authQuery(), b.authQuery(), lines);
+        lines.compare(p + "allow_list", a.access().allowList(), b.access().allowList());
+        lines.compare(p + "require_tls", a.access().requireTls().map(String::valueOf).orElse("(tls.mode)"),
+                b.access().requireTls().map(String::valueOf).orElse("(tls.mode)"));
+    }
+
+    private static void authQuery(String p, Optional<AuthQueryConfig> a, Optional<AuthQueryConfig> b, Lines lines) {
+        if (a.isEmpty() || b.isEmpty()) {
+            if (a.isPresent() != b.isPresent()) {
+                lines.add(p + "auth_user: " + (a.isEmpty() ? "set" : "removed"));
+            }
+            return;
+        }
+        AuthQueryConfig x = a.get();
+        AuthQueryConfig y = b.get();
+        lines.compare(p + "auth_user.name", x.user().name(), y.user().name());
+        if (!x.user().password().equals(y.user().password())) {
+            lines.add(p + "auth_user.password: changed");
+        }
+        lines.compare(p + "auth_query", quoted(x.query()), quoted(y.query()));
+        lines.compare(p + "auth_cache_ttl", Durations.format(x.cacheTtl()), Durations.format(y.cacheTtl()));
+        lines.compare(p + "auth_failure_ttl", Durations.format(x.failureTtl()), Durations.format(y.failureTtl()));
     }
 
     private static void users(String p, List<UserConfig> running, List<UserConfig> next, Lines lines) {
@@ -138,8 +166,13 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
             UserConfig old = before.get(user.name());
             if (old == null) {
                 lines.add(p + "users[" + user.name() + "]: added");
-            } else if (!old.password().equals(user.password())) {
-                lines.add(p + "users[" + user.name() + "].password: changed");
+            } else {
+                if (!old.password().equals(user.password())) {
+                    lines.add(p + "users[" + user.name() + "].password: changed");
+                }
+                lines.compare(p + "users[" + user.name() + "].pool_mode",
+                        old.poolMode().map(PoolMode::configName).orElse("(port)"),
+                        user.poolMode().map(PoolMode::configName).orElse("(port)"));
             }
         }
     }

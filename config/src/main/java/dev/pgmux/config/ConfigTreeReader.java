@@ -27,9 +27,11 @@ final class ConfigTreeReader {
             "stats_period", "repeat_interval");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
             "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
-            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases");
-    static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database");
-    static final List<String> USER_KEYS = List.of("name", "password");
+            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases",
+            "auth_user", "auth_query", "auth_cache_ttl", "auth_failure_ttl", "allow_list", "require_tls");
+    static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "sslmode", "sslrootcert", "sslcert", "sslkey");
+    static final List<String> USER_KEYS = List.of("name", "password", "pool_mode");
+    static final List<String> CONSOLE_USER_KEYS = List.of("name", "password");
 
     /** What the top of the file holds, before the rules between values are checked. */
     record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
@@ -154,9 +156,31 @@ final class ConfigTreeReader {
                 m.duration("idle_timeout", TenantConfig.DEFAULT_IDLE_TIMEOUT),
                 m.duration("max_lifetime", TenantConfig.DEFAULT_MAX_LIFETIME),
                 m.string("server_reset_query", TenantConfig.DEFAULT_SERVER_RESET_QUERY),
-                users(m, "users"),
+                tenantUsers(m),
                 preparedStatements(m),
-                m.strings("databases"));
+                m.strings("databases"),
+                authQuery(m),
+                new AccessConfig(m.strings("allow_list"),
+                        m.has("require_tls") ? Optional.of(m.bool("require_tls", false)) : Optional.empty()));
+    }
+
+    /** auth_user and the settings that only mean something with it. */
+    private static Optional<AuthQueryConfig> authQuery(MappingReader tenant) {
+        if (!tenant.has("auth_user")) {
+            for (String key : List.of("auth_query", "auth_cache_ttl", "auth_failure_ttl")) {
+                if (tenant.has(key)) {
+                    tenant.report(key, "has no effect without auth_user (the user that runs the query)");
+                }
+            }
+            return Optional.empty();
+        }
+        MappingReader user = tenant.mapping("auth_user");
+        user.rejectUnknownKeys(CONSOLE_USER_KEYS);
+        return Optional.of(new AuthQueryConfig(
+                new UserConfig(user.requiredString("name"), user.requiredString("password")),
+                tenant.string("auth_query", AuthQueryConfig.DEFAULT_QUERY),
+                tenant.duration("auth_cache_ttl", AuthQueryConfig.DEFAULT_CACHE_TTL),
+                tenant.duration("auth_failure_ttl", AuthQueryConfig.DEFAULT_FAILURE_TTL)));
     }
 
     private static PreparedStatementsConfig preparedStatements(MappingReader tenant) {
@@ -172,14 +196,30 @@ final class ConfigTreeReader {
         return new UpstreamConfig(
                 m.requiredString("host"),
                 m.integer("port", UpstreamConfig.DEFAULT_PORT),
-                m.string("database", UpstreamConfig.DEFAULT_DATABASE));
+                m.string("database", UpstreamConfig.DEFAULT_DATABASE),
+                new UpstreamTls(
+                        choice(m, "sslmode", SslMode.values(), SslMode::configName, SslMode.DEFAULT),
+                        m.optionalString("sslrootcert").filter(text -> !text.isEmpty()),
+                        m.optionalPath("sslcert"),
+                        m.optionalPath("sslkey")));
     }
 
-    /** A list of {name, password} under {@code key}: a tenant's users, or the console's. */
+    /** A tenant's users: {name, password, pool_mode}. */
+    private static List<UserConfig> tenantUsers(MappingReader tenant) {
+        List<UserConfig> users = new ArrayList<>();
+        for (MappingReader m : tenant.mappings("users")) {
+            m.rejectUnknownKeys(USER_KEYS);
+            users.add(new UserConfig(m.requiredString("name"), m.requiredString("password"),
+                    optionalChoice(m, "pool_mode", PoolMode.values(), PoolMode::configName)));
+        }
+        return users;
+    }
+
+    /** A list of {name, password} under {@code key}: the console's users. */
     private static List<UserConfig> users(MappingReader parent, String key) {
         List<UserConfig> users = new ArrayList<>();
         for (MappingReader m : parent.mappings(key)) {
-            m.rejectUnknownKeys(USER_KEYS);
+            m.rejectUnknownKeys(CONSOLE_USER_KEYS);
             users.add(new UserConfig(m.requiredString("name"), m.requiredString("password")));
         }
         return users;

@@ -36,7 +36,7 @@ final class ConfigValidator {
                 problems.add("default_tenant", "no tenant with id \"" + id + "\"");
             }
         });
-        tenants(tenants, problems);
+        tenants(tenants, defaultTenant, tls, problems);
     }
 
     private static void listen(ListenConfig listen, Problems problems) {
@@ -128,7 +128,8 @@ final class ConfigValidator {
         }
     }
 
-    private static void tenants(List<TenantConfig> tenants, Problems problems) {
+    private static void tenants(List<TenantConfig> tenants, Optional<String> defaultTenant, TlsConfig tls,
+                                Problems problems) {
         if (tenants.isEmpty()) {
             problems.add("tenants", "at least one tenant is required");
         }
@@ -146,8 +147,38 @@ final class ConfigValidator {
             upstream(path + ".upstream", tenant.upstream(), problems);
             pool(path, tenant, problems);
             preparedStatements(path, tenant.preparedStatements(), problems);
-            users(path + ".users", tenant.users(), problems);
+            boolean plainNames = defaultTenant.filter(tenant.id()::equals).isPresent();
+            users(path + ".users", tenant.users(), tenant.authQuery().isPresent(), plainNames, problems);
             databases(path + ".databases", tenant.databases(), problems);
+            tenant.authQuery().ifPresent(auth -> authQuery(path, auth, plainNames, problems));
+            access(path, tenant.access(), tls, problems);
+        }
+    }
+
+    private static void authQuery(String path, AuthQueryConfig auth, boolean plainNames, Problems problems) {
+        notEmpty(path + ".auth_user.name", auth.user().name(), problems);
+        password(path + ".auth_user.password", auth.user(), plainNames, problems);
+        if (auth.query().isBlank()) {
+            problems.add(path + ".auth_query", "must not be empty");
+        } else if (!auth.query().contains("$1")) {
+            problems.add(path + ".auth_query", "must take the user name as its parameter $1, e.g. "
+                    + AuthQueryConfig.DEFAULT_QUERY);
+        }
+        notNegative(path + ".auth_cache_ttl", auth.cacheTtl(), "0 = look up at every login", problems);
+        notNegative(path + ".auth_failure_ttl", auth.failureTtl(), "0 = do not remember", problems);
+    }
+
+    private static void access(String path, AccessConfig access, TlsConfig tls, Problems problems) {
+        List<String> allowList = access.allowList();
+        for (int i = 0; i < allowList.size(); i++) {
+            try {
+                Cidr.parse(allowList.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add(path + ".allow_list[" + i + "]", e.getMessage());
+            }
+        }
+        if (access.requireTls().orElse(false) && !tls.enabled()) {
+            problems.add(path + ".require_tls", "clients cannot use TLS: tls.mode is disabled (set tls.mode to allowed)");
         }
     }
 
@@ -167,6 +198,28 @@ final class ConfigValidator {
         notEmpty(path + ".host", upstream.host(), problems);
         port(path + ".port", upstream.port(), 1, problems);
         notEmpty(path + ".database", upstream.database(), problems);
+        UpstreamTls tls = upstream.tls();
+        String mode = tls.mode().configName();
+        if (tls.mode().verifiesCertificate() && tls.rootCert().isEmpty()) {
+            problems.add(path + ".sslrootcert", "required with sslmode " + mode + " (a PEM file of the CAs to trust,"
+                    + " or system for the Java runtime's)");
+        }
+        if (tls.systemRoots() && tls.mode() != SslMode.VERIFY_FULL) {
+            problems.add(path + ".sslmode", "must be verify-full with sslrootcert system (as in libpq: the"
+                    + " public CAs vouch for host names, not for a server of yours), got " + mode);
+        }
+        if (tls.mode() == SslMode.DISABLE && (tls.rootCert().isPresent() || tls.cert().isPresent())) {
+            problems.add(path + ".sslmode", "is disable, so sslrootcert, sslcert and sslkey would have no effect");
+        }
+        if (tls.cert().isPresent() && tls.key().isEmpty()) {
+            problems.add(path + ".sslkey", "required when sslcert is set");
+        }
+        if (tls.key().isPresent() && tls.cert().isEmpty()) {
+            problems.add(path + ".sslcert", "required when sslkey is set");
+        }
+        tls.rootCertFile().ifPresent(file -> readableFile(path + ".sslrootcert", file, problems));
+        tls.cert().ifPresent(file -> readableFile(path + ".sslcert", file, problems));
+        tls.key().ifPresent(file -> readableFile(path + ".sslkey", file, problems));
     }
 
     private static void pool(String path, TenantConfig tenant, Problems problems) {
@@ -188,9 +241,10 @@ final class ConfigValidator {
         greaterThanZero(path + ".max_client_prepared_statements", prepared.maxPerClient(), problems);
     }
 
-    private static void users(String path, List<UserConfig> users, Problems problems) {
-        if (users.isEmpty()) {
-            problems.add(path, "at least one user is required");
+    private static void users(String path, List<UserConfig> users, boolean authQuery, boolean plainNames,
+                              Problems problems) {
+        if (users.isEmpty() && !authQuery) {
+            problems.add(path, "at least one user is required (or an auth_user to look users up with auth_query)");
         }
         Set<String> names = new HashSet<>();
         for (int i = 0; i < users.size(); i++) {
@@ -201,8 +255,24 @@ final class ConfigValidator {
             } else if (!names.add(user.name())) {
                 problems.add(userPath + ".name", "duplicate user name \"" + user.name() + "\"");
             }
-            // Says only that it is empty: a password is never echoed.
-            notEmpty(userPath + ".password", user.password(), problems);
+            password(userPath + ".password", user, plainNames, problems);
+        }
+    }
+
+    /** Says what is wrong with a password without ever echoing it. */
+    private static void password(String path, UserConfig user, boolean plainNames, Problems problems) {
+        notEmpty(path, user.password(), problems);
+        switch (user.passwordKind()) {
+            case SCRAM_SHA_256 -> Passwords.verifierProblem(user.password()).ifPresent(p -> problems.add(path, p));
+            case MD5 -> {
+                if (!plainNames) {
+                    // libpq hashes the name it logs in with, name.tenant here, not the name the hash was made with.
+                    problems.add(path, "an MD5 hash works only for users of the default_tenant, who log in with"
+                            + " their plain name (the hash is salted with the user name, and clients of other"
+                            + " tenants log in as name.tenant): give the password or its SCRAM-SHA-256 verifier");
+                }
+            }
+            case PLAINTEXT -> { }
         }
     }
 
@@ -225,8 +295,12 @@ final class ConfigValidator {
     }
 
     private static void notNegative(String path, Duration duration, Problems problems) {
+        notNegative(path, duration, "0 = never", problems);
+    }
+
+    private static void notNegative(String path, Duration duration, String zeroMeans, Problems problems) {
         if (duration.isNegative()) {
-            problems.add(path, "must be >= 0 (0 = never), got " + Durations.format(duration));
+            problems.add(path, "must be >= 0 (" + zeroMeans + "), got " + Durations.format(duration));
         }
     }
 

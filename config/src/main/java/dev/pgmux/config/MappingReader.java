@@ -60,6 +60,11 @@ final class MappingReader {
         }
     }
 
+    /** Whether the key is present with a value (null counts as absent). */
+    boolean has(String key) {
+        return map.get(key) != null;
+    }
+
     /** A nested mapping; missing or null reads as empty. */
     MappingReader mapping(String key) {
         Object value = map.get(key);

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param users              who may log in
  * @param preparedStatements how named prepared statements are handled in transaction mode
  * @param databases          the databases clients may name; empty means the upstream's database only
+ * @param authQuery          looking up users the tenant does not list, upstream
+ * @param access             the client networks and TLS the tenant accepts
  */
 public record TenantConfig(
         String id,
@@ -36,7 +38,9 @@ public record TenantConfig(
         String serverResetQuery,
         List<UserConfig> users,
         PreparedStatementsConfig preparedStatements,
-        List<String> databases) {
+        List<String> databases,
+        Optional<AuthQueryConfig> authQuery,
+        AccessConfig access) {
 
     public static final int DEFAULT_POOL_SIZE = 20;
     public static final int DEFAULT_MIN_IDLE = 0;
@@ -58,13 +62,16 @@ public record TenantConfig(
         users = List.copyOf(users);
         Objects.requireNonNull(preparedStatements, "preparedStatements");
         databases = List.copyOf(databases);
+        Objects.requireNonNull(authQuery, "authQuery");
+        Objects.requireNonNull(access, "access");
     }
 
     /** A tenant with every pool and prepared statement setting at its default. */
     public static TenantConfig of(String id, UpstreamConfig upstream, List<UserConfig> users) {
         return new TenantConfig(id, upstream, DEFAULT_POOL_SIZE, DEFAULT_MIN_IDLE, DEFAULT_MAX_CLIENTS,
                 DEFAULT_CHECKOUT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME,
-                DEFAULT_SERVER_RESET_QUERY, users, PreparedStatementsConfig.defaults(), List.of());
+                DEFAULT_SERVER_RESET_QUERY, users, PreparedStatementsConfig.defaults(), List.of(), Optional.empty(),
+                AccessConfig.open());
     }
 
     public static TenantConfig of(String id, UpstreamConfig upstream, UserConfig... users) {
@@ -83,52 +90,52 @@ public record TenantConfig(
 
     public TenantConfig withUpstream(UpstreamConfig upstream) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withPoolSize(int poolSize) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withMinIdle(int minIdle) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withMaxClients(int maxClients) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withCheckoutTimeout(Duration checkoutTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withConnectTimeout(Duration connectTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withIdleTimeout(Duration idleTimeout) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withMaxLifetime(Duration maxLifetime) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withServerResetQuery(String serverResetQuery) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withUsers(List<UserConfig> users) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     /**
@@ -141,11 +148,22 @@ public record TenantConfig(
 
     public TenantConfig withDatabases(List<String> databases) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 
     public TenantConfig withPreparedStatements(PreparedStatementsConfig preparedStatements) {
         return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
-                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases);
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
+    }
+
+    public TenantConfig withAuthQuery(AuthQueryConfig authQuery) {
+        return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases,
+                Optional.of(authQuery), access);
+    }
+
+    public TenantConfig withAccess(AccessConfig access) {
+        return new TenantConfig(id, upstream, poolSize, minIdle, maxClients, checkoutTimeout, connectTimeout,
+                idleTimeout, maxLifetime, serverResetQuery, users, preparedStatements, databases, authQuery, access);
     }
 }

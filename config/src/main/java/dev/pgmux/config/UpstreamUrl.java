@@ -20,6 +20,8 @@ public final class UpstreamUrl {
     public static final String TENANT_ID = "default";
 
     private static final String FORM = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
+    /** libpq's names, the only query parameters pgmux takes from the URL. */
+    private static final java.util.List<String> PARAMETERS = List.of("sslmode", "sslrootcert", "sslcert", "sslkey");
 
     private UpstreamUrl() {
     }
@@ -60,11 +62,10 @@ public final class UpstreamUrl {
         return new UserConfig(name, password);
     }
 
-    private static UpstreamConfig upstream(String hostAndPath) {
-        int query = hostAndPath.indexOf('?');
-        if (query >= 0) {
-            throw problem("query parameters are not supported (remove everything from '?')");
-        }
+    private static UpstreamConfig upstream(String hostPathAndQuery) {
+        int query = hostPathAndQuery.indexOf('?');
+        String hostAndPath = query < 0 ? hostPathAndQuery : hostPathAndQuery.substring(0, query);
+        UpstreamTls tls = query < 0 ? UpstreamTls.defaults() : tls(hostPathAndQuery.substring(query + 1));
         int slash = hostAndPath.indexOf('/');
         String authority = slash < 0 ? hostAndPath : hostAndPath.substring(0, slash);
         String database = slash < 0 ? "" : decode(hostAndPath.substring(slash + 1), "database");
@@ -91,7 +92,40 @@ public final class UpstreamUrl {
             throw problem("host is missing (expected " + FORM + ")");
         }
         return new UpstreamConfig(host, port.map(UpstreamUrl::port).orElse(UpstreamConfig.DEFAULT_PORT),
-                database.isEmpty() ? UpstreamConfig.DEFAULT_DATABASE : database);
+                database.isEmpty() ? UpstreamConfig.DEFAULT_DATABASE : database, tls);
+    }
+
+    /** {@code sslmode=verify-full&sslrootcert=/etc/ca.pem}; the rules between them are the validator's. */
+    private static UpstreamTls tls(String query) {
+        java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = decode(eq < 0 ? pair : pair.substring(0, eq), "query parameter name");
+            if (!PARAMETERS.contains(name)) {
+                throw problem("unsupported query parameter \"" + name + "\" (supported: " + String.join(", ", PARAMETERS) + ")");
+            }
+            if (eq < 0) {
+                throw problem(name + " needs a value (" + name + "=...)");
+            }
+            if (values.put(name, decode(pair.substring(eq + 1), name)) != null) {
+                throw problem(name + " is given twice");
+            }
+        }
+        SslMode mode = SslMode.DEFAULT;
+        if (values.containsKey("sslmode")) {
+            mode = SslMode.fromConfigName(values.get("sslmode"));
+            if (mode == null) {
+                throw problem("sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got \""
+                        + values.get("sslmode") + "\"");
+            }
+        }
+        return new UpstreamTls(mode,
+                Optional.ofNullable(values.get("sslrootcert")).filter(text -> !text.isEmpty()),
+                Optional.ofNullable(values.get("sslcert")).filter(text -> !text.isEmpty()).map(java.nio.file.Path::of),
+                Optional.ofNullable(values.get("sslkey")).filter(text -> !text.isEmpty()).map(java.nio.file.Path::of));
     }
 
     private static int port(String text) {

@@ -32,7 +32,8 @@ class ConfigLoaderTest {
         assertThat(tenant).isEqualTo(new TenantConfig("a", new UpstreamConfig("db", 5432, "postgres"), 20, 0, 1000,
                 Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofHours(1),
                 "DISCARD ALL", java.util.List.of(new UserConfig("app", "pw")),
-                new PreparedStatementsConfig(PreparedStatementMode.REWRITE, 500, 10_000), java.util.List.of()));
+                new PreparedStatementsConfig(PreparedStatementMode.REWRITE, 500, 10_000), java.util.List.of(),
+                java.util.Optional.empty(), AccessConfig.open()));
         assertThat(tenant).isEqualTo(TenantConfig.of("a", UpstreamConfig.of("db", 5432), new UserConfig("app", "pw")));
     }
 

@@ -45,7 +45,8 @@ class PgmuxConfigTest {
 
         assertThat(tenant).isEqualTo(new TenantConfig("acme", new UpstreamConfig("h", 6000, "d"), 3, 1, 7,
                 Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(30), "",
-                List.of(new UserConfig("app", "pw")), new PreparedStatementsConfig(PreparedStatementMode.STRIP, 10, 20), List.of()));
+                List.of(new UserConfig("app", "pw")), new PreparedStatementsConfig(PreparedStatementMode.STRIP, 10, 20), List.of(),
+                java.util.Optional.empty(), AccessConfig.open()));
         assertThat(tenant.withPoolSize(4).preparedStatements()).isEqualTo(tenant.preparedStatements());
         assertThat(PreparedStatementsConfig.defaults().withMode(PreparedStatementMode.PASSTHROUGH).withMaxPerServer(1)
                 .withMaxPerClient(2))

@@ -41,7 +41,8 @@ class UnknownKeysTest {
         assertThat(problems(tenantWith("pool_sise: 5"))).containsExactly(
                 "tenants[0].pool_sise: unknown key (known keys: id, upstream, pool_size, min_idle, max_clients, "
                         + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, "
-                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users, databases)");
+                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users, databases, "
+                        + "auth_user, auth_query, auth_cache_ttl, auth_failure_ttl, allow_list, require_tls)");
     }
 
     @Test
@@ -54,13 +55,13 @@ class UnknownKeysTest {
     @Test
     void inAnUpstream() {
         assertThat(problems(MINIMAL.replace("host: db", "host: db\n      dbname: app"))).containsExactly(
-                "tenants[0].upstream.dbname: unknown key (known keys: host, port, database)");
+                "tenants[0].upstream.dbname: unknown key (known keys: host, port, database, sslmode, sslrootcert, sslcert, sslkey)");
     }
 
     @Test
     void inAUser() {
         assertThat(problems(MINIMAL.replace("password: pw", "password: pw\n        role: admin"))).containsExactly(
-                "tenants[0].users[0].role: unknown key (known keys: name, password)");
+                "tenants[0].users[0].role: unknown key (known keys: name, password, pool_mode)");
     }
 
     @Test

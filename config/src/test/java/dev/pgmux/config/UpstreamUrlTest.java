@@ -58,7 +58,9 @@ class UpstreamUrlTest {
             "postgresql://app:hunter2@/db | upstream URL: host is missing (expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE)",
             "postgresql://app:hunter2@host:54x2/db | upstream URL: port must be a number 1..65535, got \"54x2\"",
             "postgresql://app:hunter2@host:0/db | upstream URL: port must be a number 1..65535, got \"0\"",
-            "postgresql://app:hunter2@host/db?sslmode=require | upstream URL: query parameters are not supported (remove everything from '?')",
+            "postgresql://app:hunter2@host/db?sslmode=sure | upstream URL: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got \"sure\"",
+            "postgresql://app:hunter2@host/db?application_name=x | upstream URL: unsupported query parameter \"application_name\" (supported: sslmode, sslrootcert, sslcert, sslkey)",
+            "postgresql://app:hunter2@host/db?sslmode=verify-full | tenants[0].upstream.sslrootcert: required with sslmode verify-full (a PEM file of the CAs to trust, or system for the Java runtime's)",
             "postgresql://app:hunter2%zz@host/db | upstream URL: password: bad percent-encoding (% must be followed by two hex digits; write %25 for %)",
             "postgresql://app:hunter2%C3@host/db | upstream URL: password: percent-encoding does not decode to UTF-8",
             "postgresql://app:hunter2@[::1/db | upstream URL: unclosed [ in the host"})

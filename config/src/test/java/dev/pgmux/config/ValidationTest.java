@@ -115,9 +115,9 @@ class ValidationTest {
                 arguments(MINIMAL.replace("    upstream:\n      host: db\n", "    upstream: db\n"),
                         "tenants[0].upstream: must be a mapping, got a string"),
                 arguments(MINIMAL.replace("      - name: app\n        password: pw\n", "      []\n"),
-                        "tenants[0].users: at least one user is required"),
+                        "tenants[0].users: at least one user is required (or an auth_user to look users up with auth_query)"),
                 arguments(MINIMAL.replace("    users:\n      - name: app\n        password: pw\n", ""),
-                        "tenants[0].users: at least one user is required"),
+                        "tenants[0].users: at least one user is required (or an auth_user to look users up with auth_query)"),
                 arguments(MINIMAL.replace("name: app", "name: ''"), "tenants[0].users[0].name: must not be empty"),
                 arguments(MINIMAL.replace("        password: pw\n", ""), "tenants[0].users[0].password: is required"),
                 arguments(MINIMAL.replace("password: pw", "password: ''"), "tenants[0].users[0].password: must not be empty"),
@@ -231,7 +231,7 @@ class ValidationTest {
                 "tenants[0].pool_size: must be > 0, got 0",
                 "tenants[1].id: duplicate tenant id \"a\"",
                 "tenants[1].upstream.port: must be a port number 1..65535, got 99999",
-                "tenants[1].users: at least one user is required");
+                "tenants[1].users: at least one user is required (or an auth_user to look users up with auth_query)");
     }
 
     @Test
