@@ -32,7 +32,8 @@ public final class ClientConnection {
     private final long id = IDS.incrementAndGet();
     private final Channel channel;
     private final ProxyRuntime runtime;
-    private final PoolingMode mode;
+    /** The port's, until the user's own pool_mode replaces it at login. */
+    private PoolingMode mode;
     private final long connectedAtMillis = System.currentTimeMillis();
     // Written on the client's event loop and read by the admin views and the metrics without a lock or a
     // fence (the hot path pays nothing for them): a view may be a moment old, never torn.
@@ -77,6 +78,11 @@ public final class ClientConnection {
 
     public PoolingMode mode() {
         return mode;
+    }
+
+    /** The user's pool_mode overrides the port's: called once authenticated, before the client joins a pool. */
+    void mode(PoolingMode mode) {
+        this.mode = mode;
     }
 
     /** The client's address and port. */

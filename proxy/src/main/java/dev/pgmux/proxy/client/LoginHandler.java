@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.client;
 
 import dev.pgmux.config.ConsoleConfig;
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.TlsMode;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.protocol.auth.ScramException;
@@ -35,6 +36,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -193,10 +195,6 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (startup.minorVersion() > 0 || !unsupported.isEmpty()) {
             ctx.write(BackendCodec.encode(new NegotiateProtocolVersion(0, unsupported), ctx.alloc()));
         }
-        if (runtime.config().tls().mode() == TlsMode.REQUIRED && ctx.pipeline().get(SslHandler.class) == null) {
-            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-                    "SSL connection is required: connect with sslmode=require");
-        }
         if (startup.parameters().containsKey("replication")
                 && !"false".equalsIgnoreCase(startup.parameters().get("replication"))) {
             throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by pgmux");
@@ -222,7 +220,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         client.sessionParameters(settings);
 
         String database = startup.parameters().get("database");
+        boolean listenerRequiresTls = runtime.config().tls().mode() == TlsMode.REQUIRED;
         if (ConsoleConfig.isConsoleDatabase(database)) {
+            requireTlsIf(ctx, listenerRequiresTls);
             console = ConsoleLogin.start(runtime, startupUser);
             client.database(database);
             scram = console.scram();
@@ -232,10 +232,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         switch (runtime.tenants().resolve(startupUser)) {
-            case TenantRegistry.Resolution.NotFound notFound ->
-                    throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "Tenant or user not found");
+            case TenantRegistry.Resolution.NotFound notFound -> {
+                requireTlsIf(ctx, listenerRequiresTls);
+                throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "Tenant or user not found");
+            }
             case TenantRegistry.Resolution.Found found -> {
                 Tenant tenant = found.tenant();
+                // The tenant's own rules, before its users are looked at: they say nothing about which users exist.
+                requireTlsIf(ctx, tenant.config().access().requireTls().orElse(listenerRequiresTls));
+                refuseIfNotAllowed(ctx, tenant);
                 if (!tenant.tryAddClient()) {
                     throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
                 }
@@ -251,6 +256,22 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         send(ctx, new Authentication.Sasl(ScramServerSession.mechanisms()));
         ctx.flush();
         state = State.SASL_INITIAL;
+    }
+
+    private static void requireTlsIf(ChannelHandlerContext ctx, boolean required) {
+        if (required && ctx.pipeline().get(SslHandler.class) == null) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "SSL connection is required: connect with sslmode=require");
+        }
+    }
+
+    /** The tenant's allow_list, with the text Supavisor uses, and the address as the client's own network shows it. */
+    private static void refuseIfNotAllowed(ChannelHandlerContext ctx, Tenant tenant) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+                && !tenant.allows(remote.getAddress())) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "Address not in tenant allow_list: " + remote.getAddress().getHostAddress());
+        }
     }
 
     /** libpq defaults the database to the user name, which here carries the tenant suffix: use the tenant's then. */
@@ -308,10 +329,14 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         log.debug("{} authenticated", client);
-        if (mode == PoolingMode.TRANSACTION) {
+        PoolMode userMode = client.tenant().poolMode(client.user().name());
+        if (userMode != null) {
+            client.mode(userMode == PoolMode.SESSION ? PoolingMode.SESSION : PoolingMode.TRANSACTION);
+        }
+        if (client.mode() == PoolingMode.TRANSACTION) {
             decoder.batchMessages(); // most of what it sends goes on unchanged: in one write per read
         }
-        ctx.pipeline().replace(this, "pooling", switch (mode) {
+        ctx.pipeline().replace(this, "pooling", switch (client.mode()) {
             case SESSION -> new SessionModeHandler(client);
             case TRANSACTION -> new TransactionModeHandler(client);
         });

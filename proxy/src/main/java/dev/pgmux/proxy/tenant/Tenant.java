@@ -1,8 +1,14 @@
 package dev.pgmux.proxy.tenant;
 
+import dev.pgmux.config.Cidr;
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.TenantConfig;
+import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
 
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,19 +26,33 @@ public final class Tenant {
         }
     }
 
-    /** Its settings and users, replaced together. */
-    private record State(TenantConfig config, Map<String, User> users) {}
+    /** Its settings and users, replaced together, with what is derived from them once per reload. */
+    private record State(TenantConfig config, Map<String, User> users, List<Cidr> allowList,
+                         Map<String, PoolMode> poolModes) {
+        State(TenantConfig config, Map<String, User> users) {
+            this(config, Map.copyOf(users), config.access().allowList().stream().map(Cidr::parse).toList(),
+                    poolModes(config));
+        }
+
+        private static Map<String, PoolMode> poolModes(TenantConfig config) {
+            Map<String, PoolMode> modes = new HashMap<>();
+            for (UserConfig user : config.users()) {
+                user.poolMode().ifPresent(mode -> modes.put(user.name(), mode));
+            }
+            return Map.copyOf(modes);
+        }
+    }
 
     private volatile State state;
     private final AtomicInteger clients = new AtomicInteger();
 
     Tenant(TenantConfig config, Map<String, User> users) {
-        this.state = new State(config, Map.copyOf(users));
+        this.state = new State(config, users);
     }
 
     /** On reload: the new settings and users (a user whose password is unchanged is the same object). */
     void update(TenantConfig config, Map<String, User> users) {
-        this.state = new State(config, Map.copyOf(users));
+        this.state = new State(config, users);
     }
 
     public String id() {
@@ -47,6 +67,25 @@ public final class Tenant {
     /** The user with this name, or null: unknown users still go through a mock SCRAM exchange. */
     public User user(String name) {
         return state.users().get(name);
+    }
+
+    /** Whether a client from this address may connect: its allow_list holds it, or it has none. */
+    public boolean allows(InetAddress address) {
+        List<Cidr> allowList = state.allowList();
+        if (allowList.isEmpty()) {
+            return true;
+        }
+        for (Cidr network : allowList) {
+            if (network.contains(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The pooling the user's clients get whatever port they use, or null: the port's. */
+    public PoolMode poolMode(String userName) {
+        return state.poolModes().get(userName);
     }
 
     Map<String, User> users() {
