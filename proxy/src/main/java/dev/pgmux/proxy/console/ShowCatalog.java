@@ -61,7 +61,9 @@ final class ShowCatalog {
             for (UserConfig user : tenant.config().users()) {
                 String name = user.name() + "." + tenant.id();
                 int[] now = use.getOrDefault(name, new int[2]);
-                rows.add(Arrays.asList(name, String.valueOf(tenant.config().poolSize()), "", null, 0, now[0], 0, now[1]));
+                // pool_mode: the user's own, or NULL where the port decides (as PgBouncer shows a user without one).
+                String poolMode = user.poolMode().map(mode -> mode.configName()).orElse(null);
+                rows.add(Arrays.asList(name, String.valueOf(tenant.config().poolSize()), "", poolMode, 0, now[0], 0, now[1]));
             }
         }
         return Result.Rows.of(ShowTable.USERS, rows);
