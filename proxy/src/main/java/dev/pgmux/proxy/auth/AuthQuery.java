@@ -10,6 +10,7 @@ import dev.pgmux.protocol.message.frontend.FrontendCodec;
 import dev.pgmux.protocol.message.frontend.Parse;
 import dev.pgmux.protocol.message.frontend.Sync;
 import dev.pgmux.proxy.pool.PoolKey;
+import dev.pgmux.proxy.server.Credentials;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerListener;

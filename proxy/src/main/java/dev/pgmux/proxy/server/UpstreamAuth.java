@@ -3,7 +3,6 @@ package dev.pgmux.proxy.server;
 import dev.pgmux.protocol.auth.Md5Password;
 import dev.pgmux.protocol.auth.ScramClientSession;
 import dev.pgmux.protocol.auth.ScramException;
-import dev.pgmux.proxy.auth.Credentials;
 
 import java.security.SecureRandom;
 

@@ -4,7 +4,7 @@ import dev.pgmux.config.AuthQueryConfig;
 import dev.pgmux.config.Passwords;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
-import dev.pgmux.proxy.auth.Credentials;
+import dev.pgmux.proxy.server.Credentials;
 
 import java.security.SecureRandom;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package dev.pgmux.proxy.server;
 
-import dev.pgmux.proxy.auth.Credentials;
 import dev.pgmux.proxy.pool.PoolKey;
 import io.netty.channel.embedded.EmbeddedChannel;
 

@@ -9,7 +9,7 @@ import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
 import dev.pgmux.proxy.auth.AuthQuery;
-import dev.pgmux.proxy.auth.Credentials;
+import dev.pgmux.proxy.server.Credentials;
 import dev.pgmux.proxy.testing.Wait;
 import org.junit.jupiter.api.Test;
 

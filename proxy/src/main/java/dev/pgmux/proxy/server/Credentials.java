@@ -1,4 +1,4 @@
-package dev.pgmux.proxy.auth;
+package dev.pgmux.proxy.server;
 
 import dev.pgmux.config.Passwords;
 import dev.pgmux.protocol.auth.ScramSecret;
