@@ -39,6 +39,9 @@ public final class ScramClientSession {
     private final String password;
     private final byte[] givenClientKey;
     private final byte[] givenServerKey;
+    /** Passthrough from a verifier: the salt and iteration count the server must announce; else null and 0. */
+    private byte[] expectedSalt;
+    private int expectedIterations;
     private final String clientNonce;
     private final String clientFirstBare;
 
@@ -64,6 +67,27 @@ public final class ScramClientSession {
         }
         return new ScramClientSession(null, clientKey.clone(), serverKey.clone(),
                 ScramCrypto.newNonce(Objects.requireNonNull(random, "random")), "");
+    }
+
+    /**
+     * SCRAM passthrough from a stored verifier: logs in with the ClientKey recovered from a client's proof
+     * against {@code verifier} ({@link ScramServerSession#clientKey()}) and the verifier's ServerKey. The
+     * keys answer only a server that holds the same verifier: {@link #handleServerFirst} refuses a salt or
+     * iteration count other than the verifier's with {@link ScramException.Kind#SECRET_MISMATCH}.
+     *
+     * @throws IllegalArgumentException if {@code clientKey} is not the verifier's (H(ClientKey) != StoredKey)
+     */
+    public static ScramClientSession passthrough(ScramSecret verifier, byte[] clientKey, SecureRandom random) {
+        Objects.requireNonNull(verifier, "verifier");
+        Objects.requireNonNull(clientKey, "clientKey");
+        if (clientKey.length != ScramCrypto.KEY_LENGTH
+                || !MessageDigest.isEqual(ScramCrypto.sha256(clientKey), verifier.storedKeyRef())) {
+            throw new IllegalArgumentException("the ClientKey does not belong to this SCRAM verifier");
+        }
+        ScramClientSession session = fromKeys(clientKey, verifier.serverKeyRef(), random);
+        session.expectedSalt = verifier.salt();
+        session.expectedIterations = verifier.iterations();
+        return session;
     }
 
     /**
@@ -144,6 +168,10 @@ public final class ScramClientSession {
             p.any(); // extensions are ignored
         }
         p.expectEnd("server-first-message");
+        if (expectedSalt != null && (iterations != expectedIterations || !MessageDigest.isEqual(salt, expectedSalt))) {
+            throw new ScramException(ScramException.Kind.SECRET_MISMATCH,
+                    "the server's SCRAM salt or iteration count differs from the verifier's");
+        }
 
         byte[] clientKey;
         byte[] serverKey;

@@ -22,7 +22,12 @@ public final class ScramException extends Exception {
         /** The peer's proof (client proof or server signature) is wrong: wrong password or key. */
         INVALID_PROOF,
         /** The server answered the exchange with {@code e=<error>}. */
-        SERVER_ERROR
+        SERVER_ERROR,
+        /**
+         * Key passthrough only: the server's salt or iteration count differs from the verifier the keys
+         * belong to, so they cannot answer it (the upstream holds another verifier for the user).
+         */
+        SECRET_MISMATCH
     }
 
     private final Kind kind;

@@ -1,9 +1,11 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.config.AuthQueryConfig;
 import dev.pgmux.config.ConsoleConfig;
 import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.TlsMode;
 import dev.pgmux.protocol.SqlState;
+import dev.pgmux.protocol.auth.Md5Password;
 import dev.pgmux.protocol.auth.ScramException;
 import dev.pgmux.protocol.auth.ScramServerSession;
 import dev.pgmux.protocol.frame.FrameDecoder;
@@ -23,14 +25,18 @@ import dev.pgmux.protocol.message.frontend.SslRequest;
 import dev.pgmux.protocol.message.frontend.StartupMessage;
 import dev.pgmux.protocol.message.frontend.Terminate;
 import dev.pgmux.proxy.ProxyRuntime;
+import dev.pgmux.proxy.auth.AuthQuery;
 import dev.pgmux.proxy.console.ConsoleHandler;
 import dev.pgmux.proxy.console.ConsoleLogin;
+import dev.pgmux.proxy.server.Credentials;
+import dev.pgmux.proxy.server.ServerTarget;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
 import dev.pgmux.proxy.transaction.TransactionModeHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -41,6 +47,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -49,8 +56,11 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   [SSLRequest -> 'S' + TLS handshake | 'N'] [GSSENCRequest -> 'N']
  *   StartupMessage -> (NegotiateProtocolVersion) -> tenant resolved, max_clients checked
+ *   [user not listed, tenant with auth_query -> looked up upstream (cached), the login waiting meanwhile]
  *   -> AuthenticationSASL -> SASLInitialResponse -> AuthenticationSASLContinue
  *   -> SASLResponse -> AuthenticationSASLFinal + AuthenticationOk -> hand over to the pooling mode
+ *   (a user known by an MD5 hash only, logging in with its plain name:
+ *   AuthenticationMD5Password -> PasswordMessage -> AuthenticationOk -> hand over)
  *   CancelRequest (on its own connection) -> forwarded to the matching client's server, then closed
  * </pre>
  *
@@ -59,7 +69,7 @@ import java.util.concurrent.TimeUnit;
 public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(LoginHandler.class);
 
-    private enum State { STARTUP, SASL_INITIAL, SASL_CONTINUE, DONE }
+    private enum State { STARTUP, LOOKUP, SASL_INITIAL, SASL_CONTINUE, MD5_PASSWORD, DONE }
 
     /** Startup parameters that are pgmux's business, not session settings to copy to a server. */
     private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
@@ -70,6 +80,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ClientConnection client;
     private State state = State.STARTUP;
     private ScramServerSession scram;
+    /** Who the client is authenticating as (null: unknown, or the console); its ClientKey is learnt from SCRAM. */
+    private Tenant.User user;
+    /** The salt of the AuthenticationMD5Password sent. */
+    private byte[] md5Salt;
     private String startupUser;
     /** A login to the admin console (database pgbouncer or pgmux), or null. */
     private ConsoleLogin console;
@@ -123,6 +137,20 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                         ctx.close();
                     } else {
                         saslFinal(ctx, FrontendCodec.decodeSaslResponse(frame).data());
+                    }
+                }
+                case MD5_PASSWORD -> {
+                    if (isTerminate(frame)) {
+                        ctx.close();
+                    } else {
+                        md5Password(ctx, FrontendCodec.decodePassword(frame).password());
+                    }
+                }
+                case LOOKUP -> {
+                    if (isTerminate(frame)) {
+                        ctx.close();
+                    } else {
+                        throw new ProtocolException("unexpected message before the authentication request");
                     }
                 }
                 case DONE -> throw new IllegalStateException("handled above");
@@ -245,14 +273,41 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
                 }
                 client.tenant(tenant);
-                Tenant.User user = tenant.user(found.userName());
-                client.user(user);
                 client.database(database(startup, tenant));
-                scram = user == null
-                        ? ScramServerSession.mock(startupUser, runtime.mockScramKey(), runtime.random())
-                        : ScramServerSession.forSecret(user.secret(), runtime.random());
+                Tenant.User known = tenant.configuredUser(found.userName());
+                if (known == null && tenant.looksUpUsers()) {
+                    lookUp(ctx, tenant, found.userName());
+                } else {
+                    challenge(ctx, known);
+                }
             }
         }
+    }
+
+    /**
+     * Asks the client to authenticate as {@code known}: SCRAM against its secret, MD5 against its hash when
+     * that is all pgmux knows, or (null: no such user) a mock SCRAM exchange that fails as a wrong password does.
+     */
+    private void challenge(ChannelHandlerContext ctx, Tenant.User known) {
+        client.user(known);
+        user = known;
+        if (known != null && known.secret() == null) {
+            if (startupUser.equals(known.name())) {
+                md5Salt = new byte[4];
+                runtime.random().nextBytes(md5Salt);
+                send(ctx, new Authentication.Md5Password(md5Salt));
+                ctx.flush();
+                state = State.MD5_PASSWORD;
+                return;
+            }
+            // libpq would hash the password with "name.tenant", not the name the stored hash was made with.
+            log.debug("{}: user {} is known by an MD5 hash only, which cannot check a login as name.tenant; "
+                    + "refused as a wrong password", client, known.name());
+            user = null;
+        }
+        scram = user == null
+                ? ScramServerSession.mock(startupUser, runtime.mockScramKey(), runtime.random())
+                : ScramServerSession.forSecret(user.secret(), runtime.random());
         send(ctx, new Authentication.Sasl(ScramServerSession.mechanisms()));
         ctx.flush();
         state = State.SASL_INITIAL;
@@ -271,6 +326,43 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 && !tenant.allows(remote.getAddress())) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "Address not in tenant allow_list: " + remote.getAddress().getHostAddress());
+        }
+    }
+
+    /**
+     * A user the tenant does not list: its auth_query says who it is (or the cache does), without blocking the
+     * event loop: the login goes on when the answer comes back. A lookup that fails ends the login with 08006.
+     */
+    private void lookUp(ChannelHandlerContext ctx, Tenant tenant, String name) {
+        state = State.LOOKUP;
+        AuthQueryConfig auth = tenant.config().authQuery().orElseThrow();
+        ServerTarget target = AuthQuery.target(tenant.config(), auth, tenant.authUser().credentials());
+        EventLoop loop = ctx.channel().eventLoop();
+        tenant.lookUp(name, n -> AuthQuery.run(runtime.connector(), loop, target, auth.query(), n))
+                .whenComplete((found, failure) -> {
+                    if (loop.inEventLoop()) {
+                        lookedUp(ctx, tenant, found, failure);
+                    } else {
+                        loop.execute(() -> lookedUp(ctx, tenant, found, failure));
+                    }
+                });
+    }
+
+    private void lookedUp(ChannelHandlerContext ctx, Tenant tenant, Tenant.User found, Throwable failure) {
+        if (state != State.LOOKUP || !ctx.channel().isActive()) {
+            return; // timed out, or the client left
+        }
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            fail(SqlState.CONNECTION_FAILURE, "authentication lookup failed for tenant " + tenant.id() + ": "
+                    + cause.getMessage());
+            return;
+        }
+        try {
+            challenge(ctx, found);
+        } catch (RuntimeException e) {
+            exceptionCaught(ctx, e);
         }
     }
 
@@ -305,6 +397,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             scramFailed(e);
             return;
         }
+        if (user != null && user.credentials() instanceof Credentials.ScramVerifier verifier) {
+            verifier.clientKey().remember(scram.clientKey()); // SCRAM passthrough: now pgmux can log in upstream
+        }
         cancelTimeout();
         state = State.DONE;
         refuseIfShuttingDown();
@@ -314,6 +409,23 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         // for a server first, the pooling handler flushes them at the end of this read.
         send(ctx, new Authentication.SaslFinal(serverFinal));
         send(ctx, Authentication.Ok.INSTANCE);
+        authenticated(ctx);
+    }
+
+    /** The answer to AuthenticationMD5Password, checked against the user's stored hash. */
+    private void md5Password(ChannelHandlerContext ctx, String answer) {
+        if (!Md5Password.verify(user.md5Hash(), md5Salt, answer)) {
+            throw new ProtocolException(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + startupUser + "\"");
+        }
+        cancelTimeout();
+        state = State.DONE;
+        refuseIfShuttingDown();
+        send(ctx, Authentication.Ok.INSTANCE); // not flushed: it goes with the welcome, as after SCRAM
+        authenticated(ctx);
+    }
+
+    /** The client proved who it is: on to the console or the pooling mode. */
+    private void authenticated(ChannelHandlerContext ctx) {
         if (console != null) {
             if (console.user() == null) {
                 fail(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, ConsoleLogin.notAllowed(startupUser));

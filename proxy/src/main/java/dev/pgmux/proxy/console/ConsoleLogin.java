@@ -24,7 +24,8 @@ public record ConsoleLogin(Console.User user, ScramServerSession scram) {
         if (runtime.tenants().resolve(startupUser) instanceof TenantRegistry.Resolution.Found found) {
             tenantUser = found.tenant().user(found.userName());
         }
-        return new ConsoleLogin(null, tenantUser != null
+        // A user known by an MD5 hash only cannot prove itself by SCRAM: as unknown as any other name here.
+        return new ConsoleLogin(null, tenantUser != null && tenantUser.secret() != null
                 ? ScramServerSession.forSecret(tenantUser.secret(), runtime.random())
                 : ScramServerSession.mock(startupUser, runtime.mockScramKey(), runtime.random()));
     }

@@ -97,7 +97,7 @@ public final class PoolRegistry implements AutoCloseable {
 
     private static ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
         return new ServerTarget(key, config.upstream().host(), config.upstream().port(), key.database(), user.name(),
-                user.password(), config.connectTimeout());
+                user.credentials(), config.connectTimeout());
     }
 
     /**

@@ -632,7 +632,8 @@ public final class ServerPool {
                     keep--;
                 }
             }
-            int missing = closed || paused ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
+            // A user known by its SCRAM verifier only: no server until a client's login gave pgmux the ClientKey.
+            int missing = closed || paused || !target.canLogIn() ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
                     s.maxSize() - open());
             for (int i = 0; i < missing; i++) {
                 toOpen.add(newServer());

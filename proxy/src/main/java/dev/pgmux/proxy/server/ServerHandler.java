@@ -1,7 +1,7 @@
 package dev.pgmux.proxy.server;
 
-import dev.pgmux.protocol.auth.Md5Password;
 import dev.pgmux.protocol.auth.ScramClientSession;
+import dev.pgmux.protocol.auth.ScramException;
 import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.frame.ProtocolException;
 import dev.pgmux.protocol.message.backend.Authentication;
@@ -164,18 +164,29 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         ServerTarget target = connection.target();
         switch (message) {
             case Authentication.Ok ok -> { }
-            case Authentication.CleartextPassword p -> send(ctx, new PasswordMessage(target.password()));
-            case Authentication.Md5Password p ->
-                    send(ctx, new PasswordMessage(Md5Password.encode(target.user(), target.password(), p.salt())));
+            case Authentication.CleartextPassword p -> send(ctx, new PasswordMessage(UpstreamAuth.cleartext(target)));
+            case Authentication.Md5Password p -> send(ctx, new PasswordMessage(UpstreamAuth.md5(target, p.salt())));
             case Authentication.Sasl sasl -> {
                 if (!ScramClientSession.supports(sasl.mechanisms())) {
                     throw new UpstreamException("upstream offers no supported SASL mechanism: " + sasl.mechanisms(), null);
                 }
-                scram = new ScramClientSession(target.password(), random);
+                scram = UpstreamAuth.scram(target, random);
                 send(ctx, new SaslInitialResponse(scram.mechanism(), scram.clientFirstMessage()));
             }
-            case Authentication.SaslContinue c -> send(ctx, new SaslResponse(requireScram().handleServerFirst(c.data())));
-            case Authentication.SaslFinal f -> requireScram().verifyServerFinal(f.data());
+            case Authentication.SaslContinue c -> {
+                try {
+                    send(ctx, new SaslResponse(requireScram().handleServerFirst(c.data())));
+                } catch (ScramException e) {
+                    throw UpstreamAuth.scramFailed(target, e);
+                }
+            }
+            case Authentication.SaslFinal f -> {
+                try {
+                    requireScram().verifyServerFinal(f.data());
+                } catch (ScramException e) {
+                    throw UpstreamAuth.scramFailed(target, e);
+                }
+            }
             case Authentication.Unsupported u ->
                     throw new UpstreamException("upstream asks for an unsupported authentication method (code " + u.code() + ")", null);
             case BackendKeyData key -> connection.backendKey(key);

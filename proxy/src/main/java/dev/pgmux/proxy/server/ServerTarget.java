@@ -4,8 +4,8 @@ import dev.pgmux.proxy.pool.PoolKey;
 
 import java.time.Duration;
 
-/** Where and as whom a pool logs in upstream. The password is never printed. */
-public record ServerTarget(PoolKey key, String host, int port, String database, String user, String password,
+/** Where and as whom a pool logs in upstream. The credentials are never printed. */
+public record ServerTarget(PoolKey key, String host, int port, String database, String user, Credentials credentials,
                            Duration connectTimeout) {
     /**
      * Whether a server logged in for {@code other} is as good as one for this target: same address, database
@@ -13,7 +13,12 @@ public record ServerTarget(PoolKey key, String host, int port, String database, 
      */
     public boolean sameServerAs(ServerTarget other) {
         return host.equals(other.host) && port == other.port && database.equals(other.database)
-                && user.equals(other.user) && password.equals(other.password);
+                && user.equals(other.user) && credentials.sameAs(other.credentials);
+    }
+
+    /** Whether a server can be logged in now: a verifier's ClientKey comes from a client's login first. */
+    public boolean canLogIn() {
+        return credentials.ready();
     }
 
     @Override

@@ -2,36 +2,72 @@ package dev.pgmux.proxy.tenant;
 
 import dev.pgmux.config.Cidr;
 import dev.pgmux.config.PoolMode;
+import dev.pgmux.config.AuthQueryConfig;
+import dev.pgmux.config.Passwords;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
+import dev.pgmux.proxy.server.Credentials;
 
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
- * A configured tenant at run time: its users' SCRAM secrets and its count of connected clients. A reload
- * updates it in place ({@link TenantRegistry#update}), so connected clients keep this object and the count
- * stays right; every read of its settings sees the configuration in effect.
+ * A configured tenant at run time: its users' secrets, the users its {@code auth_query} found, and its count
+ * of connected clients. A reload updates it in place ({@link TenantRegistry#update}), so connected clients keep
+ * this object and the count stays right; every read of its settings sees the configuration in effect.
  */
 public final class Tenant {
-    /** A user of the tenant; the secret authenticates clients, the password logs in upstream. */
-    public record User(String name, String password, ScramSecret secret) {
+    /**
+     * A user of the tenant. Clients authenticate with SCRAM against {@code secret} (generated from a password,
+     * or the verifier given), or, when only an MD5 hash is known ({@code secret} null), with MD5 against it;
+     * pgmux logs in upstream with {@code credentials}.
+     */
+    public record User(String name, String password, ScramSecret secret, Credentials credentials) {
+        /** A configured user: a plaintext password gets a SCRAM secret of its own (CPU-heavy: not on an event loop). */
+        static User configured(String name, String password, SecureRandom random) {
+            if (Passwords.kind(password) == Passwords.Kind.PLAINTEXT) {
+                // A fresh salt per process: clients never see a stored secret, only this exchange's.
+                return new User(name, password, ScramSecret.generate(password, random), new Credentials.Password(password));
+            }
+            return stored(name, password);
+        }
+
+        /** A user known by a stored form of its password (a SCRAM-SHA-256 verifier or an MD5 hash); cheap. */
+        static User stored(String name, String password) {
+            Credentials credentials = Credentials.of(password);
+            return new User(name, password,
+                    credentials instanceof Credentials.ScramVerifier v ? v.verifier() : null, credentials);
+        }
+
+        /** The MD5 hash clients are checked against when that is all pgmux knows; else null. */
+        public String md5Hash() {
+            return credentials instanceof Credentials.Md5Hash h ? h.hash() : null;
+        }
+
         @Override
         public String toString() {
             return "User[" + name + "]";
         }
     }
 
-    /** Its settings and users, replaced together, with what is derived from them once per reload. */
-    private record State(TenantConfig config, Map<String, User> users, List<Cidr> allowList,
+    /**
+     * Its settings and users, replaced together, with what is derived from them once per reload.
+     *
+     * @param authUser who runs the auth_query, or null without one
+     */
+    private record State(TenantConfig config, Map<String, User> users, User authUser, List<Cidr> allowList,
                          Map<String, PoolMode> poolModes) {
-        State(TenantConfig config, Map<String, User> users) {
-            this(config, Map.copyOf(users), config.access().allowList().stream().map(Cidr::parse).toList(),
-                    poolModes(config));
+        State(TenantConfig config, Map<String, User> users, User authUser) {
+            this(config, Map.copyOf(users), authUser,
+                    config.access().allowList().stream().map(Cidr::parse).toList(), poolModes(config));
         }
 
         private static Map<String, PoolMode> poolModes(TenantConfig config) {
@@ -45,14 +81,27 @@ public final class Tenant {
 
     private volatile State state;
     private final AtomicInteger clients = new AtomicInteger();
+    private final LookedUpUsers lookedUp = new LookedUpUsers();
 
-    Tenant(TenantConfig config, Map<String, User> users) {
-        this.state = new State(config, users);
+    Tenant(TenantConfig config, Map<String, User> users, User authUser) {
+        this.state = new State(config, users, authUser);
     }
 
-    /** On reload: the new settings and users (a user whose password is unchanged is the same object). */
-    void update(TenantConfig config, Map<String, User> users) {
-        this.state = new State(config, users);
+    /**
+     * On reload: the new settings and users (a user whose password is unchanged is the same object). New auth
+     * settings (auth_user, auth_query, its TTLs, the upstream it runs on) forget what the query found.
+     */
+    void update(TenantConfig config, Map<String, User> users, User authUser) {
+        TenantConfig before = state.config();
+        this.state = new State(config, users, authUser);
+        if (!before.authQuery().equals(config.authQuery()) || !sameUpstream(before, config)) {
+            lookedUp.clear();
+        }
+    }
+
+    private static boolean sameUpstream(TenantConfig a, TenantConfig b) {
+        return a.upstream().host().equals(b.upstream().host()) && a.upstream().port() == b.upstream().port()
+                && a.upstream().database().equals(b.upstream().database());
     }
 
     public String id() {
@@ -64,8 +113,17 @@ public final class Tenant {
         return state.config();
     }
 
-    /** The user with this name, or null: unknown users still go through a mock SCRAM exchange. */
+    /**
+     * The user with this name: configured (or the auth_user), else as the auth_query last found it; null when
+     * neither (unknown users still go through a mock SCRAM exchange).
+     */
     public User user(String name) {
+        User user = state.users().get(name);
+        return user != null ? user : lookedUp.known(name);
+    }
+
+    /** A configured user (the auth_user counts as one), or null: such a name may be looked up upstream. */
+    public User configuredUser(String name) {
         return state.users().get(name);
     }
 
@@ -86,6 +144,29 @@ public final class Tenant {
     /** The pooling the user's clients get whatever port they use, or null: the port's. */
     public PoolMode poolMode(String userName) {
         return state.poolModes().get(userName);
+    }
+
+    /** Whether users it does not list are looked up with an auth_query. */
+    public boolean looksUpUsers() {
+        return state.config().authQuery().isPresent();
+    }
+
+    /** The auth_user as a user (its credentials log the lookups in), or null without an auth_query. */
+    public User authUser() {
+        return state.authUser();
+    }
+
+    /**
+     * Looks {@code name} up with the auth_query, or answers from the cache: the user found, or null when there
+     * is no such user; fails when the lookup could not tell. {@code lookup} runs the query (the stored password,
+     * empty for none).
+     */
+    public CompletableFuture<User> lookUp(String name, Function<String, CompletableFuture<Optional<String>>> lookup) {
+        Optional<AuthQueryConfig> auth = state.config().authQuery();
+        if (auth.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return lookedUp.lookUp(name, auth.get(), lookup);
     }
 
     Map<String, User> users() {

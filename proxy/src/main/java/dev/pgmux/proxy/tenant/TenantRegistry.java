@@ -3,7 +3,6 @@ package dev.pgmux.proxy.tenant;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UserConfig;
-import dev.pgmux.protocol.auth.ScramSecret;
 
 import java.security.SecureRandom;
 import java.util.Collections;
@@ -16,7 +15,8 @@ import java.util.Optional;
  * a name without a dot belongs to the default tenant, if one is configured.
  *
  * <p>A reload ({@link #update}) changes tenants in place: a tenant still configured keeps its {@link Tenant}
- * object (its connected clients and their count), a user whose password is unchanged keeps its SCRAM secret,
+ * object (its connected clients and their count), a user whose password is unchanged keeps its SCRAM secret
+ * (and, for a verifier, the ClientKey learnt from clients),
  * new tenants appear, and removed ones are no longer found, so new logins to them get the same answer as an
  * unknown tenant while their connected clients carry on.
  */
@@ -48,11 +48,16 @@ public final class TenantRegistry {
         Map<String, Tenant> tenants = new LinkedHashMap<>();
         for (TenantConfig tenantConfig : config.tenants()) {
             Tenant existing = previous.get(tenantConfig.id());
-            Map<String, Tenant.User> users = users(tenantConfig, existing == null ? Map.of() : existing.users());
+            Map<String, Tenant.User> before = existing == null ? Map.of() : existing.users();
+            Map<String, Tenant.User> users = users(tenantConfig, before);
+            Tenant.User authUser = authUser(tenantConfig, users, before, existing == null ? null : existing.authUser());
+            if (authUser != null) {
+                users.putIfAbsent(authUser.name(), authUser);
+            }
             if (existing == null) {
-                tenants.put(tenantConfig.id(), new Tenant(tenantConfig, users));
+                tenants.put(tenantConfig.id(), new Tenant(tenantConfig, users, authUser));
             } else {
-                existing.update(tenantConfig, users);
+                existing.update(tenantConfig, users, authUser);
                 tenants.put(tenantConfig.id(), existing);
             }
         }
@@ -63,12 +68,34 @@ public final class TenantRegistry {
     private Map<String, Tenant.User> users(TenantConfig tenantConfig, Map<String, Tenant.User> previous) {
         Map<String, Tenant.User> users = new LinkedHashMap<>();
         for (UserConfig user : tenantConfig.users()) {
-            Tenant.User old = previous.get(user.name());
-            // A fresh salt per process: clients never see a stored secret, only this exchange's.
-            users.put(user.name(), old != null && old.password().equals(user.password()) ? old
-                    : new Tenant.User(user.name(), user.password(), ScramSecret.generate(user.password(), random)));
+            users.put(user.name(), user(user, previous.get(user.name())));
         }
         return users;
+    }
+
+    /**
+     * The auth_user, which may also log in as a client of the tenant (that is how pgmux learns its ClientKey
+     * when its password is a SCRAM verifier): the listed user of that name when the password is the same, so
+     * both share one ClientKey, else a user of its own.
+     */
+    private Tenant.User authUser(TenantConfig tenantConfig, Map<String, Tenant.User> users,
+                                 Map<String, Tenant.User> previousUsers, Tenant.User previous) {
+        if (tenantConfig.authQuery().isEmpty()) {
+            return null;
+        }
+        UserConfig config = tenantConfig.authQuery().get().user();
+        Tenant.User listed = users.get(config.name());
+        if (listed != null && listed.password().equals(config.password())) {
+            return listed;
+        }
+        Tenant.User old = previous != null && previous.name().equals(config.name()) ? previous
+                : previousUsers.get(config.name());
+        return user(config, old);
+    }
+
+    private Tenant.User user(UserConfig user, Tenant.User old) {
+        return old != null && old.password().equals(user.password()) ? old
+                : Tenant.User.configured(user.name(), user.password(), random);
     }
 
     public Resolution resolve(String startupUser) {

@@ -12,7 +12,7 @@ import java.time.Duration;
  */
 public final class ScriptedServers {
     private static final ServerTarget TARGET = new ServerTarget(new PoolKey("tenant", "db", "user"), "localhost", 5432,
-            "db", "user", "secret", Duration.ofSeconds(5));
+            "db", "user", new Credentials.Password("secret"), Duration.ofSeconds(5));
 
     private ScriptedServers() {}
 
