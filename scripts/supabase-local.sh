@@ -151,7 +151,7 @@ if [ -z "$upstream" ]; then
     -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$work/pg' -c password_encryption=scram-sha-256" \
     start >/dev/null || die "the throwaway Postgres did not start: $(tail -n 5 "$work/pg/postgres.log" 2>/dev/null)"
   pg_started=1
-  say "throwaway Postgres $("$pgbin/postgres" --version | awk '{print $NF}') on 127.0.0.1:$pg_port (data in $work/pg)"
+  say "throwaway Postgres $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port (data in $work/pg)"
 else
   # user, password, host, port, database and sslmode of the URL, one per line (percent-decoded).
   parsed=$(python3 - "$upstream" <<'EOF'
