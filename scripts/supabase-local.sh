@@ -218,34 +218,11 @@ SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgbouncer')
 EOF
 fi
 
-# The schema and function of Supabase's images (supabase/postgres: ansible/files/pgbouncer_config/
-# pgbouncer_auth_schema.sql, then migrations/db/migrations/20251121132723_correct_search_path_pgbouncer.sql),
-# left alone where they exist already.
+# The schema and function of Supabase's images (packaging/supabase-auth.sql), left alone where they exist.
 if [ "$(as_superuser -At -c "SELECT to_regprocedure('pgbouncer.get_auth(text)') IS NOT NULL")" = t ]; then
   say "pgbouncer.get_auth(text) exists: kept as it is"
 else
-  as_superuser <<'EOF'
-REVOKE ALL PRIVILEGES ON SCHEMA public FROM pgbouncer;
-CREATE SCHEMA IF NOT EXISTS pgbouncer AUTHORIZATION pgbouncer;
-CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename TEXT)
-RETURNS TABLE(username TEXT, password TEXT)
-LANGUAGE plpgsql
-SET search_path = ''
-SECURITY DEFINER
-AS $$
-BEGIN
-    RAISE DEBUG 'PgBouncer auth request: %', p_usename;
-
-    RETURN QUERY
-    SELECT rolname::TEXT,
-           CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword::TEXT END
-    FROM pg_catalog.pg_authid
-    WHERE rolname = p_usename AND rolcanlogin;
-END;
-$$;
-REVOKE ALL ON FUNCTION pgbouncer.get_auth(TEXT) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(TEXT) TO pgbouncer;
-EOF
+  as_superuser -f packaging/supabase-auth.sql
   say "created role pgbouncer, schema pgbouncer and function pgbouncer.get_auth(text)"
 fi
 
