@@ -60,6 +60,10 @@ final class PgmuxCommand implements Callable<Integer> {
     @ArgGroup(multiplicity = "0..1")
     Source source;
 
+    @Option(names = "--listen-host", paramLabel = "HOST",
+            description = {"with --upstream: the address to listen on (default 127.0.0.1;", "0.0.0.0 in a container)"})
+    String listenHost;
+
     @Spec
     CommandSpec spec;
 
@@ -81,8 +85,15 @@ final class PgmuxCommand implements Callable<Integer> {
         if (source == null) {
             throw new ParameterException(spec.commandLine(), "give exactly one of --config FILE or --upstream URL");
         }
+        if (listenHost != null && source.file != null) {
+            throw new ParameterException(spec.commandLine(), "--listen-host goes with --upstream; with --config set listen.host");
+        }
+        if (listenHost != null && listenHost.isBlank()) {
+            throw new ParameterException(spec.commandLine(), "--listen-host must not be empty");
+        }
         try {
-            toServe = source.load();
+            PgmuxConfig config = source.load();
+            toServe = listenHost == null ? config : config.withListen(config.listen().withHost(listenHost.trim()));
             return OK;
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("pgmux: " + e.getMessage());

@@ -108,6 +108,18 @@ class MainTest {
         assertThat(upstream.outcome()).isInstanceOf(PgmuxCommand.Outcome.Serve.class);
         var single = ((PgmuxCommand.Outcome.Serve) upstream.outcome()).config();
         assertThat(single.tenants()).singleElement().satisfies(t -> assertThat(t.upstream().port()).isEqualTo(5433));
+        assertThat(single.listen().host()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void listenHostSetsWhereAnUpstreamUrlIsServed() throws IOException {
+        Run container = run("--upstream", "postgresql://app:secret@db:5432/shop", "--listen-host", "0.0.0.0");
+        assertThat(container.outcome()).isInstanceOf(PgmuxCommand.Outcome.Serve.class);
+        assertThat(((PgmuxCommand.Outcome.Serve) container.outcome()).config().listen().host()).isEqualTo("0.0.0.0");
+
+        Run withFile = run("--config", write("ok.yaml", VALID).toString(), "--listen-host", "0.0.0.0");
+        assertThat(withFile.outcome()).isEqualTo(new PgmuxCommand.Outcome.Exit(2));
+        assertThat(withFile.err()).contains("--listen-host goes with --upstream; with --config set listen.host");
     }
 
     @Test

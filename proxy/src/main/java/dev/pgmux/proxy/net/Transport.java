@@ -60,7 +60,8 @@ public enum Transport {
                     yield IO_URING;
                 }
                 Transport fallback = Epoll.isAvailable() ? EPOLL : NIO;
-                log.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause(), fallback.configName());
+                log.info("io_uring is not available ({}{}); using {}", IoUring.unavailabilityCause(),
+                        refusedHint(IoUring.unavailabilityCause()), fallback.configName());
                 yield fallback;
             }
             case IO_URING -> require(IO_URING, IoUring.unavailabilityCause());
@@ -72,9 +73,24 @@ public enum Transport {
     private static Transport require(Transport transport, Throwable unavailable) {
         if (unavailable != null) {
             throw new IllegalStateException("listen.transport " + transport.configName() + " is not available here: "
-                    + unavailable.getMessage(), unavailable);
+                    + unavailable.getMessage() + refusedHint(unavailable) + "; use listen.transport auto to fall back",
+                    unavailable);
         }
         return transport;
+    }
+
+    /**
+     * Why a kernel that has io_uring refuses it with EPERM: a seccomp profile (Docker's default one since 25.0,
+     * containerd's, Podman's) or the {@code kernel.io_uring_disabled} sysctl. Empty for any other cause.
+     */
+    static String refusedHint(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && message.contains("Operation not permitted")) {
+                return ": a seccomp profile (a container's) or the kernel.io_uring_disabled sysctl forbids io_uring";
+            }
+        }
+        return "";
     }
 
     /** The {@code listen.transport} value that names this transport. */

@@ -51,7 +51,16 @@ public final class PgmuxProcess implements AutoCloseable {
 
     /** Starts pgmux on the configuration file {@code file}; see {@link #awaitListening}. */
     public static PgmuxProcess start(String name, Path file) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(name, file, List.of());
+    }
+
+    /**
+     * Starts pgmux on {@code file} through {@code wrapper}, a command that runs the command after it (under a
+     * seccomp filter, say); see {@link #awaitListening}.
+     */
+    public static PgmuxProcess start(String name, Path file, List<String> wrapper) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
                 "-Dio.netty.leakDetection.level=paranoid", "--enable-native-access=ALL-UNNAMED"));
