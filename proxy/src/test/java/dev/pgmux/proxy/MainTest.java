@@ -128,7 +128,7 @@ class MainTest {
         Run r = run("--config", file.toString());
         assertThat(r.outcome()).isEqualTo(new PgmuxCommand.Outcome.Exit(1));
         assertThat(r.err()).contains("invalid configuration in " + file, "tenants[0].pool_size: must be > 0, got 0");
-        Run url = run("--upstream", "postgresql://app:very-secret@127.0.0.1:5432/db?sslmode=require");
+        Run url = run("--upstream", "postgresql://app:very-secret@127.0.0.1:5432/db?sslmode=verify-full");
         assertThat(url.outcome()).isEqualTo(new PgmuxCommand.Outcome.Exit(1));
         assertThat(url.err()).startsWith("pgmux: ").doesNotContain("very-secret");
     }
@@ -158,7 +158,7 @@ class MainTest {
                 .contains("  listen.admin_port: must be a port number 0..65535, got 70000\n",
                         "  tenants[0].pool_size: must be > 0, got 0\n",
                         "  tenants[1].id: duplicate tenant id \"app\"\n",
-                        "  tenants[1].users: at least one user is required\n")
+                        "  tenants[1].users: at least one user is required (or an auth_user to look users up with auth_query)\n")
                 .doesNotContain("app-secret");
     }
 
