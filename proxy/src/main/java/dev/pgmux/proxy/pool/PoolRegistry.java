@@ -6,6 +6,7 @@ import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
+import dev.pgmux.proxy.tls.UpstreamTlsContexts;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -32,6 +33,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final UpstreamOutages outages = new UpstreamOutages();
     private final Metrics metrics;
     private final PoolAdmin admin = new PoolAdmin(this);
+    private final UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts();
 
     public PoolRegistry(TenantRegistry tenants, ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
         this.tenants = tenants;
@@ -95,17 +97,19 @@ public final class PoolRegistry implements AutoCloseable {
         return new Setup(target(key, config, user), settings(config));
     }
 
-    private static ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
+    private ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
         return new ServerTarget(key, config.upstream().host(), config.upstream().port(), key.database(), user.name(),
-                user.password(), config.connectTimeout());
+                user.password(), config.connectTimeout(), tlsContexts.forSettings(config.upstream().tls()));
     }
 
     /**
      * Brings every pool in line with the configuration in effect (after a reload; maintenance does it every
      * second too, which also catches a pool created while a reload ran): see {@link ServerPool#reconfigure}
-     * and {@link ServerPool#retire}. A retired pool without clients goes at once.
+     * and {@link ServerPool#retire}. A retired pool without clients goes at once. The upstream TLS contexts
+     * are built again from their files; servers opened with other TLS settings close (UPSTREAM_CHANGED).
      */
     public void reconfigure() {
+        tlsContexts.refresh(); // the PEM files are read again; servers stay unless their TLS settings changed
         long now = System.nanoTime();
         for (ServerPool pool : pools.values()) {
             reconfigure(pool);
