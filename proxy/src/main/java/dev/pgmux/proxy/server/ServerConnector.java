@@ -134,14 +134,15 @@ public final class ServerConnector {
      * The future completes when that connection has closed: Postgres closes it once it has signalled the
      * backend, so from then on the cancel can no longer reach whatever the server runs next.
      *
-     * <p>Its encryption follows the upstream's {@code sslmode}, as libpq's cancel connections do since
-     * PostgreSQL 17: TLS first under {@code prefer}, {@code require} and {@code verify-*} (with the same checks
-     * of the certificate), plaintext under {@code allow} and {@code disable}. Postgres itself takes a plaintext
-     * CancelRequest whatever its pg_hba.conf says, but an upstream behind a TLS-only proxy does not; and under
-     * a mode that requires TLS the cancel key is never sent in the clear.
+     * <p>Under {@code require} and {@code verify-*} the CancelRequest goes over TLS, negotiated and checked as
+     * the server connections are (if the server answers 'N' nothing is sent): the cancel key is not sent in
+     * the clear where the operator asked for encryption, and an upstream behind a proxy that takes TLS only
+     * (as some hosted Postgres services do) is reached. Under {@code prefer}, {@code allow} and
+     * {@code disable} it goes in plaintext, as libpq's {@code PQcancel} sends it: Postgres takes a plaintext
+     * CancelRequest whatever its pg_hba.conf says, and a cancel costs no handshake.
      */
     public Future<?> cancel(EventLoop loop, ServerTarget target, int processId, int secretKey) {
-        boolean tls = target.tls().mode() != SslMode.DISABLE && target.tls().mode() != SslMode.ALLOW;
+        boolean tls = target.tls().mode().requiresTls();
         return new Bootstrap()
                 .group(loop)
                 .channel(transport.channel())
