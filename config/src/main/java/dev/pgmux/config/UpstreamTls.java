@@ -52,10 +52,13 @@ public record UpstreamTls(SslMode mode, Optional<String> rootCert, Optional<Path
 
     /**
      * Whether the server's certificate is checked against the roots: {@code verify-ca} and {@code verify-full},
-     * and also {@code require} when a root CA file is given (libpq's rule, kept for compatibility).
+     * and also {@code require} when a root CA file is given (libpq's rule, kept for compatibility). libpq
+     * applies that rule to every mode that tries TLS, so {@code prefer} and {@code allow} with a root CA
+     * check the certificate too (and under {@code prefer} a server whose certificate fails the check is
+     * tried again in plaintext, as libpq does).
      */
     public boolean verifiesCertificate() {
-        return mode.verifiesCertificate() || (mode == SslMode.REQUIRE && rootCert.isPresent());
+        return mode.verifiesCertificate() || (mode != SslMode.DISABLE && rootCert.isPresent());
     }
 
     /** Whether the certificate must name the host: {@code verify-full}. */

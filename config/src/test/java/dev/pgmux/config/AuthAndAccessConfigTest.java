@@ -59,6 +59,9 @@ class AuthAndAccessConfigTest {
         assertThat(UpstreamTls.of(SslMode.REQUIRE).verifiesCertificate()).isFalse();
         assertThat(UpstreamTls.of(SslMode.REQUIRE).withRootCert("/ca.pem").verifiesCertificate()).isTrue();
         assertThat(UpstreamTls.of(SslMode.REQUIRE).withRootCert("/ca.pem").verifiesHostName()).isFalse();
+        // libpq loads the root CA whatever the mode, so prefer and allow check the chain as well.
+        assertThat(UpstreamTls.of(SslMode.PREFER).withRootCert("/ca.pem").verifiesCertificate()).isTrue();
+        assertThat(UpstreamTls.of(SslMode.ALLOW).withRootCert("/ca.pem").verifiesCertificate()).isTrue();
     }
 
     @ParameterizedTest

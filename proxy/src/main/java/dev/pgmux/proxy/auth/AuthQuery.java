@@ -15,6 +15,7 @@ import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerListener;
 import dev.pgmux.proxy.server.ServerTarget;
+import dev.pgmux.proxy.tls.UpstreamTlsContext;
 import dev.pgmux.proxy.server.UpstreamException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -59,11 +60,12 @@ public final class AuthQuery implements ServerListener {
         this.loop = loop;
     }
 
-    /** Where the lookups of a tenant log in: its upstream and database, as {@code auth_user}. */
-    public static ServerTarget target(TenantConfig tenant, AuthQueryConfig auth, Credentials credentials) {
+    /** Where the lookups of a tenant log in: its upstream and database, as {@code auth_user}, with its pools' TLS. */
+    public static ServerTarget target(TenantConfig tenant, AuthQueryConfig auth, Credentials credentials,
+                                      UpstreamTlsContext tls) {
         String database = tenant.upstream().database();
         return new ServerTarget(new PoolKey(tenant.id(), database, auth.user().name()), tenant.upstream().host(),
-                tenant.upstream().port(), database, auth.user().name(), credentials, tenant.connectTimeout());
+                tenant.upstream().port(), database, auth.user().name(), credentials, tenant.connectTimeout(), tls);
     }
 
     /** Runs {@code sql} for {@code user} on a new connection to {@code target}, from {@code loop}. */

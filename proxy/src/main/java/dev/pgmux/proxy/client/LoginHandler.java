@@ -336,7 +336,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void lookUp(ChannelHandlerContext ctx, Tenant tenant, String name) {
         state = State.LOOKUP;
         AuthQueryConfig auth = tenant.config().authQuery().orElseThrow();
-        ServerTarget target = AuthQuery.target(tenant.config(), auth, tenant.authUser().credentials());
+        ServerTarget target = AuthQuery.target(tenant.config(), auth, tenant.authUser().credentials(),
+                runtime.pools().upstreamTls(tenant.config().upstream().tls()));
         EventLoop loop = ctx.channel().eventLoop();
         tenant.lookUp(name, n -> AuthQuery.run(runtime.connector(), loop, target, auth.query(), n))
                 .whenComplete((found, failure) -> {

@@ -1,11 +1,14 @@
 package dev.pgmux.proxy.pool;
 
 import dev.pgmux.config.TenantConfig;
+import dev.pgmux.config.UpstreamTls;
 import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.server.ServerTarget;
 import dev.pgmux.proxy.tenant.Tenant;
 import dev.pgmux.proxy.tenant.TenantRegistry;
+import dev.pgmux.proxy.tls.UpstreamTlsContext;
+import dev.pgmux.proxy.tls.UpstreamTlsContexts;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -32,6 +35,7 @@ public final class PoolRegistry implements AutoCloseable {
     private final UpstreamOutages outages = new UpstreamOutages();
     private final Metrics metrics;
     private final PoolAdmin admin = new PoolAdmin(this);
+    private final UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts();
 
     public PoolRegistry(TenantRegistry tenants, ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
         this.tenants = tenants;
@@ -95,17 +99,19 @@ public final class PoolRegistry implements AutoCloseable {
         return new Setup(target(key, config, user), settings(config));
     }
 
-    private static ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
+    private ServerTarget target(PoolKey key, TenantConfig config, Tenant.User user) {
         return new ServerTarget(key, config.upstream().host(), config.upstream().port(), key.database(), user.name(),
-                user.credentials(), config.connectTimeout());
+                user.credentials(), config.connectTimeout(), tlsContexts.forSettings(config.upstream().tls()));
     }
 
     /**
      * Brings every pool in line with the configuration in effect (after a reload; maintenance does it every
      * second too, which also catches a pool created while a reload ran): see {@link ServerPool#reconfigure}
-     * and {@link ServerPool#retire}. A retired pool without clients goes at once.
+     * and {@link ServerPool#retire}. A retired pool without clients goes at once. The upstream TLS contexts
+     * are built again from their files; servers opened with other TLS settings close (UPSTREAM_CHANGED).
      */
     public void reconfigure() {
+        tlsContexts.refresh(); // the PEM files are read again; servers stay unless their TLS settings changed
         long now = System.nanoTime();
         for (ServerPool pool : pools.values()) {
             reconfigure(pool);
@@ -165,5 +171,10 @@ public final class PoolRegistry implements AutoCloseable {
             pool.close();
             pool.metrics().close();
         });
+    }
+
+    /** The TLS context for these upstream settings, shared with the tenant's pools (auth_query lookups use it too). */
+    public UpstreamTlsContext upstreamTls(UpstreamTls settings) {
+        return tlsContexts.forSettings(settings);
     }
 }

@@ -29,12 +29,27 @@ final class CancelSender extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(FrontendCodec.encode(new CancelRequest(processId, secretKey), ctx.alloc()))
-                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         ScheduledFuture<?> giveUp = ctx.executor().schedule(() -> {
             ctx.close();
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         ctx.channel().closeFuture().addListener(f -> giveUp.cancel(false));
+        if (ctx.pipeline().get(UpstreamTlsNegotiation.class) == null) {
+            send(ctx);
+        } // else once TLS is set up (or refused under prefer)
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event == UpstreamTlsNegotiation.Event.NEGOTIATED) {
+            send(ctx);
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    private void send(ChannelHandlerContext ctx) {
+        ctx.writeAndFlush(FrontendCodec.encode(new CancelRequest(processId, secretKey), ctx.alloc()))
+                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
     @Override

@@ -82,7 +82,10 @@ public final class ServerConnection {
         this.target = target;
     }
 
-    /** The channel it was given when its connect started (see {@link ServerConnector#connect}). */
+    /**
+     * The channel it was given when its connect started (see {@link ServerConnector#connect}); given again
+     * when the login is tried a second time on a new connection (sslmode {@code allow} or {@code prefer}).
+     */
     void bind(Channel channel) {
         this.channel = channel;
     }
@@ -249,23 +252,24 @@ public final class ServerConnection {
      * transport had a whole interval to notice) is closed, which tells whoever is attached and the pool.
      */
     void watchPeer() {
-        if (Transport.knowsPeerState(channel)) {
-            channel.eventLoop().schedule(this::checkPeer, PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        Channel watched = channel; // a login tried again (sslmode allow, prefer) binds another channel
+        if (Transport.knowsPeerState(watched)) {
+            watched.eventLoop().schedule(() -> checkPeer(watched), PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void checkPeer() {
-        if (!channel.isActive()) {
+    private void checkPeer(Channel watched) {
+        if (!watched.isActive()) {
             return;
         }
-        boolean gone = Transport.peerGone(channel);
+        boolean gone = Transport.peerGone(watched);
         if (gone && peerSeenGone) {
             log.info("{}: the server is gone but its connection did not report it; closing it", this);
-            channel.close();
+            watched.close();
             return;
         }
         peerSeenGone = gone;
-        channel.eventLoop().schedule(this::checkPeer, PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        watched.eventLoop().schedule(() -> checkPeer(watched), PEER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Ends the connection as a client should: Terminate, then close. */

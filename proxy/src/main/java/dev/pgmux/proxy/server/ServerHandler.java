@@ -65,13 +65,29 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
                 "login to upstream " + target.host() + ":" + target.port() + " timed out after "
                         + target.connectTimeout().toMillis() + "ms", null)),
                 target.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        connection.watchPeer();
+        if (ctx.pipeline().get(UpstreamTlsNegotiation.class) == null) {
+            sendStartup(ctx);
+        } // else once TLS is set up, or refused where plaintext will do (UpstreamTlsNegotiation)
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event == UpstreamTlsNegotiation.Event.NEGOTIATED) {
+            sendStartup(ctx);
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    private void sendStartup(ChannelHandlerContext ctx) {
+        ServerTarget target = connection.target();
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("user", target.user());
         parameters.put("database", target.database());
         send(ctx, new StartupMessage(StartupMessage.PROTOCOL_3_0, parameters));
         ctx.flush();
-        connection.watchPeer();
-        ctx.fireChannelActive();
     }
 
     @Override

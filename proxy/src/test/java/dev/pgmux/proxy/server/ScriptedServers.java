@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.server;
 
 import dev.pgmux.proxy.pool.PoolKey;
+import dev.pgmux.proxy.tls.UpstreamTlsContext;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import java.time.Duration;
@@ -12,7 +13,7 @@ import java.time.Duration;
  */
 public final class ScriptedServers {
     private static final ServerTarget TARGET = new ServerTarget(new PoolKey("tenant", "db", "user"), "localhost", 5432,
-            "db", "user", new Credentials.Password("secret"), Duration.ofSeconds(5));
+            "db", "user", new Credentials.Password("secret"), Duration.ofSeconds(5), UpstreamTlsContext.disabled());
 
     private ScriptedServers() {}
 

@@ -136,6 +136,29 @@ public final class TestPostgres {
     }
 
     /**
+     * What makes one private cluster differ from another: its {@code pg_hba.conf}, settings added to its
+     * configuration, files written into its data directory (certificates), and the JDBC properties the
+     * fixture's own connections to it need (such as {@code sslmode=require}).
+     */
+    record ClusterSpec(String description, String hba, String settings, Map<String, String> files, Properties connection) {
+        /** The main test cluster: plaintext TCP, the roles' methods as listed in the class comment. */
+        static final ClusterSpec PLAIN = new ClusterSpec("test Postgres", Cluster.HBA, "", Map.of(), new Properties());
+    }
+
+    /**
+     * Starts a private cluster of the given kind (besides the main one), with the test roles, from the
+     * installed binaries; throws when there are none. Every call starts another cluster.
+     */
+    static TestPostgres startManaged(ClusterSpec spec) {
+        Path bindir = findBinaries();
+        if (bindir == null) {
+            throw new IllegalStateException("the " + spec.description() + " needs PostgreSQL server binaries of its own"
+                    + " (initdb, pg_ctl, postgres), even when " + URL_ENV + " names the main one.\n" + NO_POSTGRES);
+        }
+        return managed(bindir, spec);
+    }
+
+    /**
      * The test JVM's Postgres, started (or set up) on the first call. Thread-safe. If it cannot
      * be provided, this and every later call throw an {@link IllegalStateException} that says why.
      */
@@ -301,7 +324,7 @@ public final class TestPostgres {
         if (bindir == null) {
             throw new IllegalStateException(NO_POSTGRES);
         }
-        return managed(bindir);
+        return managed(bindir, ClusterSpec.PLAIN);
     }
 
     private static TestPostgres external(String url) {
@@ -322,9 +345,9 @@ public final class TestPostgres {
         return pg;
     }
 
-    private static TestPostgres managed(Path bindir) {
+    private static TestPostgres managed(Path bindir, ClusterSpec spec) {
         long t0 = System.nanoTime();
-        Cluster cluster = Cluster.initialise(bindir);
+        Cluster cluster = Cluster.initialise(bindir, spec);
         TestPostgres pg = new TestPostgres("127.0.0.1", cluster.port, SUPERUSER, cluster);
         cluster.lock.lock();
         try {
@@ -338,8 +361,8 @@ public final class TestPostgres {
         } finally {
             cluster.lock.unlock();
         }
-        System.err.printf(Locale.ROOT, "pgmux test Postgres: %s on 127.0.0.1:%d, data %s, ready in %d ms%n",
-                cluster.bindir, cluster.port, cluster.dataDir, (System.nanoTime() - t0) / 1_000_000);
+        System.err.printf(Locale.ROOT, "pgmux %s: %s on 127.0.0.1:%d, data %s, ready in %d ms%n",
+                spec.description(), cluster.bindir, cluster.port, cluster.dataDir, (System.nanoTime() - t0) / 1_000_000);
         return pg;
     }
 
@@ -420,8 +443,8 @@ public final class TestPostgres {
         SQLException last;
         while (true) {
             try {
-                openConnectionTo("127.0.0.1", cluster.port, DEFAULT_DATABASE, SUPERUSER.name(), SUPERUSER.password(), 2)
-                        .close();
+                openConnectionTo("127.0.0.1", cluster.port, DEFAULT_DATABASE, SUPERUSER.name(), SUPERUSER.password(), 2,
+                        cluster.spec.connection()).close();
                 return;
             } catch (SQLException e) {
                 last = e;
@@ -439,12 +462,14 @@ public final class TestPostgres {
 
     private Connection openConnection(String database, String user, String password, int connectTimeoutSeconds)
             throws SQLException {
-        return openConnectionTo(host, port, database, user, password, connectTimeoutSeconds);
+        return openConnectionTo(host, port, database, user, password, connectTimeoutSeconds,
+                cluster == null ? new Properties() : cluster.spec.connection());
     }
 
     private static Connection openConnectionTo(String host, int port, String database, String user, String password,
-                                               int connectTimeoutSeconds) throws SQLException {
+                                               int connectTimeoutSeconds, Properties extra) throws SQLException {
         Properties props = new Properties();
+        props.putAll(extra);
         props.setProperty("user", user);
         if (password != null && !password.isEmpty()) {
             props.setProperty("password", password);
@@ -621,6 +646,7 @@ public final class TestPostgres {
                 """;
 
         final ReentrantLock lock = new ReentrantLock();
+        final ClusterSpec spec;
         final Path bindir;
         final Path workDir;
         final Path dataDir;
@@ -628,7 +654,9 @@ public final class TestPostgres {
         final UserPrincipal postgresUser; // null if not root
         int port;
 
-        private Cluster(Path bindir, Path workDir, Path dataDir, List<String> asPostgres, UserPrincipal postgresUser) {
+        private Cluster(ClusterSpec spec, Path bindir, Path workDir, Path dataDir, List<String> asPostgres,
+                        UserPrincipal postgresUser) {
+            this.spec = spec;
             this.bindir = bindir;
             this.workDir = workDir;
             this.dataDir = dataDir;
@@ -637,7 +665,7 @@ public final class TestPostgres {
         }
 
         /** initdb, configure and start a new cluster under target/. */
-        static Cluster initialise(Path bindir) {
+        static Cluster initialise(Path bindir, ClusterSpec spec) {
             boolean root = runningAsRoot();
             List<String> prefix = root ? runAsPostgresPrefix() : List.of();
             UserPrincipal postgresUser = null;
@@ -653,7 +681,7 @@ public final class TestPostgres {
                 new SecureRandom().nextBytes(random);
                 Path dataDir = target.resolve("pgdata-" + HexFormat.of().formatHex(random));
                 Files.createDirectory(dataDir);
-                Cluster cluster = new Cluster(bindir, target, dataDir, prefix, postgresUser);
+                Cluster cluster = new Cluster(spec, bindir, target, dataDir, prefix, postgresUser);
                 Runtime.getRuntime().addShutdownHook(new Thread(cluster::shutdown, "pgmux-test-postgres-shutdown"));
                 cluster.initdb();
                 cluster.configure();
@@ -688,7 +716,13 @@ public final class TestPostgres {
 
         private void configure() throws IOException {
             writeOwned(dataDir.resolve(OWNER_FILE), ProcessHandle.current().pid() + "\n");
-            writeOwned(dataDir.resolve("pg_hba.conf"), HBA);
+            writeOwned(dataDir.resolve("pg_hba.conf"), spec.hba());
+            for (Map.Entry<String, String> file : spec.files().entrySet()) {
+                Path path = dataDir.resolve(file.getKey());
+                writeOwned(path, file.getValue());
+                // Postgres refuses a private key that others may read.
+                Files.setPosixFilePermissions(path, Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+            }
             String conf = Files.readString(dataDir.resolve("postgresql.conf"));
             writeOwned(dataDir.resolve("postgresql.conf"),
                     conf + "\n# pgmux test settings\ninclude '" + SETTINGS_FILE + "'\n");
@@ -705,7 +739,7 @@ public final class TestPostgres {
                     full_page_writes = off
                     shared_buffers = 128MB
                     log_min_messages = warning
-                    """.formatted(port));
+                    """.formatted(port) + spec.settings());
         }
 
         private void writeOwned(Path file, String content) throws IOException {
