@@ -41,9 +41,16 @@ final class ConsoleValidator {
                     problems.add(path + ".name", "\"" + user.name() + "\" is already listed at " + earlier);
                 }
             }
-            // Says only that it is empty: a password is never echoed.
+            // Says only what is wrong with it: a password is never echoed.
             if (user.password().isEmpty()) {
                 problems.add(path + ".password", "must not be empty");
+            }
+            switch (user.passwordKind()) {
+                case SCRAM_SHA_256 -> Passwords.verifierProblem(user.password())
+                        .ifPresent(problem -> problems.add(path + ".password", problem));
+                case MD5 -> problems.add(path + ".password", "console users log in with SCRAM-SHA-256, which an MD5 "
+                        + "hash cannot check: give the password or its SCRAM-SHA-256 verifier");
+                case PLAINTEXT -> { }
             }
         }
     }

@@ -62,6 +62,17 @@ class ConsoleConfigTest {
     }
 
     @Test
+    void aConsoleUserMayBeGivenAVerifierButNotAnMd5Hash() {
+        String verifier = "SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$"
+                + "bjCEEX4m8ORX6ZGSf2zLIWDSnpdvHRaa2gSUyoAZs6Q=:/AbpFGdOvPZxAdgHTYmcZ3NlR+pxcgTAyhYTXWWQYNU=";
+        assertThat(ConfigLoader.parse(topWith("admin_users: [{name: admin, password: '" + verifier + "'}]"), java.util.Map.of())
+                .console().adminUsers().getFirst().passwordKind()).isEqualTo(Passwords.Kind.SCRAM_SHA_256);
+        assertThat(problems(topWith("admin_users: [{name: admin, password: md50123456789abcdef0123456789abcdef}]")))
+                .containsExactly("admin_users[0].password: console users log in with SCRAM-SHA-256, which an MD5 hash "
+                        + "cannot check: give the password or its SCRAM-SHA-256 verifier");
+    }
+
+    @Test
     void aListThatIsNotAListIsReported() {
         assertThat(problems(topWith("admin_users: admin"))).containsExactly("admin_users: must be a list, got a string");
     }

@@ -2,6 +2,7 @@ package dev.pgmux.proxy.console;
 
 import dev.pgmux.proxy.reload.ReloadResult;
 import dev.pgmux.config.ConsoleConfig;
+import dev.pgmux.config.Passwords;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
 import dev.pgmux.proxy.client.ClientConnection;
@@ -83,7 +84,10 @@ public final class Console implements AutoCloseable {
     private void add(Map<String, User> into, List<UserConfig> configured, Role role, Map<String, User> previous) {
         for (UserConfig user : configured) {
             User kept = previous.get(user.name());
-            if (kept != null && kept.role() == role && kept.secret().equals(ScramSecret.fromPassword(user.password(),
+            if (user.passwordKind() == Passwords.Kind.SCRAM_SHA_256) {
+                // A verifier (copied from pg_authid, or made with any Postgres): the password stays out of the file.
+                into.put(user.name(), new User(user.name(), role, ScramSecret.parse(user.password())));
+            } else if (kept != null && kept.role() == role && kept.secret().equals(ScramSecret.fromPassword(user.password(),
                     kept.secret().salt(), kept.secret().iterations()))) {
                 into.put(user.name(), kept);
             } else {

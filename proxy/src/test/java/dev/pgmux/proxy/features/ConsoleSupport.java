@@ -3,6 +3,7 @@ package dev.pgmux.proxy.features;
 import dev.pgmux.config.ConsoleConfig;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.UserConfig;
+import dev.pgmux.protocol.auth.ScramSecret;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
@@ -10,6 +11,7 @@ import dev.pgmux.proxy.testing.TestPostgres;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -28,9 +30,13 @@ final class ConsoleSupport {
 
     private ConsoleSupport() {}
 
+    /** The stats user as configured: by its SCRAM verifier, not its password (both forms log in alike). */
+    private static final UserConfig STATS_BY_VERIFIER = new UserConfig(STATS.name(),
+            ScramSecret.generate(STATS.password(), new SecureRandom()).toVerifier());
+
     static PgmuxConfig config() {
         return PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
-                .withConsole(new ConsoleConfig(List.of(ADMIN), List.of(STATS)));
+                .withConsole(new ConsoleConfig(List.of(ADMIN), List.of(STATS_BY_VERIFIER)));
     }
 
     /** A pgjdbc connection to the console; {@code mode} is pgjdbc's preferQueryMode (extended or simple). */
