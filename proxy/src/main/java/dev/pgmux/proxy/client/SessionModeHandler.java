@@ -90,7 +90,7 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
             case CheckoutException e -> client.fatal(SqlState.CANNOT_CONNECT_NOW, e.getMessage());
             case UpstreamException e when e.serverError() != null ->
                     client.fatal(e.serverError().code(), e.serverError().message());
-            default -> client.fatal(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
+            default -> client.fatal(SqlState.CONNECTION_FAILURE, UpstreamException.forClient(cause));
         }
     }
 

@@ -29,8 +29,8 @@ public final class UpstreamOutages {
         Outage outage = current.compute(address, (a, o) -> o == null ? new Outage(System.nanoTime(), 1)
                 : new Outage(o.sinceNanos(), o.failures() + 1));
         if (outage.failures() == 1) {
-            log.warn("upstream {} unreachable: {} (further failures are logged at debug level until it is back)",
-                    address, cause.getMessage());
+            log.warn("upstream {} {}: {} (further failures are logged at debug level until it is back)",
+                    address, UpstreamException.reached(cause) ? "login failed" : "unreachable", cause.getMessage());
         } else {
             log.debug("pool {}: cannot open a server connection: {}", target.key(), cause.getMessage());
         }

@@ -169,7 +169,7 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         try {
             login(ctx, frame);
         } catch (Exception e) {
-            failLogin(ctx, e instanceof UpstreamException u ? u : new UpstreamException("upstream login failed: " + e.getMessage(), e));
+            failLogin(ctx, e instanceof UpstreamException u ? u : UpstreamException.loginFailed("upstream login failed: " + e.getMessage(), e));
         } finally {
             frame.release();
         }
@@ -184,7 +184,7 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
             case Authentication.Md5Password p -> send(ctx, new PasswordMessage(UpstreamAuth.md5(target, p.salt())));
             case Authentication.Sasl sasl -> {
                 if (!ScramClientSession.supports(sasl.mechanisms())) {
-                    throw new UpstreamException("upstream offers no supported SASL mechanism: " + sasl.mechanisms(), null);
+                    throw UpstreamException.loginFailed("upstream offers no supported SASL mechanism: " + sasl.mechanisms(), null);
                 }
                 scram = UpstreamAuth.scram(target, random);
                 send(ctx, new SaslInitialResponse(scram.mechanism(), scram.clientFirstMessage()));
@@ -204,7 +204,7 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             case Authentication.Unsupported u ->
-                    throw new UpstreamException("upstream asks for an unsupported authentication method (code " + u.code() + ")", null);
+                    throw UpstreamException.loginFailed("upstream asks for an unsupported authentication method (code " + u.code() + ")", null);
             case BackendKeyData key -> connection.backendKey(key);
             case ErrorResponse error -> throw new UpstreamException(error);
             case ReadyForQuery status -> {

@@ -40,7 +40,7 @@ final class UpstreamAuth {
             case Credentials.ScramVerifier v -> {
                 byte[] clientKey = v.clientKey().get();
                 if (clientKey == null) {
-                    throw new UpstreamException("cannot log in upstream as user \"" + target.user() + "\" of tenant "
+                    throw UpstreamException.loginFailed("cannot log in upstream as user \"" + target.user() + "\" of tenant "
                             + target.key().tenant() + " yet: pgmux holds only the SCRAM-SHA-256 verifier of its "
                             + "password, and the key to log in with comes from a client's login (none since pgmux "
                             + "started)", null);
@@ -53,15 +53,15 @@ final class UpstreamAuth {
     /** A failed upstream SCRAM exchange, in words. */
     static UpstreamException scramFailed(ServerTarget target, ScramException e) {
         if (e.kind() == ScramException.Kind.SECRET_MISMATCH) {
-            return new UpstreamException("the SCRAM verifier pgmux holds for user \"" + target.user() + "\" of tenant "
+            return UpstreamException.loginFailed("the SCRAM verifier pgmux holds for user \"" + target.user() + "\" of tenant "
                     + target.key().tenant() + " does not match the upstream's (different salt or iteration count): "
                     + "copy it again from pg_authid", e);
         }
-        return new UpstreamException("upstream login as user \"" + target.user() + "\" failed: " + e.getMessage(), e);
+        return UpstreamException.loginFailed("upstream login as user \"" + target.user() + "\" failed: " + e.getMessage(), e);
     }
 
     private static UpstreamException cannot(ServerTarget target, String asks) {
-        return new UpstreamException("cannot log in upstream as user \"" + target.user() + "\" of tenant "
+        return UpstreamException.loginFailed("cannot log in upstream as user \"" + target.user() + "\" of tenant "
                 + target.key().tenant() + ": " + asks + ", and pgmux holds " + target.credentials().describe(), null);
     }
 }

@@ -136,7 +136,7 @@ final class UpstreamTlsNegotiation extends ChannelInboundHandlerAdapter {
             return;
         }
         phase = Phase.DONE;
-        ctx.fireExceptionCaught(new UpstreamException("tenant " + target.key().tenant() + ": TLS with " + target.host()
+        ctx.fireExceptionCaught(UpstreamException.loginFailed("tenant " + target.key().tenant() + ": TLS with " + target.host()
                 + ":" + target.port() + " failed: " + reason, cause));
         ctx.close();
     }

@@ -373,7 +373,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         ErrorResponse error = switch (cause) {
             case CheckoutException e when e.timedOut() -> ClientErrors.checkoutTimeout(e, "Transaction");
             case UpstreamException e when e.serverError() != null -> e.serverError();
-            default -> ErrorResponse.error(SqlState.CONNECTION_FAILURE, "server unreachable: " + cause.getMessage());
+            default -> ErrorResponse.error(SqlState.CONNECTION_FAILURE, UpstreamException.forClient(cause));
         };
         var notice = error.notice().with(dev.pgmux.protocol.message.backend.Notice.SEVERITY, fatal ? "FATAL" : "ERROR")
                 .with(dev.pgmux.protocol.message.backend.Notice.SEVERITY_NONLOCALIZED, fatal ? "FATAL" : "ERROR");

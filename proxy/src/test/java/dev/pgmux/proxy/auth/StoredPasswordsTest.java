@@ -141,8 +141,8 @@ class StoredPasswordsTest {
     void aVerifierWithAnotherSaltThanTheUpstreamsIsAClearError(Port port) throws Exception {
         SQLException e = sqlError(() -> connect(pgmux, port, RESALTED + "." + TENANT, RESALTED_PASSWORD).close());
 
-        assertThat(e.getMessage()).contains("the SCRAM verifier pgmux holds for user \"" + RESALTED + "\" of tenant "
-                + TENANT + " does not match the upstream's (different salt or iteration count)");
+        assertThat(e.getMessage()).contains("server login failed: the SCRAM verifier pgmux holds for user \"" + RESALTED
+                + "\" of tenant " + TENANT + " does not match the upstream's (different salt or iteration count)");
         AuthSupport.PsqlRun run = psql(pgmux, port, RESALTED, RESALTED_PASSWORD, "SELECT 1");
         assertThat(run.exit()).isNotZero();
         assertThat(run.output()).contains("does not match the upstream's");

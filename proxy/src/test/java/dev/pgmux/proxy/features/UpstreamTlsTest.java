@@ -107,8 +107,8 @@ class UpstreamTlsTest {
             SQLException e = sqlError(() -> port.connect(pgmux, ROLE).close());
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(e.getSQLState()).as("%s", e.getMessage()).startsWith("08");
-            assertThat(e.getMessage()).contains("tenant " + PgmuxHarness.TENANT, "TLS with 127.0.0.1:" + tls().port(),
-                    "certificate does not match the host name");
+            assertThat(e.getMessage()).contains("server login failed: tenant " + PgmuxHarness.TENANT + ": TLS with 127.0.0.1:"
+                    + tls().port(), "certificate does not match the host name");
             assertThat(took).as("time to the error").isLessThan(CONNECT_TIMEOUT);
         }
     }
