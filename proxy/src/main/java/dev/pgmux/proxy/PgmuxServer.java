@@ -1,12 +1,12 @@
 package dev.pgmux.proxy;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.admin.AdminHttpServer;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientChannelInitializer;
 import dev.pgmux.proxy.client.ClientRegistry;
 import dev.pgmux.proxy.metrics.Metrics;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.console.Console;
 import dev.pgmux.proxy.console.ConsoleActions;
 import dev.pgmux.proxy.log.LogOutput;
@@ -114,8 +114,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
 
     private void bind() {
         String host = config.listen().host();
-        transactionListener = listen(host, config.listen().transactionPort(), PoolingMode.TRANSACTION);
-        sessionListener = listen(host, config.listen().sessionPort(), PoolingMode.SESSION);
+        transactionListener = listen(host, config.listen().transactionPort(), PoolMode.TRANSACTION);
+        sessionListener = listen(host, config.listen().sessionPort(), PoolMode.SESSION);
         String adminHost = config.admin().effectiveHost(config.listen());
         try {
             ServerBootstrap admin = new ServerBootstrap()
@@ -145,7 +145,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         }
     }
 
-    private Channel listen(String host, int port, PoolingMode mode) {
+    private Channel listen(String host, int port, PoolMode mode) {
         try {
             return bindListener(host, port, mode);
         } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
@@ -154,7 +154,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         }
     }
 
-    private Channel bindListener(String host, int port, PoolingMode mode) {
+    private Channel bindListener(String host, int port, PoolMode mode) {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(workers) // accepting on the I/O threads: a new client needs no hand-over to another thread
                 .channel(transport.serverChannel())

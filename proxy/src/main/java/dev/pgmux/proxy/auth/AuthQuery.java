@@ -103,23 +103,10 @@ public final class AuthQuery implements ServerListener {
                 + target.connectTimeout().toMillis() + "ms")), target.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
         ByteBuf out = server.channel().alloc().buffer(64 + sql.length() + user.length());
         FrontendCodec.encode(new Parse("", sql, new int[0]), out);
-        bindOneTextParameter(out, user);
+        FrontendCodec.encodeBind(out, "", "", user);
         FrontendCodec.encode(new Execute("", 1), out);
         FrontendCodec.encode(Sync.INSTANCE, out);
         server.writeAndFlush(out);
-    }
-
-    /** Bind: unnamed portal and statement, one parameter in text format, results in text format. */
-    private static void bindOneTextParameter(ByteBuf out, String value) {
-        int at = Frames.beginMessage(out, (byte) 'B');
-        Frames.writeCString(out, "");
-        Frames.writeCString(out, "");
-        out.writeShort(0); // parameter formats: all text
-        out.writeShort(1);
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(bytes.length).writeBytes(bytes);
-        out.writeShort(0); // result formats: all text
-        Frames.endMessage(out, at);
     }
 
     @Override
@@ -179,14 +166,6 @@ public final class AuthQuery implements ServerListener {
         }
         server.attach(null);
         server.close();
-    }
-
-    @Override
-    public void onServerReadComplete(ServerConnection server) {
-    }
-
-    @Override
-    public void onServerWritabilityChanged(ServerConnection server, boolean writable) {
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.protocol.frame.FrameDecoder;
 import dev.pgmux.proxy.ProxyRuntime;
 import io.netty.channel.Channel;
@@ -8,9 +9,9 @@ import io.netty.channel.ChannelInitializer;
 /** The pipeline of a client connection: framing (startup phase first), then the login. */
 public final class ClientChannelInitializer extends ChannelInitializer<Channel> {
     private final ProxyRuntime runtime;
-    private final PoolingMode mode;
+    private final PoolMode mode;
 
-    public ClientChannelInitializer(ProxyRuntime runtime, PoolingMode mode) {
+    public ClientChannelInitializer(ProxyRuntime runtime, PoolMode mode) {
         this.runtime = runtime;
         this.mode = mode;
     }

@@ -1,5 +1,6 @@
 package dev.pgmux.proxy.client;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.protocol.message.backend.BackendCodec;
 import dev.pgmux.protocol.message.backend.BackendKeyData;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
@@ -33,7 +34,7 @@ public final class ClientConnection {
     private final Channel channel;
     private final ProxyRuntime runtime;
     /** The port's, until the user's own pool_mode replaces it at login. */
-    private PoolingMode mode;
+    private PoolMode mode;
     private final long connectedAtMillis = System.currentTimeMillis();
     // Written on the client's event loop and read by the admin views and the metrics without a lock or a
     // fence (the hot path pays nothing for them): a view may be a moment old, never torn.
@@ -64,7 +65,7 @@ public final class ClientConnection {
     /** The pooling handler serving the client since its login: how a shutdown ends it once it is idle. */
     private EndWhenIdle pooling;
 
-    ClientConnection(Channel channel, ProxyRuntime runtime, PoolingMode mode) {
+    ClientConnection(Channel channel, ProxyRuntime runtime, PoolMode mode) {
         this.channel = channel;
         this.runtime = runtime;
         this.mode = mode;
@@ -76,12 +77,12 @@ public final class ClientConnection {
         return id;
     }
 
-    public PoolingMode mode() {
+    public PoolMode mode() {
         return mode;
     }
 
     /** The user's pool_mode overrides the port's: called once authenticated, before the client joins a pool. */
-    void mode(PoolingMode mode) {
+    void mode(PoolMode mode) {
         this.mode = mode;
     }
 

@@ -76,12 +76,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyRuntime runtime;
     private final FrameDecoder decoder;
-    private final PoolingMode mode;
+    private final PoolMode mode;
     private ClientConnection client;
     private State state = State.STARTUP;
     private ScramServerSession scram;
-    /** Who the client is authenticating as (null: unknown, or the console); its ClientKey is learnt from SCRAM. */
-    private Tenant.User user;
     /** The salt of the AuthenticationMD5Password sent. */
     private byte[] md5Salt;
     private String startupUser;
@@ -89,7 +87,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ConsoleLogin console;
     private ScheduledFuture<?> timeout;
 
-    public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder, PoolingMode mode) {
+    public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder, PoolMode mode) {
         this.runtime = runtime;
         this.decoder = decoder;
         this.mode = mode;
@@ -289,10 +287,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * that is all pgmux knows, or (null: no such user) a mock SCRAM exchange that fails as a wrong password does.
      */
     private void challenge(ChannelHandlerContext ctx, Tenant.User known) {
-        client.user(known);
-        user = known;
+        Tenant.User user = known;
         if (known != null && known.secret() == null) {
             if (startupUser.equals(known.name())) {
+                client.user(known);
                 md5Salt = new byte[4];
                 runtime.random().nextBytes(md5Salt);
                 send(ctx, new Authentication.Md5Password(md5Salt));
@@ -305,6 +303,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     + "refused as a wrong password", client, known.name());
             user = null;
         }
+        client.user(user);
         scram = user == null
                 ? ScramServerSession.mock(startupUser, runtime.mockScramKey(), runtime.random())
                 : ScramServerSession.forSecret(user.secret(), runtime.random());
@@ -398,7 +397,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             scramFailed(e);
             return;
         }
-        if (user != null && user.credentials() instanceof Credentials.ScramVerifier verifier) {
+        if (client.user() != null && client.user().credentials() instanceof Credentials.ScramVerifier verifier) {
             verifier.clientKey().remember(scram.clientKey()); // SCRAM passthrough: now pgmux can log in upstream
         }
         cancelTimeout();
@@ -415,7 +414,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     /** The answer to AuthenticationMD5Password, checked against the user's stored hash. */
     private void md5Password(ChannelHandlerContext ctx, String answer) {
-        if (!Md5Password.verify(user.md5Hash(), md5Salt, answer)) {
+        if (!Md5Password.verify(client.user().md5Hash(), md5Salt, answer)) {
             throw new ProtocolException(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + startupUser + "\"");
         }
         cancelTimeout();
@@ -444,9 +443,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         log.debug("{} authenticated", client);
         PoolMode userMode = client.tenant().poolMode(client.user().name());
         if (userMode != null) {
-            client.mode(userMode == PoolMode.SESSION ? PoolingMode.SESSION : PoolingMode.TRANSACTION);
+            client.mode(userMode);
         }
-        if (client.mode() == PoolingMode.TRANSACTION) {
+        if (client.mode() == PoolMode.TRANSACTION) {
             decoder.batchMessages(); // most of what it sends goes on unchanged: in one write per read
         }
         ctx.pipeline().replace(this, "pooling", switch (client.mode()) {

@@ -1,9 +1,9 @@
 package dev.pgmux.proxy.console;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UserConfig;
 import dev.pgmux.proxy.ProxyRuntime;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.client.ClientState;
 import dev.pgmux.proxy.metrics.ClientCensus;
 import dev.pgmux.proxy.pool.ServerPool;
@@ -101,7 +101,7 @@ final class ShowCatalog {
         ClientCensus.Snapshot census = ClientCensus.take(runtime.clients());
         int clients = 0;
         int login = 0;
-        for (PoolingMode mode : PoolingMode.values()) {
+        for (PoolMode mode : PoolMode.values()) {
             for (ClientState state : ClientState.values()) {
                 clients += census.count(mode, state);
             }

@@ -1,8 +1,8 @@
 package dev.pgmux.proxy.console;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.proxy.ProxyRuntime;
 import dev.pgmux.proxy.client.ClientState;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.metrics.ClientCensus;
 import dev.pgmux.proxy.pool.ServerPool;
 
@@ -41,7 +41,7 @@ final class ShowPools {
     /** The clients of {@code pool} in any of {@code states}, on either port. */
     static int count(ClientCensus.Snapshot clients, ServerPool pool, ClientState... states) {
         int count = 0;
-        for (PoolingMode mode : PoolingMode.values()) {
+        for (PoolMode mode : PoolMode.values()) {
             for (ClientState state : states) {
                 count += clients.count(pool, mode, state);
             }
@@ -55,9 +55,9 @@ final class ShowPools {
     }
 
     /** The ports the pool's logged-in clients came in on. */
-    private static Set<PoolingMode> modes(ClientCensus.Snapshot clients, ServerPool pool) {
-        Set<PoolingMode> modes = EnumSet.noneOf(PoolingMode.class);
-        for (PoolingMode mode : PoolingMode.values()) {
+    private static Set<PoolMode> modes(ClientCensus.Snapshot clients, ServerPool pool) {
+        Set<PoolMode> modes = EnumSet.noneOf(PoolMode.class);
+        for (PoolMode mode : PoolMode.values()) {
             for (ClientState state : LOGGED_IN) {
                 if (clients.count(pool, mode, state) > 0) {
                     modes.add(mode);
@@ -68,14 +68,14 @@ final class ShowPools {
     }
 
     /** The pooling mode(s) of the pool's clients now: a pool serves both ports ("session,transaction"). */
-    static String poolMode(Set<PoolingMode> modes) {
+    static String poolMode(Set<PoolMode> modes) {
         if (modes.isEmpty()) {
             return null;
         }
         return String.join(",", modes.stream().map(ShowPools::modeName).toList());
     }
 
-    static String modeName(PoolingMode mode) {
+    static String modeName(PoolMode mode) {
         return mode.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

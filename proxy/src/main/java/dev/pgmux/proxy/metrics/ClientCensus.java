@@ -1,9 +1,9 @@
 package dev.pgmux.proxy.metrics;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.proxy.client.ClientConnection;
 import dev.pgmux.proxy.client.ClientRegistry;
 import dev.pgmux.proxy.client.ClientState;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.pool.ServerPool;
 
 import java.util.HashMap;
@@ -18,7 +18,7 @@ public final class ClientCensus {
     /** The load-test sweep waits a little longer than this before it trusts a zero (PoolSizeReload). */
     static final long MAX_AGE_MILLIS = 500;
     private static final int STATES = ClientState.values().length;
-    private static final int SLOTS = PoolingMode.values().length * STATES;
+    private static final int SLOTS = PoolMode.values().length * STATES;
 
     /** The clients of one moment. */
     public static final class Snapshot {
@@ -28,13 +28,13 @@ public final class ClientCensus {
         private Snapshot() {}
 
         /** The clients of {@code pool} in this mode and state. */
-        public int count(ServerPool pool, PoolingMode mode, ClientState state) {
+        public int count(ServerPool pool, PoolMode mode, ClientState state) {
             int[] counts = byPool.get(pool);
             return counts == null ? 0 : counts[slot(mode, state)];
         }
 
         /** Every client of the process in this mode and state, in a pool or not. */
-        public int count(PoolingMode mode, ClientState state) {
+        public int count(PoolMode mode, ClientState state) {
             return total[slot(mode, state)];
         }
 
@@ -66,7 +66,7 @@ public final class ClientCensus {
         return snapshot;
     }
 
-    private static int slot(PoolingMode mode, ClientState state) {
+    private static int slot(PoolMode mode, ClientState state) {
         return mode.ordinal() * STATES + state.ordinal();
     }
 

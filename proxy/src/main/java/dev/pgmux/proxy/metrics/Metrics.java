@@ -1,8 +1,8 @@
 package dev.pgmux.proxy.metrics;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.proxy.client.ClientRegistry;
 import dev.pgmux.proxy.client.ClientState;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.pool.ServerPool;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -44,7 +44,7 @@ public final class Metrics implements AutoCloseable {
     private final ConcurrentHashMap<LoginKey, Counter> logins = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
-    private record LoginKey(String tenant, PoolingMode mode, String result) {}
+    private record LoginKey(String tenant, PoolMode mode, String result) {}
 
     public Metrics(ClientRegistry clients) {
         this.census = new ClientCensus(clients);
@@ -69,7 +69,7 @@ public final class Metrics implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        for (PoolingMode mode : PoolingMode.values()) {
+        for (PoolMode mode : PoolMode.values()) {
             for (ClientState state : ClientState.values()) {
                 if (state != ClientState.CLOSED) {
                     Gauge.builder("pgmux.client.connections", census, c -> c.recent().count(mode, state))
@@ -113,7 +113,7 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** A client was welcomed. */
-    public void loginSucceeded(String tenant, PoolingMode mode) {
+    public void loginSucceeded(String tenant, PoolMode mode) {
         login(tenant, mode, "ok");
     }
 
@@ -122,11 +122,11 @@ public final class Metrics implements AutoCloseable {
      * or null (never a name a client made up: the label set stays bounded); {@code reason} is one of a few
      * fixed words.
      */
-    public void loginFailed(String tenant, PoolingMode mode, String reason) {
+    public void loginFailed(String tenant, PoolMode mode, String reason) {
         login(tenant, mode, reason);
     }
 
-    private void login(String tenant, PoolingMode mode, String result) {
+    private void login(String tenant, PoolMode mode, String result) {
         logins.computeIfAbsent(new LoginKey(tenant == null ? "" : tenant, mode, result),
                 key -> Counter.builder("pgmux.client.logins")
                         .description("Client logins, by result: ok or why they failed")

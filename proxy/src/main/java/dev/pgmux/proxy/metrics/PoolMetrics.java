@@ -1,7 +1,7 @@
 package dev.pgmux.proxy.metrics;
 
+import dev.pgmux.config.PoolMode;
 import dev.pgmux.proxy.client.ClientState;
-import dev.pgmux.proxy.client.PoolingMode;
 import dev.pgmux.proxy.pool.PoolKey;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.server.CloseReason;
@@ -54,7 +54,7 @@ public final class PoolMetrics {
     private final List<Registered> registeredHistograms = new ArrayList<>();
     private final Tags tags;
     private final List<Meter> meters = new ArrayList<>();
-    private final Map<PoolingMode, PoolTraffic> traffic = new EnumMap<>(PoolingMode.class);
+    private final Map<PoolMode, PoolTraffic> traffic = new EnumMap<>(PoolMode.class);
     private final Map<CloseReason, Counter> closes = new EnumMap<>(CloseReason.class);
     private final Counter connects;
     private final Counter connectFailures;
@@ -81,7 +81,7 @@ public final class PoolMetrics {
                 .tags(tags).tag("result", "ok").register(registry));
         connectFailures = add(Counter.builder("pgmux.server.connects").description("Server connects and logins")
                 .tags(tags).tag("result", "failed").register(registry));
-        for (PoolingMode mode : PoolingMode.values()) {
+        for (PoolMode mode : PoolMode.values()) {
             Tags modeTags = tags.and("mode", mode.name().toLowerCase());
             for (ClientState state : new ClientState[]{ClientState.ACTIVE, ClientState.IDLE, ClientState.WAITING}) {
                 add(Gauge.builder("pgmux.pool.clients", census, c -> c.recent().count(pool, mode, state))
@@ -139,7 +139,7 @@ public final class PoolMetrics {
         return meter;
     }
 
-    public PoolTraffic traffic(PoolingMode mode) {
+    public PoolTraffic traffic(PoolMode mode) {
         return traffic.get(mode);
     }
 

@@ -22,10 +22,14 @@ public sealed interface Credentials {
     }
 
     /** Whether a server login can be attempted now: not before a verifier's ClientKey is known. */
-    boolean ready();
+    default boolean ready() {
+        return true;
+    }
 
-    /** Whether a server logged in with these is as good as one logged in with {@code other}. */
-    boolean sameAs(Credentials other);
+    /** Whether a server logged in with these is as good as one logged in with {@code other}: the same secret. */
+    default boolean sameAs(Credentials other) {
+        return equals(other);
+    }
 
     /** What pgmux holds, in words for an error message: never the secret. */
     String describe();
@@ -34,16 +38,6 @@ public sealed interface Credentials {
     record Password(String password) implements Credentials {
         public Password {
             Objects.requireNonNull(password, "password");
-        }
-
-        @Override
-        public boolean ready() {
-            return true;
-        }
-
-        @Override
-        public boolean sameAs(Credentials other) {
-            return other instanceof Password p && p.password.equals(password);
         }
 
         @Override
@@ -61,16 +55,6 @@ public sealed interface Credentials {
     record Md5Hash(String hash) implements Credentials {
         public Md5Hash {
             Objects.requireNonNull(hash, "hash");
-        }
-
-        @Override
-        public boolean ready() {
-            return true;
-        }
-
-        @Override
-        public boolean sameAs(Credentials other) {
-            return other instanceof Md5Hash m && m.hash.equals(hash);
         }
 
         @Override

@@ -25,11 +25,11 @@ public interface ServerListener {
     /** Every message of the batch has been delivered; whatever was gathered from it must be written now. */
     default void onServerBatchEnd(ServerConnection server) {}
 
-    /** The end of one read batch from the server: time to flush. */
-    void onServerReadComplete(ServerConnection server);
+    /** The end of one read batch from the server: time to flush. Nothing to do for a listener that writes nothing on. */
+    default void onServerReadComplete(ServerConnection server) {}
 
-    /** The server's channel became writable or unwritable (for backpressure). */
-    void onServerWritabilityChanged(ServerConnection server, boolean writable);
+    /** The server's channel became writable or unwritable (for backpressure); only relays care. */
+    default void onServerWritabilityChanged(ServerConnection server, boolean writable) {}
 
     /** The server connection closed or failed; it is already gone from its pool. */
     void onServerClosed(ServerConnection server, Throwable cause);

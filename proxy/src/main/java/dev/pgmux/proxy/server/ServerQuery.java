@@ -55,14 +55,6 @@ public final class ServerQuery implements ServerListener {
     }
 
     @Override
-    public void onServerReadComplete(ServerConnection server) {
-    }
-
-    @Override
-    public void onServerWritabilityChanged(ServerConnection server, boolean writable) {
-    }
-
-    @Override
     public void onServerClosed(ServerConnection server, Throwable cause) {
         done.tryFailure(cause);
     }

@@ -8,6 +8,7 @@ import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.TlsConfig;
 import dev.pgmux.protocol.auth.ScramSecret;
+import dev.pgmux.proxy.testing.LogCapture;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
@@ -109,6 +110,15 @@ final class AuthSupport {
             return new PsqlRun(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         } finally {
             process.destroyForcibly();
+        }
+    }
+
+    /** The captured DEBUG log holds none of {@code secrets} (passwords, keys, hashes, in every encoding given). */
+    static void assertNoSecretIn(LogCapture log, List<String> secrets) {
+        String all = log.text();
+        assertThat(all).as("the DEBUG log was captured").isNotEmpty();
+        for (String secret : secrets) {
+            assertThat(all).as("a password, key or hash in the log").doesNotContain(secret);
         }
     }
 

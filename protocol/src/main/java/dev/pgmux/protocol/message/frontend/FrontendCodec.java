@@ -4,6 +4,7 @@ import dev.pgmux.protocol.frame.Frames;
 import dev.pgmux.protocol.frame.ProtocolException;
 import io.netty.buffer.ByteBuf;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -316,14 +317,7 @@ public final class FrontendCodec {
                 }
                 Frames.endMessage(out, at);
             }
-            case Bind m -> {
-                // Only used for messages pgmux makes itself: no parameters, default formats.
-                int at = Frames.beginMessage(out, Bind.TAG);
-                Frames.writeCString(out, m.portal());
-                Frames.writeCString(out, m.statement());
-                out.writeShort(0).writeShort(0).writeShort(0);
-                Frames.endMessage(out, at);
-            }
+            case Bind m -> encodeBind(out, m.portal(), m.statement()); // pgmux's own: no parameters
             case Describe m -> {
                 int at = Frames.beginMessage(out, Describe.TAG);
                 out.writeByte(m.kind());
@@ -348,6 +342,27 @@ public final class FrontendCodec {
         }
     }
 
+    /**
+     * A Bind that pgmux makes itself: text parameters (a null is SQL NULL), every format the default (text),
+     * as the {@link Bind} record never carries parameters (relayed Binds keep the client's bytes).
+     */
+    public static void encodeBind(ByteBuf out, String portal, String statement, String... textParameters) {
+        int at = Frames.beginMessage(out, Bind.TAG);
+        Frames.writeCString(out, portal);
+        Frames.writeCString(out, statement);
+        out.writeShort(0); // parameter formats: all text
+        out.writeShort(textParameters.length);
+        for (String value : textParameters) {
+            if (value == null) {
+                out.writeInt(-1);
+            } else {
+                byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+                out.writeInt(bytes.length).writeBytes(bytes);
+            }
+        }
+        out.writeShort(0); // result formats: all text
+        Frames.endMessage(out, at);
+    }
 
     /** Encodes into a new buffer from the allocator: for messages written on their own. */
     public static ByteBuf encode(FrontendMessage message, io.netty.buffer.ByteBufAllocator allocator) {
