@@ -128,6 +128,8 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare(p + "prepared_statements", pa.mode().configName(), pb.mode().configName());
         lines.compare(p + "max_prepared_statements", pa.maxPerServer(), pb.maxPerServer());
         lines.compare(p + "max_client_prepared_statements", pa.maxPerClient(), pb.maxPerClient());
+        lines.compare(p + "cache_unnamed_statements", pa.cacheUnnamed(), pb.cacheUnnamed());
+        lines.compare(p + "unnamed_statement_plans", pa.unnamedPlans().configName(), pb.unnamedPlans().configName());
         lines.compare(p + "databases", a.allowedDatabases(), b.allowedDatabases());
         users(p, a.users(), b.users(), lines);
         authQuery(p, a.authQuery(), b.authQuery(), lines);

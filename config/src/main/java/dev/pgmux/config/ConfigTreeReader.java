@@ -27,7 +27,8 @@ final class ConfigTreeReader {
             "stats_period", "repeat_interval");
     static final List<String> TENANT_KEYS = List.of("id", "upstream", "pool_size", "min_idle", "max_clients",
             "checkout_timeout", "connect_timeout", "idle_timeout", "max_lifetime", "server_reset_query",
-            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements", "users", "databases",
+            "prepared_statements", "max_prepared_statements", "max_client_prepared_statements",
+            "cache_unnamed_statements", "unnamed_statement_plans", "users", "databases",
             "auth_user", "auth_query", "auth_cache_ttl", "auth_failure_ttl", "allow_list", "require_tls");
     static final List<String> UPSTREAM_KEYS = List.of("host", "port", "database", "sslmode", "sslrootcert", "sslcert", "sslkey");
     static final List<String> USER_KEYS = List.of("name", "password", "pool_mode");
@@ -188,7 +189,10 @@ final class ConfigTreeReader {
                 choice(tenant, "prepared_statements", PreparedStatementMode.values(), PreparedStatementMode::configName,
                         PreparedStatementsConfig.DEFAULT_MODE),
                 tenant.integer("max_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_SERVER),
-                tenant.integer("max_client_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_CLIENT));
+                tenant.integer("max_client_prepared_statements", PreparedStatementsConfig.DEFAULT_MAX_PER_CLIENT),
+                tenant.bool("cache_unnamed_statements", PreparedStatementsConfig.DEFAULT_CACHE_UNNAMED),
+                choice(tenant, "unnamed_statement_plans", UnnamedStatementPlans.values(), UnnamedStatementPlans::configName,
+                        PreparedStatementsConfig.DEFAULT_UNNAMED_PLANS));
     }
 
     private static UpstreamConfig upstream(MappingReader m) {

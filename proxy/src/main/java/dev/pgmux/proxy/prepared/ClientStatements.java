@@ -10,6 +10,15 @@ public final class ClientStatements {
     private final Map<String, StatementDef> byName = new HashMap<>();
     /** Per name, the plan generation of its definition this client has seen (see StatementDef#generation). */
     private final Map<String, Integer> seenGeneration = new HashMap<>();
+    /**
+     * The client's unnamed statement where pgmux follows it (cache_unnamed_statements), null when it has none;
+     * {@link #unnamedOnServer} when the attached server holds it as its own unnamed statement, otherwise it is
+     * served from the shared statement of its definition.
+     */
+    private StatementDef unnamed;
+    private boolean unnamedOnServer;
+    /** The plan generation of the unnamed statement's definition this client has seen. */
+    private int unnamedGeneration;
 
     public ClientStatements(StatementCache cache, int maxStatements) {
         this.cache = cache;
@@ -98,5 +107,60 @@ public final class ClientStatements {
 
     public int size() {
         return byName.size();
+    }
+
+    // --- the unnamed statement (followed only where cache_unnamed_statements is on) ---
+
+    /** A definition for an unnamed Parse, with a reference the caller hands to {@link #unnamed(StatementDef, boolean)}. */
+    public StatementDef acquireUnnamed(String query, int[] parameterTypes) {
+        return cache.acquire(query, parameterTypes, false);
+    }
+
+    public StatementDef unnamed() {
+        return unnamed;
+    }
+
+    public boolean unnamedOnServer() {
+        return unnamedOnServer;
+    }
+
+    /**
+     * Makes {@code def} (with the reference it carries, or null) the unnamed statement and returns the one it
+     * replaces, whose reference passes to the caller (see {@link #release}).
+     */
+    public StatementDef unnamed(StatementDef def, boolean onServer) {
+        StatementDef before = unnamed;
+        unnamed = def;
+        unnamedOnServer = def != null && onServer;
+        if (def != null) {
+            unnamedGeneration = def.generation();
+        }
+        return before;
+    }
+
+    /** The attached server now holds the unnamed statement as its own unnamed statement. */
+    public void unnamedOnServer(boolean onServer) {
+        unnamedOnServer = unnamed != null && onServer;
+    }
+
+    /** Like {@link #planOutdated(String, StatementDef)}, for the unnamed statement. */
+    public boolean unnamedPlanOutdated() {
+        return unnamed != null && unnamedGeneration < unnamed.generation();
+    }
+
+    public void unnamedPlanSeen() {
+        if (unnamed != null) {
+            unnamedGeneration = unnamed.generation();
+        }
+    }
+
+    /** The client's server went back to the pool: its unnamed statement is served from the shared one from now. */
+    public void serverReleased() {
+        unnamedOnServer = false;
+    }
+
+    /** The client is gone: drops the unnamed statement's reference. */
+    public void forgetUnnamed() {
+        release(unnamed(null, false));
     }
 }

@@ -12,7 +12,17 @@ import java.util.Map;
 public final class ServerStatements {
     private final int maxStatements;
     /** Each statement held, with the {@linkplain StatementDef#generation generation} it was prepared at. */
-    private final LinkedHashMap<StatementDef, Integer> held = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<StatementDef, Copy> held = new LinkedHashMap<>(16, 0.75f, true);
+
+    /** The server's copy of a statement: the generation it was prepared at, and how often it was bound since. */
+    private static final class Copy {
+        final int generation;
+        int binds;
+
+        Copy(int generation) {
+            this.generation = generation;
+        }
+    }
     /** Statements the server still holds under their name but whose cached plan went stale (DDL). */
     private final java.util.Set<StatementDef> stale = new java.util.HashSet<>();
 
@@ -26,11 +36,11 @@ public final class ServerStatements {
      * closed and prepared again at this use, rather than failing once more on this server.
      */
     public boolean holds(StatementDef def) {
-        Integer generation = held.get(def);
-        if (generation == null) {
+        Copy copy = held.get(def);
+        if (copy == null) {
             return false;
         }
-        if (generation != def.generation()) {
+        if (copy.generation != def.generation()) {
             held.remove(def);
             stale.add(def);
             return false;
@@ -40,13 +50,28 @@ public final class ServerStatements {
 
     /** The generation {@code def} was prepared at on this server, or -1 when it does not hold it. */
     public int preparedGeneration(StatementDef def) {
-        Integer generation = held.get(def);
-        return generation == null ? -1 : generation;
+        Copy copy = held.get(def);
+        return copy == null ? -1 : copy.generation;
+    }
+
+    /**
+     * Counts one Bind (or EXECUTE) of {@code def} here and returns how many there were since it was prepared:
+     * Postgres plans the first five for their parameters and may switch to a generic plan after that.
+     */
+    public int bound(StatementDef def) {
+        Copy copy = held.get(def);
+        return copy == null ? 0 : ++copy.binds;
+    }
+
+    /** How many Binds of {@code def} this server ran since it prepared it (0 when it does not hold it). */
+    public int binds(StatementDef def) {
+        Copy copy = held.get(def);
+        return copy == null ? 0 : copy.binds;
     }
 
     /** Records that the server holds (or is being sent) {@code def}, as of its current generation. */
     public void add(StatementDef def) {
-        held.put(def, def.generation());
+        held.put(def, new Copy(def.generation()));
     }
 
     public void remove(StatementDef def) {
@@ -58,7 +83,7 @@ public final class ServerStatements {
         if (held.size() < maxStatements) {
             return null;
         }
-        Iterator<Map.Entry<StatementDef, Integer>> it = held.entrySet().iterator();
+        Iterator<Map.Entry<StatementDef, Copy>> it = held.entrySet().iterator();
         StatementDef eldest = it.next().getKey();
         it.remove();
         return eldest;

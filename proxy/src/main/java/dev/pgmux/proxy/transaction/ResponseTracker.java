@@ -159,6 +159,18 @@ final class ResponseTracker {
         }
     }
 
+    /**
+     * The ReadyForQuery owed next (of the Sync or Query that ends the unit at the head of the queue) goes to
+     * nobody: pgmux sends the unit again, and the client gets the ReadyForQuery of that.
+     */
+    void swallowNextReady() {
+        Expected head = queue.peekFirst();
+        if (head instanceof Reply reply && (reply.kind() == Kind.SYNC || reply.kind() == Kind.QUERY)) {
+            queue.pollFirst();
+            queue.addFirst(Reply.of(reply.kind(), Delivery.SWALLOW, reply.outcome()));
+        }
+    }
+
     /** Units (up to a Sync or a simple Query) sent but not yet answered by their ReadyForQuery. */
     int pendingUnits() {
         return pendingUnits;

@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.transaction;
 
 import dev.pgmux.config.PreparedStatementMode;
+import dev.pgmux.config.UnnamedStatementPlans;
 import dev.pgmux.proxy.metrics.PoolTraffic;
 import dev.pgmux.protocol.SqlState;
 import dev.pgmux.protocol.frame.Frames;
@@ -42,6 +43,11 @@ import java.util.function.Consumer;
  * makes the server fail in its place with a message that has no side effects (Describe of a statement
  * that cannot exist) and replaces that error by the right one, so the server skips to Sync and aborts the
  * transaction exactly as it would have.
+ *
+ * <p>With {@code cache_unnamed_statements}, the client's unnamed statement is followed too and served from
+ * the same shared statements where that is exact: a Parse at the start of a unit in an implicit transaction
+ * (where a {@code 0A000} at its first Bind or Describe can be recovered by sending the unit again, see
+ * {@link Replays}); elsewhere it is parsed on the server as the unnamed statement, as sent.
  */
 final class StatementRewriter {
     /** No server statement ever has this name: Describe of it fails without side effects. */
@@ -49,6 +55,38 @@ final class StatementRewriter {
     /** A name only ever used to let the server check a query, closed right after. */
     private static final String CHECK_STATEMENT = "pgmux/check";
     private static final String CACHED_PLAN_CHANGED = "cached plan must not change result type";
+    /** Postgres plans a statement's first five executions for their parameters, then may go generic. */
+    private static final int CUSTOM_PLANS = 5;
+
+    /**
+     * Where the messages of a unit are kept for sending again: from the first Bind or Describe of an unnamed
+     * statement served from a shared one, which a direct server would have analysed afresh at its Parse.
+     */
+    interface Replays {
+        Replays NONE = new Replays() {
+            @Override
+            public void record(ByteBuf message) {
+                message.release();
+            }
+
+            @Override
+            public void answered(boolean again) {
+            }
+
+            @Override
+            public boolean recording() {
+                return false;
+            }
+        };
+
+        /** Starts keeping the unit's messages with this one (taken). */
+        void record(ByteBuf message);
+
+        /** The recorded message was answered; {@code again}: with 0A000, so the unit is to be sent again. */
+        void answered(boolean again);
+
+        boolean recording();
+    }
 
     private final PreparedStatementMode mode;
     private final ClientStatements statements;
@@ -63,9 +101,30 @@ final class StatementRewriter {
     /** The server's last transaction status holds: no earlier unit unanswered, nothing executed in this one. */
     private boolean statusSettled;
     private PoolTraffic traffic = PoolTraffic.NONE;
+    /** Unnamed statements are followed and served from shared ones (cache_unnamed_statements). */
+    private final boolean cacheUnnamed;
+    private final UnnamedStatementPlans unnamedPlans;
+    private final Replays replays;
+    /**
+     * The next message opens the unit's work in an implicit transaction whose status is settled: nothing was
+     * bound or executed before it in this unit, so an error there undoes nothing but what pgmux can send again.
+     */
+    private boolean replayable;
+    /** The client parsed its unnamed statement in the current unit: a direct server analysed it just now. */
+    private boolean unnamedParsedInUnit;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<SessionChanges> sessionChanges, MessageWriter toServer) {
+        this(mode, statements, maxServerStatements, sessionChanges, toServer, false, UnnamedStatementPlans.CUSTOM,
+                Replays.NONE);
+    }
+
+    StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
+                      Consumer<SessionChanges> sessionChanges, MessageWriter toServer, boolean cacheUnnamed,
+                      UnnamedStatementPlans unnamedPlans, Replays replays) {
+        this.cacheUnnamed = cacheUnnamed && mode == PreparedStatementMode.REWRITE;
+        this.unnamedPlans = unnamedPlans;
+        this.replays = replays;
         this.toServer = toServer;
         this.mode = mode;
         this.statements = statements;
@@ -85,8 +144,30 @@ final class StatementRewriter {
     }
 
     void sequenceOpen(boolean open, boolean settled) {
+        sequenceOpen(open, settled, false);
+    }
+
+    /** @param replayable see {@link #replayable} */
+    void sequenceOpen(boolean open, boolean settled, boolean replayable) {
         this.sequenceOpen = open;
         this.statusSettled = settled;
+        this.replayable = replayable;
+    }
+
+    boolean cachesUnnamed() {
+        return cacheUnnamed;
+    }
+
+    /** A Sync or a simple Query ended the unit. */
+    void unitEnded() {
+        unnamedParsedInUnit = false;
+    }
+
+    /** A simple Query destroys the unnamed statement (Postgres's rule). */
+    void simpleQuerySent() {
+        if (statements.unnamed() != null) {
+            statements.release(statements.unnamed(null, false));
+        }
     }
 
     ClientStatements statements() {
@@ -106,6 +187,10 @@ final class StatementRewriter {
         SessionChanges changes = SessionChanges.of(parse.query());
         if (changes != SessionChanges.NONE) {
             sessionChanges.accept(changes);
+        }
+        if (parse.name().isEmpty() && cacheUnnamed) {
+            parseUnnamed(frame, parse, changes == SessionChanges.NONE);
+            return;
         }
         if (parse.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
             forward(frame, Kind.PARSE);
@@ -171,6 +256,10 @@ final class StatementRewriter {
 
     void bind(ByteBuf frame) {
         Bind bind = decode(frame, FrontendCodec::decodeBind);
+        if (bind.statement().isEmpty() && cacheUnnamed) {
+            bindUnnamed(frame);
+            return;
+        }
         StatementDef def = lookup(bind.statement());
         if (def == null) {
             forward(frame, Kind.BIND); // unnamed, passthrough, or unknown (the server gives the exact 26000 error)
@@ -208,6 +297,7 @@ final class StatementRewriter {
         }
         PrepareFailure failure = new PrepareFailure();
         String serverName = prepareOnServer(def, failure);
+        held().bound(def);
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
         frame.release();
         toServer.write(renamed);
@@ -216,6 +306,10 @@ final class StatementRewriter {
 
     void describe(ByteBuf frame) {
         Describe describe = decode(frame, FrontendCodec::decodeDescribe);
+        if (describe.isStatement() && describe.name().isEmpty() && cacheUnnamed) {
+            describeUnnamed(frame);
+            return;
+        }
         if (!describe.isStatement()) {
             forward(frame, Kind.DESCRIBE_PORTAL);
             return;
@@ -237,6 +331,23 @@ final class StatementRewriter {
 
     void close(ByteBuf frame) {
         Close close = decode(frame, FrontendCodec::decodeClose);
+        if (close.isStatement() && close.name().isEmpty() && cacheUnnamed) {
+            frame.release();
+            boolean wasOnServer = statements.unnamedOnServer();
+            StatementDef before = statements.unnamed(null, false);
+            responses.synthesize(encode(CloseComplete.INSTANCE), new Expected.Outcome() {
+                @Override
+                public void succeeded() {
+                    statements.release(before);
+                }
+
+                @Override
+                public void failed(ErrorResponse error) {
+                    statements.release(statements.unnamed(before, wasOnServer)); // skipped: it lives on
+                }
+            });
+            return;
+        }
         if (!close.isStatement() || close.name().isEmpty() || mode == PreparedStatementMode.PASSTHROUGH) {
             forward(frame, Kind.CLOSE);
             return;
@@ -433,10 +544,249 @@ final class StatementRewriter {
                     // Every server's copy from that generation is stale now, not just this one's: each is
                     // prepared again at its next use, so no client meets this error twice for one change.
                     def.planChanged(prepared >= 0 ? prepared : def.generation());
-                    statements.planSeen(clientName, def);
+                    if (clientName.isEmpty()) {
+                        statements.unnamedPlanSeen();
+                    } else {
+                        statements.planSeen(clientName, def);
+                    }
                 }
             }
         };
+    }
+
+    // --- the unnamed statement, where cache_unnamed_statements is on ---
+
+    /**
+     * A Parse of the unnamed statement. At a {@link #replayable} point and for a statement that changes nothing
+     * pgmux follows, it is served like a named one: ParseComplete from pgmux where the server holds the shared
+     * statement, a Parse under its server name where it does not. Elsewhere the server parses it as its own
+     * unnamed statement, exactly as sent. Either way pgmux keeps its definition, so that the statement follows
+     * the client to its next server.
+     */
+    private void parseUnnamed(ByteBuf frame, Parse parse, boolean plain) {
+        StatementDef def = statements.acquireUnnamed(parse.query(), parse.parameterTypes());
+        unnamedParsedInUnit = true;
+        boolean wasOnServer = statements.unnamedOnServer();
+        if (!plain || !replayable) {
+            StatementDef before = statements.unnamed(def, true);
+            toServer.write(frame);
+            responses.expect(Kind.PARSE, Delivery.CLIENT, unnamedReplaced(def, before, wasOnServer, null));
+            return;
+        }
+        frame.release();
+        StatementDef before = statements.unnamed(def, false);
+        ServerStatements held = held();
+        if (held.holds(def)) {
+            traffic.preparedHit();
+            responses.synthesize(encode(ParseComplete.INSTANCE), unnamedReplaced(def, before, wasOnServer, null));
+            return;
+        }
+        traffic.preparedMiss();
+        makeRoom();
+        if (held.takeStale(def)) {
+            send(new Close(Close.STATEMENT, def.serverName()));
+            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+        }
+        held.add(def);
+        send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
+        responses.expect(Kind.PARSE, Delivery.CLIENT, unnamedReplaced(def, before, wasOnServer, () -> held.remove(def)));
+    }
+
+    /**
+     * The outcome of a Parse that made {@code def} the unnamed statement in place of {@code before}. Postgres
+     * drops the previous unnamed statement before it parses, so a failed Parse leaves none; a skipped one
+     * (after an earlier error) leaves the previous one.
+     */
+    private Expected.Outcome unnamedReplaced(StatementDef def, StatementDef before, boolean beforeOnServer, Runnable undo) {
+        return new Expected.Outcome() {
+            @Override
+            public void succeeded() {
+                statements.release(before);
+            }
+
+            @Override
+            public void failed(ErrorResponse error) {
+                if (undo != null) {
+                    undo.run();
+                }
+                if (statements.unnamed() != def) {
+                    statements.release(before); // replaced meanwhile (cannot happen: later messages are undone first)
+                } else if (error != null) {
+                    statements.release(statements.unnamed(null, false));
+                    statements.release(before);
+                } else {
+                    statements.release(statements.unnamed(before, beforeOnServer));
+                }
+            }
+        };
+    }
+
+    private void bindUnnamed(ByteBuf frame) {
+        StatementDef def = statements.unnamed();
+        if (def == null || statements.unnamedOnServer()) {
+            unnamedMissingOrOnServer(frame, def, Kind.BIND);
+            return;
+        }
+        boolean recoverable = unnamedParsedInUnit && replayable && !replays.recording();
+        if (unnamedParsedInUnit && !replayable && !replays.recording()) {
+            PrepareFailure failure = parseAsUnnamed(def);
+            toServer.write(frame);
+            responses.expect(Kind.BIND, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
+            return;
+        }
+        traffic.bound();
+        if (def.changesSession()) {
+            sessionChanges.accept(SessionChanges.of(def.query()));
+        }
+        if (!unnamedParsedInUnit && statements.unnamedPlanOutdated()) {
+            frame.release();
+            statements.unnamedPlanSeen();
+            send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
+            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(
+                    new ErrorResponse(Notice.of("ERROR", SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED)
+                            .with(Notice.FILE, "plancache.c").with(Notice.ROUTINE, "RevalidateCachedQuery"))));
+            return;
+        }
+        if (cannotPrepareHere(def)) {
+            int supplied = decode(frame, StatementRewriter::bindParameterCount);
+            int required = def.requiredParameters();
+            frame.release();
+            if (supplied != required) {
+                failLikeServer(SqlState.PROTOCOL_VIOLATION, "bind message supplies " + supplied
+                        + " parameters, but prepared statement \"\" requires " + required);
+            } else {
+                failInFailedTransaction();
+            }
+            return;
+        }
+        ServerStatements held = held();
+        if (unnamedPlans == UnnamedStatementPlans.CUSTOM && held.binds(def) >= CUSTOM_PLANS && def.requiredParameters() > 0) {
+            // A direct server plans an unnamed statement for its parameters every time: prepare the shared one
+            // again before Postgres could switch it to a generic plan.
+            held.markStale(def);
+        }
+        PrepareFailure failure = new PrepareFailure();
+        String serverName = prepareOnServer(def, failure);
+        held.bound(def);
+        ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
+        Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
+        if (recoverable) {
+            replays.record(frame.retain());
+            outcome = recoverable(outcome);
+        }
+        frame.release();
+        toServer.write(renamed);
+        responses.expect(Kind.BIND, Delivery.CLIENT, outcome);
+    }
+
+    private void describeUnnamed(ByteBuf frame) {
+        StatementDef def = statements.unnamed();
+        if (def == null || statements.unnamedOnServer()) {
+            unnamedMissingOrOnServer(frame, def, Kind.DESCRIBE_STATEMENT);
+            return;
+        }
+        boolean recoverable = unnamedParsedInUnit && replayable && !replays.recording();
+        if (unnamedParsedInUnit && !replayable && !replays.recording()) {
+            PrepareFailure failure = parseAsUnnamed(def);
+            toServer.write(frame);
+            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
+            return;
+        }
+        if (cannotPrepareHere(def)) {
+            frame.release();
+            failInFailedTransaction();
+            return;
+        }
+        PrepareFailure failure = new PrepareFailure();
+        send(new Describe(Describe.STATEMENT, prepareOnServer(def, failure)));
+        Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
+        if (recoverable) {
+            replays.record(frame);
+            outcome = recoverable(outcome);
+        } else {
+            frame.release();
+        }
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, outcome);
+    }
+
+    /** No unnamed statement (Postgres's own error), or the server holds it itself (the message goes as it is). */
+    private void unnamedMissingOrOnServer(ByteBuf frame, StatementDef def, Kind kind) {
+        if (def != null) {
+            forward(frame, kind);
+            return;
+        }
+        frame.release();
+        // The server may hold an unnamed statement of another client's: pgmux answers for it.
+        failLikeServer(SqlState.INVALID_SQL_STATEMENT_NAME, "unnamed prepared statement does not exist");
+    }
+
+    /**
+     * Where the client's unnamed statement, parsed in this unit, would be used past the point where a 0A000
+     * can be recovered: the server parses it now as its own unnamed statement, as a direct server did at the
+     * client's Parse. Its error, if any, is what the client's message gets.
+     */
+    private PrepareFailure parseAsUnnamed(StatementDef def) {
+        PrepareFailure failure = new PrepareFailure();
+        send(new Parse("", def.query(), def.parameterTypes()));
+        responses.expect(Kind.PARSE, Delivery.SWALLOW, failure.recording(() -> { }));
+        statements.unnamedOnServer(true);
+        return failure;
+    }
+
+    /**
+     * The reply to the first Bind or Describe of a shared statement standing for an unnamed one parsed in this
+     * unit: a 0A000 there ("cached plan must not change result type") is one a direct server could not have
+     * raised, since it analysed the statement at the client's Parse. It is kept from the client, and the unit
+     * is sent again (see {@link Replays}).
+     */
+    private Expected.Outcome recoverable(Expected.Outcome inner) {
+        return new Expected.Outcome() {
+            private boolean again;
+
+            @Override
+            public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+                if (Frames.tag(frame) == ErrorResponse.TAG) {
+                    ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
+                    if (isPlanChanged(error)) {
+                        again = true;
+                        frame.release();
+                        return null;
+                    }
+                }
+                return inner.transform(frame, allocator);
+            }
+
+            @Override
+            public void observe(ByteBuf frame) {
+                inner.observe(frame);
+            }
+
+            @Override
+            public void succeeded() {
+                inner.succeeded();
+                replays.answered(false);
+            }
+
+            @Override
+            public void failed(ErrorResponse error) {
+                inner.failed(error);
+                replays.answered(again && error != null);
+            }
+        };
+    }
+
+    private static boolean isPlanChanged(ErrorResponse error) {
+        return error != null && SqlState.FEATURE_NOT_SUPPORTED.equals(error.code())
+                && error.message() != null && error.message().startsWith(CACHED_PLAN_CHANGED);
+    }
+
+    /**
+     * Sends again, after a 0A000 kept from the client, the unit from its recorded message on: the unnamed
+     * statement is then parsed on the server as its own (the unit is no longer at a replayable point).
+     */
+    void replaying() {
+        unnamedParsedInUnit = true;
+        replayable = false;
     }
 
     // --- SQL-level PREPARE / EXECUTE / DEALLOCATE in a simple Query (rewrite mode only) ---
@@ -462,6 +812,7 @@ final class StatementRewriter {
                 }
                 PrepareFailure failure = new PrepareFailure();
                 String serverName = prepareForSql(def, failure);
+                held().bound(def);
                 send(new Query("EXECUTE " + serverName + (execute.rest().isEmpty() ? "" : " " + execute.rest())));
                 responses.expect(Kind.QUERY, Delivery.CLIENT, failure.standsFor(asClientSees(def, execute.name())));
             }

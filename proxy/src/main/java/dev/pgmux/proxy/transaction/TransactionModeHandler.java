@@ -90,6 +90,10 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     private boolean inClientRead;
     /** pgmux is shutting down: the client is ended with this error as soon as it is idle. */
     private ErrorResponse farewell;
+    /** A Bind or Execute was sent in the current unit (cache_unnamed_statements: see StatementRewriter). */
+    private boolean unitBound;
+    /** The messages of a unit that may have to be sent again (see UnitReplay); null when none are kept. */
+    private UnitReplay replay;
 
     public TransactionModeHandler(ClientConnection client) {
         super(client);
@@ -104,7 +108,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         var prepared = tenant.preparedStatements();
         ClientStatements statements = new ClientStatements(client.runtime().statements(), prepared.maxPerClient());
         this.rewriter = new StatementRewriter(prepared.mode(), statements, prepared.maxPerServer(), this::sessionChanges,
-                toServer);
+                toServer, prepared.cachesUnnamed(), prepared.unnamedPlans(), new Replays());
         this.pool = client.runtime().pools().join(client.tenant(), client.database(), client.user());
         client.joined(pool);
         client.servedBy(this);
@@ -408,13 +412,18 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      */
     private boolean passThrough(ByteBuf batch, int at, int length, boolean analyse) {
         byte tag = batch.getByte(at);
+        boolean cacheUnnamed = rewriter.cachesUnnamed();
         Kind kind = switch (tag) {
-            case 'B' -> FrontendCodec.bindsUnnamedStatement(batch, at, length) ? Kind.BIND : null;
+            case 'B' -> !cacheUnnamed && FrontendCodec.bindsUnnamedStatement(batch, at, length) ? Kind.BIND : null;
             case 'D' -> !FrontendCodec.describesPortalOrUnnamed(batch, at, length) ? null
-                    : batch.getByte(at + Frames.HEADER) == 'P' ? Kind.DESCRIBE_PORTAL : Kind.DESCRIBE_STATEMENT;
+                    : batch.getByte(at + Frames.HEADER) == 'P' ? Kind.DESCRIBE_PORTAL
+                    : cacheUnnamed ? null : Kind.DESCRIBE_STATEMENT;
             case 'E' -> Kind.EXECUTE;
             case 'S' -> Kind.SYNC;
             case 'P' -> {
+                if (cacheUnnamed) {
+                    yield null;
+                }
                 int query = FrontendCodec.unnamedParseQuery(batch, at, length);
                 yield query < 0 || SqlCommands.mayNeedAnalysis(batch, query, batch.indexOf(query, at + length, (byte) 0) - query)
                         ? null : Kind.PARSE;
@@ -425,17 +434,42 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (kind == null) {
             return false;
         }
+        if (replay != null) {
+            replay.add(batch.retainedSlice(at, length));
+        }
         sequence.sent(tag);
+        if (tag == 'Q' && cacheUnnamed) {
+            rewriter.simpleQuerySent();
+        }
         toServer.relay(batch, at, length);
         responses.expect(kind, Delivery.CLIENT);
+        noteUnit(tag);
         return true;
+    }
+
+    /** Follows the current unit for the rewriter: whether anything was bound or executed, and where it ends. */
+    private void noteUnit(byte tag) {
+        switch (tag) {
+            case 'B', 'E' -> unitBound = true;
+            case 'S', 'Q' -> {
+                unitBound = false;
+                rewriter.unitEnded();
+            }
+            default -> { }
+        }
     }
 
     /** @param analyse for a Query, what {@link #queryNeedsAnalysis} said of it */
     private void process(ByteBuf frame, boolean analyse) {
         byte tag = Frames.tag(frame);
-        rewriter.sequenceOpen(sequence.open(), !sequence.executed() && responses.pendingUnits() == 0);
+        if (replay != null) {
+            replay.add(frame.retainedSlice());
+        }
+        boolean unitSettled = !sequence.executed() && responses.pendingUnits() == 0;
+        rewriter.sequenceOpen(sequence.open(), unitSettled, unitSettled && !unitBound && replay == null
+                && server.transactionStatus() == ReadyForQuery.IDLE.status());
         sequence.sent(tag);
+        noteUnit(tag);
         switch (tag) {
             case 'Q' -> simpleQuery(frame, analyse);
             case 'P' -> {
@@ -465,6 +499,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      * skips everything, Queries included, to the next Sync. Such a message waits; everything else is pipelined.
      */
     private boolean waitsForEarlierReplies(ByteBuf batch, int at, boolean analyse) {
+        if (replay != null && replay.unitEnded()) {
+            return true; // the unit before may have to be sent again first
+        }
         return switch (batch.getByte(at)) {
             case 'P', 'B', 'C' -> responses.pendingUnits() > 0;
             case 'D' -> batch.getByte(at + Frames.HEADER) == 'S' && responses.pendingUnits() > 0;
@@ -524,6 +561,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
                 return;
             }
             sessionChanges(SessionChanges.of(commands));
+        }
+        if (rewriter.cachesUnnamed()) {
+            rewriter.simpleQuerySent();
         }
         forward(frame, Kind.QUERY);
     }
@@ -619,6 +659,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         ServerConnection done = client.detach();
         server = null;
         state = State.IDLE;
+        rewriter.statements().serverReleased();
         rewriter.attach(null, null);
         toServer.target(null);
         out.flush(); // what this client is owed goes out before the server serves anyone else
@@ -722,6 +763,11 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             responses.abandon();
         }
         rewriter.statements().clear();
+        rewriter.statements().forgetUnnamed();
+        if (replay != null) {
+            replay.release();
+            replay = null;
+        }
         if (pool != null) {
             client.runtime().pools().leave(pool);
         }
@@ -737,6 +783,46 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         }
     }
 
+
+    /** The rewriter's {@link StatementRewriter.Replays}: a unit kept here, sent again after a 0A000. */
+    private final class Replays implements StatementRewriter.Replays {
+        @Override
+        public void record(ByteBuf message) {
+            replay = new UnitReplay(message);
+        }
+
+        @Override
+        public boolean recording() {
+            return replay != null;
+        }
+
+        @Override
+        public void answered(boolean again) {
+            UnitReplay kept = replay;
+            replay = null;
+            if (kept == null) {
+                return;
+            }
+            if (!again || state != State.ATTACHED) {
+                kept.release();
+                return;
+            }
+            // The server skips to the unit's Sync: its ReadyForQuery is pgmux's now (or pgmux sends the Sync,
+            // if the client has not yet), then the unit goes again from the recorded message on.
+            if (kept.unitEnded()) {
+                responses.swallowNextReady();
+            } else {
+                toServer.write(FrontendCodec.encode(dev.pgmux.protocol.message.frontend.Sync.INSTANCE, ctx.alloc()));
+                responses.expect(Kind.SYNC, Delivery.SWALLOW);
+            }
+            unitBound = false;
+            rewriter.replaying();
+            for (ByteBuf message : kept.take()) {
+                process(message, queryNeedsAnalysis(message, message.readerIndex(), message.readableBytes()));
+            }
+            toServer.flush();
+        }
+    }
 
     @Override
     protected void flushToServer() {
