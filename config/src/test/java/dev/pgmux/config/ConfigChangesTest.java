@@ -29,7 +29,8 @@ class ConfigChangesTest {
     void tenantSettingsAreNamedByTenantIdWithBothValues() {
         TenantConfig changed = ACME.withPoolSize(7).withCheckoutTimeout(Duration.ofMillis(1500))
                 .withUpstream(new UpstreamConfig("db9", 6432, "postgres"))
-                .withPreparedStatements(PreparedStatementsConfig.defaults().withMode(PreparedStatementMode.STRIP))
+                .withPreparedStatements(PreparedStatementsConfig.defaults().withMode(PreparedStatementMode.STRIP)
+                        .withCacheUnnamed(false).withUnnamedPlans(UnnamedStatementPlans.AUTO))
                 .withDatabases(List.of("postgres", "reports"));
 
         ConfigChanges changes = ConfigChanges.between(PgmuxConfig.of(ACME), PgmuxConfig.of(changed));
@@ -40,6 +41,8 @@ class ConfigChangesTest {
                 "tenants[acme].pool_size: 20 -> 7",
                 "tenants[acme].checkout_timeout: 10s -> 1500ms",
                 "tenants[acme].prepared_statements: rewrite -> strip",
+                "tenants[acme].cache_unnamed_statements: true -> false",
+                "tenants[acme].unnamed_statement_plans: custom -> auto",
                 "tenants[acme].databases: [postgres] -> [postgres, reports]");
         assertThat(changes.needRestart()).isEmpty();
     }

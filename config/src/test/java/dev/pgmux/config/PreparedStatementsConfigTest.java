@@ -35,6 +35,37 @@ class PreparedStatementsConfigTest {
     }
 
     @Test
+    void unnamedStatementsAreCachedWithCustomPlansByDefault() {
+        PreparedStatementsConfig defaults = PreparedStatementsConfig.defaults();
+
+        assertThat(defaults.cacheUnnamed()).isTrue();
+        assertThat(defaults.unnamedPlans()).isEqualTo(UnnamedStatementPlans.CUSTOM);
+        assertThat(defaults.cachesUnnamed()).isTrue();
+        // Only where named statements are shared: strip and passthrough keep no server-side statements.
+        assertThat(defaults.withMode(PreparedStatementMode.STRIP).cachesUnnamed()).isFalse();
+        assertThat(defaults.withMode(PreparedStatementMode.PASSTHROUGH).cachesUnnamed()).isFalse();
+        assertThat(defaults.withCacheUnnamed(false).cachesUnnamed()).isFalse();
+    }
+
+    @Test
+    void unnamedStatementKeysAreRead() {
+        PreparedStatementsConfig read = read("cache_unnamed_statements: false", "unnamed_statement_plans: Auto");
+
+        assertThat(read.cacheUnnamed()).isFalse();
+        assertThat(read.unnamedPlans()).isEqualTo(UnnamedStatementPlans.AUTO);
+        assertThat(read).isEqualTo(PreparedStatementsConfig.defaults().withCacheUnnamed(false)
+                .withUnnamedPlans(UnnamedStatementPlans.AUTO));
+    }
+
+    @Test
+    void badUnnamedStatementValuesNameTheKey() {
+        assertThat(Yamls.problems(tenantWith("cache_unnamed_statements: sometimes"))).singleElement().asString()
+                .startsWith("tenants[0].cache_unnamed_statements: ");
+        assertThat(Yamls.problems(tenantWith("unnamed_statement_plans: generic"))).singleElement().asString()
+                .startsWith("tenants[0].unnamed_statement_plans: ").contains("custom").contains("auto");
+    }
+
+    @Test
     void configNamesAreLowerCase() {
         assertThat(PreparedStatementMode.values()).extracting(PreparedStatementMode::configName)
                 .containsExactly("rewrite", "strip", "passthrough");

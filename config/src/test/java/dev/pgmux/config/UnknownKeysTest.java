@@ -41,7 +41,8 @@ class UnknownKeysTest {
         assertThat(problems(tenantWith("pool_sise: 5"))).containsExactly(
                 "tenants[0].pool_sise: unknown key (known keys: id, upstream, pool_size, min_idle, max_clients, "
                         + "checkout_timeout, connect_timeout, idle_timeout, max_lifetime, server_reset_query, "
-                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, users, databases, "
+                        + "prepared_statements, max_prepared_statements, max_client_prepared_statements, "
+                        + "cache_unnamed_statements, unnamed_statement_plans, users, databases, "
                         + "auth_user, auth_query, auth_cache_ttl, auth_failure_ttl, allow_list, require_tls)");
     }
 
