@@ -184,7 +184,7 @@ final class StatementRewriter {
      */
     void parse(ByteBuf frame, boolean statusSettled) {
         Parse parse = decode(frame, FrontendCodec::decodeParse);
-        SessionChanges changes = SessionChanges.of(parse.query());
+        SessionChanges changes = mayChangeSession(frame) ? SessionChanges.of(parse.query()) : SessionChanges.NONE;
         if (changes != SessionChanges.NONE) {
             sessionChanges.accept(changes);
         }
@@ -455,6 +455,15 @@ final class StatementRewriter {
     private void failInFailedTransaction() {
         failLikeServer(SqlState.IN_FAILED_SQL_TRANSACTION,
                 "current transaction is aborted, commands ignored until end of transaction block");
+    }
+
+    /** Whether a Parse's query may change the session (the cheap check on its bytes: see SqlCommands#mayNeedAnalysis). */
+    private static boolean mayChangeSession(ByteBuf parse) {
+        int start = parse.readerIndex() + Frames.HEADER;
+        int end = parse.writerIndex();
+        int nameEnd = parse.indexOf(start, end, (byte) 0);
+        int queryEnd = nameEnd < 0 ? -1 : parse.indexOf(nameEnd + 1, end, (byte) 0);
+        return queryEnd < 0 || SqlCommands.mayNeedAnalysis(parse, nameEnd + 1, queryEnd - nameEnd - 1);
     }
 
     /** The number of parameter values a Bind carries (after its format codes). */

@@ -199,14 +199,32 @@ public final class FrontendCodec {
         return new Bind(portal, Frames.readCString(in));
     }
 
+    /** Parameter bytes up to this size are copied into a renamed Bind; larger ones are shared, not copied. */
+    private static final int COPIED_BIND_BYTES = 1024;
+
     /**
-     * The same Bind with another statement name: a new header plus a retained slice of the original's
-     * parameter bytes (nothing of those is copied). The caller still owns {@code frame}.
+     * The same Bind with another statement name: a new header followed by the original's parameter bytes,
+     * copied when they are few, otherwise a retained slice of them (a composite buffer, nothing copied). The
+     * caller still owns {@code frame}.
      */
     public static ByteBuf renameBindStatement(ByteBuf frame, String statement, io.netty.buffer.ByteBufAllocator allocator) {
         ByteBuf in = checkedPayload(frame, Bind.TAG, "Bind");
         String portal = Frames.readCString(in);
         Frames.readCString(in);
+        if (in.readableBytes() <= COPIED_BIND_BYTES) {
+            ByteBuf out = allocator.buffer(16 + portal.length() + statement.length() + in.readableBytes());
+            try {
+                int lengthIndex = Frames.beginMessage(out, Bind.TAG);
+                Frames.writeCString(out, portal);
+                Frames.writeCString(out, statement);
+                out.writeBytes(in, in.readerIndex(), in.readableBytes());
+                out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
+                return out;
+            } catch (RuntimeException e) {
+                out.release();
+                throw e;
+            }
+        }
         // Explicit bounds: retainedSlice() of a derived pooled slice does not honour its reader index.
         ByteBuf rest = in.retainedSlice(in.readerIndex(), in.readableBytes());
         ByteBuf header = allocator.buffer(16 + portal.length() + statement.length());
