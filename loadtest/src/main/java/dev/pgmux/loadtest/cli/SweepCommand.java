@@ -99,6 +99,9 @@ final class SweepCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         PgmuxLauncher launcher = targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux) ? o.launcher() : null;
+        if (launcher != null) {
+            checkSettings(launcher, upstream, targets);
+        }
         List<String> warnings = warnings(o, targets, plan.poolSizes());
         warnings.forEach(w -> err.println("pgmux-loadtest: warning: " + w));
         out.printf("pgmux-loadtest %s sweep: %s; targets %s; pool sizes %s; report in %s%n", Version.get(), o.simulationName,
@@ -125,6 +128,34 @@ final class SweepCommand implements Callable<Integer> {
             return Main.ASSERTION_FAILED;
         }
         return Main.OK;
+    }
+
+    /**
+     * Before anything is measured: pgmux itself ({@code pgmux check}) reads the configuration the sweep will start it
+     * with, once per set of tenant settings; a setting it refuses (an unknown key, a value of the wrong kind) is a
+     * mistake on the command line, reported in pgmux's own words with the targets concerned.
+     */
+    static void checkSettings(PgmuxLauncher launcher, Target upstream, List<SweepTarget> targets) {
+        java.util.Map<java.util.Map<String, String>, List<String>> groups = new java.util.LinkedHashMap<>();
+        for (SweepTarget t : targets) {
+            if (t instanceof SweepTarget.Pgmux p) {
+                groups.computeIfAbsent(p.settings(), k -> new ArrayList<>()).add(p.label());
+            }
+        }
+        groups.forEach((settings, labels) -> {
+            String names = String.join(", ", labels);
+            java.util.Optional<String> refused;
+            try {
+                refused = launcher.withTenantSettings(settings).check(upstream, "the pgmux configuration for " + names);
+            } catch (IOException | RuntimeException e) {
+                throw new UsageException("cannot check the pgmux configuration for " + names + ": " + e.getMessage(), e);
+            }
+            refused.ifPresent(problems -> {
+                String given = settings.isEmpty() ? "--pgmux-set" : "--targets " + names + " (" + String.join("; ",
+                        settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()) + ")";
+                throw new UsageException(given + ": pgmux refuses the tenant settings:\n" + problems);
+            });
+        });
     }
 
     /** Session mode with connections held for the whole run and fewer servers than connections: say what will happen. */
