@@ -47,7 +47,8 @@ final class SweepCommand implements Callable<Integer> {
     String upstreamUrl;
 
     @Option(names = "--targets", paramLabel = "LIST", order = 2, defaultValue = DEFAULT_TARGETS,
-            description = "direct, pgmux-session, pgmux-transaction, url:URL, NAME=url:URL (default ${DEFAULT-VALUE})")
+            description = "direct, pgmux-session, pgmux-transaction, url:URL, NAME=url:URL, NAME=pgmux-session|pgmux-transaction"
+                    + ":KEY=VALUE[;KEY=VALUE] (tenant settings of that target's own pgmux) (default ${DEFAULT-VALUE})")
     String targetList;
 
     @Option(names = "--pool-sizes", paramLabel = "N", order = 3, split = "\\s*,\\s*", splitSynopsisLabel = ",",
@@ -107,7 +108,7 @@ final class SweepCommand implements Callable<Integer> {
         out.printf("pgmux-loadtest %s sweep: %s; targets %s; pool sizes %s; report in %s%n", Version.get(), o.simulationName,
                 String.join(", ", targets.stream().map(SweepTarget::label).toList()), plan.poolSizes(), o.out);
         if (launcher != null) {
-            out.printf("pgmux points: %s%n", plan.pgmuxPoints().description());
+            out.printf("pgmux points: %s%n", plan.pgmuxProcesses());
         }
         Sweep sweep = new Sweep(plan, launcher,
                 (target, name, dir, extra) -> Execution.run(o, target, name, dir, extra, out, name), out);

@@ -11,7 +11,7 @@ import java.util.List;
  * ranked from the most to the least frequent, the request of rank {@code k} drawn with a weight of
  * {@code 1 / k^s} (a Zipf distribution, {@code s} = {@value #DEFAULT_SKEW} by default): the first three make up
  * almost half of the requests and the last ones about one percent each, as in an application whose few hot
- * paths dominate. About one request in twenty is a write.
+ * paths dominate. About 6% of the requests write (two short transactions and an autocommitted UPDATE).
  */
 public final class OrmWorkload {
     public static final int CHOICES = 27;

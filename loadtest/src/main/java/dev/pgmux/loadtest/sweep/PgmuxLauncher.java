@@ -57,7 +57,7 @@ public final class PgmuxLauncher {
         }
         this.jar = jar;
         this.javaOptions = List.copyOf(javaOptions);
-        this.tenantSettings = Map.copyOf(tenantSettings);
+        this.tenantSettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tenantSettings));
     }
 
     public Path jar() {

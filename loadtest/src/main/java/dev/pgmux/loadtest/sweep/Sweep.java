@@ -54,6 +54,29 @@ public final class Sweep {
             return targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux);
         }
 
+        /**
+         * How the pgmux points get their pgmux: {@link PgmuxPoints#description()}, or, when pgmux targets differ in
+         * tenant settings, a process per set of settings (consecutive targets with the same settings share one).
+         */
+        public String pgmuxProcesses() {
+            long sets = 0;
+            Map<String, String> last = null;
+            for (SweepTarget t : targets) {
+                if (t instanceof SweepTarget.Pgmux p && (sets == 0 || !p.settings().equals(last))) {
+                    sets++;
+                    last = p.settings();
+                }
+            }
+            if (sets <= 1) {
+                return pgmuxPoints.description();
+            }
+            return switch (pgmuxPoints) {
+                case RELOAD -> "a pgmux process for each set of tenant settings (" + sets + " processes), each reloaded to"
+                        + " each pool size by POST /reload";
+                case RESTART -> pgmuxPoints.description() + " and its target's tenant settings";
+            };
+        }
+
         int pointCount() {
             return targets.stream().mapToInt(t -> t instanceof SweepTarget.Pgmux ? poolSizes.size() : 1).sum();
         }
@@ -135,7 +158,7 @@ public final class Sweep {
         config.put("pool sizes", plan.poolSizes().toString());
         config.put("margin", Fmt.axis(plan.marginPercent()) + "% of the best throughput");
         if (plan.startsPgmux()) {
-            config.put("pgmux processes", plan.pgmuxPoints().description());
+            config.put("pgmux processes", plan.pgmuxProcesses());
         }
         if (launcher != null) {
             config.put("pgmux jar", shown(launcher.jar()));
@@ -168,7 +191,7 @@ public final class Sweep {
             if (!target.settings().isEmpty()) {
                 extra.put("pgmux target settings", target.label() + ": " + target.settingsText());
             }
-            extra.put("pgmux processes", plan.pgmuxPoints().description());
+            extra.put("pgmux processes", plan.pgmuxProcesses());
             extra.put("pgmux process", "pid " + running.pid() + ", started " + running.startedAt());
             extra.put("pgmux pool_size set by", pgmux.process().poolSizeSetBy());
             extra.put("pgmux admin port", Integer.toString(running.ports().admin()));

@@ -93,6 +93,8 @@ class SweepSettingsTest {
                 "pgmux-transaction pool 3", "strip pool 2", "strip pool 3");
         assertThat(result.points().get(3).pgmux().poolSizeSetBy()).isEqualTo("reload: tenants[loadtest].pool_size: 2 -> 3");
         assertThat(result.recommendations()).extracting(r -> r.target()).containsExactly("pgmux-transaction", "strip");
+        assertThat(result.configuration()).containsEntry("pgmux processes", "a pgmux process for each set of tenant settings"
+                + " (2 processes), each reloaded to each pool size by POST /reload");
         assertThat(result.configuration()).containsEntry("target strip",
                 "pgmux-transaction with prepared_statements=strip; max_prepared_statements=100");
         assertThat(out.resolve("pgmux.log")).isRegularFile();
@@ -125,7 +127,8 @@ class SweepSettingsTest {
                 "--pgmux-jar", Fixture.pgmuxJar().toString(), "--pgmux-java-opts", "-Xmx256m", "--quiet", "--out", out.toString());
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("targets direct, pgmux-transaction, strip;", "tenant settings prepared_statements=strip",
-                "pgmux-transaction: recommended pool_size 2", "strip: recommended pool_size 2", "2 processes served the 2 pgmux points");
+                "pgmux-transaction: recommended pool_size 2", "strip: recommended pool_size 2", "2 processes served the 2 pgmux points",
+                "pgmux points: a pgmux process for each set of tenant settings (2 processes), each reloaded");
         JsonNode sweep = json(out.resolve("sweep.json"));
         assertThat(sweep.get("targets").toString()).contains("\"direct\"", "\"pgmux-transaction\"", "\"strip\"");
         Set<String> names = new HashSet<>();
@@ -144,7 +147,8 @@ class SweepSettingsTest {
         assertThat(json(out.resolve("points/strip-pool-2/report.json")).get("configuration").toString())
                 .contains("strip: prepared_statements=strip");
         String html = Files.readString(out.resolve("sweep.html"));
-        assertThat(html).contains("strip pool 2", "pgmux-transaction with prepared_statements=strip");
+        assertThat(html).contains("strip: recommended pool_size 2", "points/strip-pool-2/report.html",
+                "<dt>target strip</dt><dd>pgmux-transaction with prepared_statements=strip</dd>");
         assertThat(out.resolve("pgmux-strip.log")).isRegularFile();
     }
 
