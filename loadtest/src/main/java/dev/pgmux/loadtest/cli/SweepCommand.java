@@ -32,7 +32,8 @@ import java.util.concurrent.Callable;
         customSynopsis = "java -jar pgmux-loadtest.jar sweep --upstream URL [options]",
         description = {
             "Runs one simulation against each target: the targets measured once first, then pgmux targets once per pool"
-                + " size, all served by one pgmux process whose pool_size is changed by POST /reload between points"
+                + " size, all served by one pgmux process (one per set of tenant settings) whose pool_size is changed by"
+                + " POST /reload between points"
                 + " (--restart-per-point: a fresh pgmux for every point). Writes sweep.html and sweep.json, and a run"
                 + " report per point under points/.",
             "Recommends, per pgmux target, the smallest pool size whose throughput is within the margin of the best one"

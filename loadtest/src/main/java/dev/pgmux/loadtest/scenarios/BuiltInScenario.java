@@ -69,9 +69,8 @@ public enum BuiltInScenario {
             return 1;
         }
     },
-    ORM("orm", "an ORM's mix: 27 kinds of parameterized request (point lookups, pages, joins, GROUP BY, IN lists, short write"
-            + " transactions), Zipf-distributed, every statement an unnamed Parse/Bind/Execute (prepareThreshold 0), every result checked",
-            false, 10, 0) {
+    ORM("orm", "an ORM's mix of 27 parameterized requests (lookups, pages, joins, GROUP BY, short writes), Zipf-distributed;"
+            + " unnamed statements (prepareThreshold 0), every result checked", false, 10, 0) {
         @Override
         List<Step> body(SimulationContext ctx) {
             return List.of(OrmWorkload.step(PgbenchShape.of(scale(ctx)), ctx.doubleParam("skew", OrmWorkload.DEFAULT_SKEW)));

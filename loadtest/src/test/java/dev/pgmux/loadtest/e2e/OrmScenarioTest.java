@@ -1,6 +1,12 @@
 package dev.pgmux.loadtest.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgmux.loadtest.dsl.Driver;
+import dev.pgmux.loadtest.dsl.Session;
+import dev.pgmux.loadtest.dsl.SimulationContext;
+import dev.pgmux.loadtest.dsl.Step;
+import dev.pgmux.loadtest.engine.Target;
+import dev.pgmux.loadtest.scenarios.BuiltInScenario;
 import dev.pgmux.loadtest.scenarios.OrmWorkload;
 import dev.pgmux.loadtest.scenarios.PgbenchSchema;
 import dev.pgmux.loadtest.scenarios.PgbenchShape;
@@ -9,11 +15,13 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 
 import static dev.pgmux.loadtest.e2e.Fixture.cli;
@@ -69,6 +77,55 @@ class OrmScenarioTest {
              ResultSet rs = st.executeQuery("SELECT count(*) FROM loadtest_history")) {
             rs.next();
             assertThat(rs.getLong(1)).isEqualTo(writes);
+        }
+    }
+
+    @Test
+    void everyRequestOfTheMixAnswersRightWithUnnamedStatementsOnly() throws Exception {
+        assertThat(preparedStatementsAfterEveryRequest(BuiltInScenario.byId("orm").setUp(
+                new SimulationContext(Map.of())).driver())).as("named statements on the server").isZero();
+        // the same requests with pgjdbc naming statements from their first execution do leave some: the count can fail
+        assertThat(preparedStatementsAfterEveryRequest(BuiltInScenario.byId("orm").setUp(
+                new SimulationContext(Map.of("prepare-threshold", "1"))).driver())).isPositive();
+    }
+
+    /**
+     * Runs each of the 27 requests 6 times on one connection made with {@code driver}'s properties (pgjdbc names a
+     * statement after prepareThreshold executions), every result checked; then counts the connection's named
+     * statements on the server.
+     */
+    private static long preparedStatementsAfterEveryRequest(Driver driver) throws Exception {
+        Target target = Target.parse(Fixture.upstream(), null, null);
+        Properties props = target.connectionProperties(((Driver.Jdbc) driver).properties());
+        try (Connection c = DriverManager.getConnection(target.jdbcUrl(), props)) {
+            PgbenchSchema.ensure(1).run(c);
+            Session session = new Session(0, "orm");
+            for (Step step : OrmWorkload.ranked(PgbenchShape.of(1))) {
+                for (int i = 0; i < 6; i++) {
+                    if (step instanceof Step.Transaction t) {
+                        c.setAutoCommit(false);
+                        for (Step inner : t.steps()) {
+                            run(inner, c, session);
+                        }
+                        c.commit();
+                        c.setAutoCommit(true);
+                    } else {
+                        run(step, c, session);
+                    }
+                }
+            }
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_prepared_statements")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static void run(Step step, Connection c, Session session) throws Exception {
+        switch (step) {
+            case Step.Exec e -> e.action().run(c, session);
+            case Step.Act a -> a.action().accept(session);
+            default -> throw new AssertionError("not a step of the orm mix: " + step);
         }
     }
 

@@ -131,6 +131,12 @@ class SweepSetupTest {
         assertThat(tenant.preparedStatements().maxPerServer()).isEqualTo(100);
         assertThat(tenant.maxClients()).isEqualTo(5000);
         assertThat(tenant.poolSize()).isEqualTo(4);
+
+        // a boolean, as cache_unnamed_statements=false will be
+        SweepTarget.Pgmux plain = (SweepTarget.Pgmux) SweepTarget.parse("plain=pgmux-session:require_tls=false");
+        Files.writeString(file, PgmuxConfigYaml.render(upstream, 4, new PgmuxConfigYaml.Ports(16001, 16002, 16003),
+                global.withTenantSettings(plain.settings()).tenantSettings()));
+        assertThat(ConfigLoader.load(file).tenants().get(0).access().requireTls()).contains(false);
     }
 
     @Test
