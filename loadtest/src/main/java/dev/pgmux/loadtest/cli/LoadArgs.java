@@ -29,7 +29,7 @@ final class LoadArgs {
 
     static final class What {
         @Option(names = "--scenario", paramLabel = "NAME", order = 1,
-                description = "select-only, tpcb, prepared, serverless, app-servers (see `scenarios`)")
+                description = "select-only, tpcb, prepared, orm, serverless, app-servers (see `scenarios`)")
         String scenario;
 
         @Option(names = "--simulation", paramLabel = "CLASS|FILE", order = 2,

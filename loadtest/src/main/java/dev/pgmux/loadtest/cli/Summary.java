@@ -77,11 +77,21 @@ final class Summary {
         switch (r.pgmuxPoints()) {
             case RELOAD -> out.println(pids.size() == 1
                     ? "pgmux: one process (pid " + pidList + ") served the " + points + "; pool_size changed by POST /reload between them."
-                    : "pgmux: " + pids.size() + " processes (pids " + pidList + ") served the " + points
-                            + "; pool_size changed by POST /reload, and a new process started after one failed or exited.");
+                    : "pgmux: " + pids.size() + " processes served the " + points + " (" + byProcess(r)
+                            + "); pool_size changed by POST /reload between the points of a process; a new process starts"
+                            + " for a target with settings of its own, and after one failed or exited.");
             case RESTART -> out.println("pgmux: a fresh process for each of the " + points + " (--restart-per-point; pids "
                     + pidList + ").");
         }
+    }
+
+    /** {@code pid 123: pgmux-session, pgmux-transaction; pid 456: nocache}, in the order the processes served. */
+    static String byProcess(SweepResult r) {
+        java.util.Map<Long, java.util.Set<String>> targets = new java.util.LinkedHashMap<>();
+        r.points().stream().filter(p -> p.pgmux() != null).forEach(p ->
+                targets.computeIfAbsent(p.pgmux().pid(), k -> new java.util.LinkedHashSet<>()).add(p.target()));
+        return String.join("; ", targets.entrySet().stream()
+                .map(e -> "pid " + e.getKey() + ": " + String.join(", ", e.getValue())).toList());
     }
 
     static void print(SweepResult r, PrintStream out) {

@@ -32,7 +32,8 @@ import java.util.concurrent.Callable;
         customSynopsis = "java -jar pgmux-loadtest.jar sweep --upstream URL [options]",
         description = {
             "Runs one simulation against each target: the targets measured once first, then pgmux targets once per pool"
-                + " size, all served by one pgmux process whose pool_size is changed by POST /reload between points"
+                + " size, all served by one pgmux process (one per set of tenant settings) whose pool_size is changed by"
+                + " POST /reload between points"
                 + " (--restart-per-point: a fresh pgmux for every point). Writes sweep.html and sweep.json, and a run"
                 + " report per point under points/.",
             "Recommends, per pgmux target, the smallest pool size whose throughput is within the margin of the best one"
@@ -47,7 +48,8 @@ final class SweepCommand implements Callable<Integer> {
     String upstreamUrl;
 
     @Option(names = "--targets", paramLabel = "LIST", order = 2, defaultValue = DEFAULT_TARGETS,
-            description = "direct, pgmux-session, pgmux-transaction, url:URL, NAME=url:URL (default ${DEFAULT-VALUE})")
+            description = "direct, pgmux-session, pgmux-transaction, url:URL, NAME=url:URL, NAME=pgmux-session|pgmux-transaction"
+                    + ":KEY=VALUE[;KEY=VALUE] (tenant settings of that target's own pgmux) (default ${DEFAULT-VALUE})")
     String targetList;
 
     @Option(names = "--pool-sizes", paramLabel = "N", order = 3, split = "\\s*,\\s*", splitSynopsisLabel = ",",
@@ -99,12 +101,15 @@ final class SweepCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         PgmuxLauncher launcher = targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux) ? o.launcher() : null;
+        if (launcher != null) {
+            checkSettings(launcher, upstream, targets);
+        }
         List<String> warnings = warnings(o, targets, plan.poolSizes());
         warnings.forEach(w -> err.println("pgmux-loadtest: warning: " + w));
         out.printf("pgmux-loadtest %s sweep: %s; targets %s; pool sizes %s; report in %s%n", Version.get(), o.simulationName,
                 String.join(", ", targets.stream().map(SweepTarget::label).toList()), plan.poolSizes(), o.out);
         if (launcher != null) {
-            out.printf("pgmux points: %s%n", plan.pgmuxPoints().description());
+            out.printf("pgmux points: %s%n", plan.pgmuxProcesses());
         }
         Sweep sweep = new Sweep(plan, launcher,
                 (target, name, dir, extra) -> Execution.run(o, target, name, dir, extra, out, name), out);
@@ -125,6 +130,34 @@ final class SweepCommand implements Callable<Integer> {
             return Main.ASSERTION_FAILED;
         }
         return Main.OK;
+    }
+
+    /**
+     * Before anything is measured: pgmux itself ({@code pgmux check}) reads the configuration the sweep will start it
+     * with, once per set of tenant settings; a setting it refuses (an unknown key, a value of the wrong kind) is a
+     * mistake on the command line, reported in pgmux's own words with the targets concerned.
+     */
+    static void checkSettings(PgmuxLauncher launcher, Target upstream, List<SweepTarget> targets) {
+        java.util.Map<java.util.Map<String, String>, List<String>> groups = new java.util.LinkedHashMap<>();
+        for (SweepTarget t : targets) {
+            if (t instanceof SweepTarget.Pgmux p) {
+                groups.computeIfAbsent(p.settings(), k -> new ArrayList<>()).add(p.label());
+            }
+        }
+        groups.forEach((settings, labels) -> {
+            String names = String.join(", ", labels);
+            java.util.Optional<String> refused;
+            try {
+                refused = launcher.withTenantSettings(settings).check(upstream, "the pgmux configuration for " + names);
+            } catch (IOException | RuntimeException e) {
+                throw new UsageException("cannot check the pgmux configuration for " + names + ": " + e.getMessage(), e);
+            }
+            refused.ifPresent(problems -> {
+                String given = settings.isEmpty() ? "--pgmux-set" : "--targets " + names + " (" + String.join("; ",
+                        settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()) + ")";
+                throw new UsageException(given + ": pgmux refuses the tenant settings:\n" + problems);
+            });
+        });
     }
 
     /** Session mode with connections held for the whole run and fewer servers than connections: say what will happen. */

@@ -66,6 +66,20 @@ public final class Dsl {
         return new Step.Forever(Arrays.asList(steps));
     }
 
+    /** One of the choices per execution, drawn with probabilities proportional to their weights. */
+    public static Step randomSwitch(Step.Choice... choices) {
+        return new Step.RandomSwitch(Arrays.asList(choices));
+    }
+
+    public static Step randomSwitch(List<Step.Choice> choices) {
+        return new Step.RandomSwitch(choices);
+    }
+
+    /** A choice of {@link #randomSwitch}: {@code step} with a relative {@code weight}. */
+    public static Step.Choice choice(double weight, Step step) {
+        return new Step.Choice(weight, step);
+    }
+
     public static Step exec(String name, SqlAction action) {
         return new Step.Exec(name, action);
     }

@@ -104,6 +104,45 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * One of {@code choices}, drawn at random each time the step runs, with a probability proportional to its
+     * weight (Gatling's {@code randomSwitch}): e.g. a mix of statements where a few dominate.
+     */
+    record RandomSwitch(List<Choice> choices) implements Step {
+        public RandomSwitch {
+            choices = List.copyOf(choices);
+            if (choices.isEmpty()) {
+                throw new IllegalArgumentException("a random switch needs at least one choice");
+            }
+        }
+
+        /** The choice that {@code u}, uniform in [0, 1), falls on. */
+        public Step pick(double u) {
+            double total = 0;
+            for (Choice c : choices) {
+                total += c.weight();
+            }
+            double x = u * total;
+            for (Choice c : choices) {
+                x -= c.weight();
+                if (x < 0) {
+                    return c.step();
+                }
+            }
+            return choices.get(choices.size() - 1).step(); // u * total rounded up to total
+        }
+    }
+
+    /** A step of a {@link RandomSwitch} and its weight (any positive number; weights are relative). */
+    record Choice(double weight, Step step) {
+        public Choice {
+            if (!(weight > 0) || Double.isInfinite(weight)) {
+                throw new IllegalArgumentException("a choice needs a positive weight, got " + weight);
+            }
+            Objects.requireNonNull(step, "step");
+        }
+    }
+
     /** Takes the next record of a feeder into the session. */
     record Feed(Feeder feeder) implements Step {
         public Feed {

@@ -112,6 +112,7 @@ final class VirtualUser implements Runnable {
                 }
             }
             case Step.Feed f -> feed(f);
+            case Step.RandomSwitch r -> step(r.pick(ThreadLocalRandom.current().nextDouble()));
             case Step.Exec e -> timed(e.name(), RequestKind.CUSTOM, () -> e.action().run(connection, session));
             case Step.Act a -> a.action().accept(session);
         }

@@ -168,7 +168,8 @@ public final class SweepHtmlReport {
         }
         t.append("</tbody></table></div>");
         if (r.pgmuxPoints() != null) {
-            t.append("<p class=\"note\">pgmux points: ").append(Html.esc(r.pgmuxPoints().description())).append(".</p>");
+            String processes = r.configuration().getOrDefault("pgmux processes", r.pgmuxPoints().description());
+            t.append("<p class=\"note\">pgmux points: ").append(Html.esc(processes)).append(".</p>");
         }
         return t.append("</section>\n").toString();
     }

@@ -69,6 +69,18 @@ public enum BuiltInScenario {
             return 1;
         }
     },
+    ORM("orm", "an ORM's mix of 27 parameterized requests (lookups, pages, joins, GROUP BY, short writes), Zipf-distributed;"
+            + " unnamed statements (prepareThreshold 0), every result checked", false, 10, 0) {
+        @Override
+        List<Step> body(SimulationContext ctx) {
+            return List.of(OrmWorkload.step(PgbenchShape.of(scale(ctx)), ctx.doubleParam("skew", OrmWorkload.DEFAULT_SKEW)));
+        }
+
+        @Override
+        int defaultPrepareThreshold() {
+            return 0;
+        }
+    },
     SERVERLESS("serverless", "connect per request, as serverless functions do: login, one prepared SELECT, disconnect", true, 0, 20) {
         @Override
         List<Step> body(SimulationContext ctx) {

@@ -57,7 +57,7 @@ public final class PgmuxLauncher {
         }
         this.jar = jar;
         this.javaOptions = List.copyOf(javaOptions);
-        this.tenantSettings = Map.copyOf(tenantSettings);
+        this.tenantSettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tenantSettings));
     }
 
     public Path jar() {
@@ -66,6 +66,50 @@ public final class PgmuxLauncher {
 
     public Map<String, String> tenantSettings() {
         return tenantSettings;
+    }
+
+    /** The same pgmux with {@code settings} added to the tenant's, overriding those of the same key. */
+    public PgmuxLauncher withTenantSettings(Map<String, String> settings) {
+        Map<String, String> merged = new java.util.LinkedHashMap<>(tenantSettings);
+        merged.putAll(settings);
+        return new PgmuxLauncher(jar, javaOptions, merged);
+    }
+
+    /**
+     * Asks this pgmux whether it accepts the configuration it would be started with ({@code java -jar pgmux.jar
+     * check --config FILE}, which opens no port and connects nowhere). Empty when it does; else pgmux's own report of
+     * every problem, with the temporary file's path replaced by {@code name}. A pgmux without {@code check} (it
+     * answers with a usage error) is taken at its word when it is started.
+     */
+    public Optional<String> check(Target upstream, String name) throws IOException {
+        Path config = Files.createTempFile("pgmux-loadtest-", ".yaml", OWNER_ONLY);
+        try {
+            PgmuxConfigYaml.Ports ports = new PgmuxConfigYaml.Ports(freePort(), freePort(), freePort());
+            Files.writeString(config, PgmuxConfigYaml.render(upstream, 1, ports, tenantSettings));
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(recommendedJavaOptions());
+            command.addAll(javaOptions);
+            command.addAll(List.of("-jar", jar.toString(), "check", "--config", config.toString()));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            LIVE.add(process);
+            try {
+                String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    throw new IOException("pgmux check did not finish within " + STOP_TIMEOUT.toSeconds() + " s");
+                }
+                return process.exitValue() == 1 ? Optional.of(output.strip().replace(config.toString(), name)) : Optional.empty();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while pgmux checked its configuration", e);
+            } finally {
+                LIVE.remove(process);
+            }
+        } finally {
+            Files.deleteIfExists(config);
+        }
     }
 
     /**

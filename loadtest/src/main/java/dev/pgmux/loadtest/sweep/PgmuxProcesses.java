@@ -27,11 +27,18 @@ sealed interface PgmuxProcesses extends AutoCloseable {
     @Override
     void close();
 
-    static PgmuxProcesses of(PgmuxPoints mode, PgmuxLauncher launcher, Target upstream, Path sweepDir, PrintStream log) {
+    /** {@code logFile}: where one process for every point writes (a process per point writes into the point's directory). */
+    static PgmuxProcesses of(PgmuxPoints mode, PgmuxLauncher launcher, Target upstream, Path logFile, PrintStream log) {
         return switch (mode) {
-            case RELOAD -> new OneProcess(launcher, upstream, sweepDir.resolve("pgmux.log"), log);
+            case RELOAD -> new OneProcess(launcher, upstream, logFile, log);
             case RESTART -> new ProcessPerPoint(launcher, upstream, log);
         };
+    }
+
+    /** {@code , tenant settings k=v; k=v} when the launcher writes any, else nothing. */
+    private static String settingsNote(PgmuxLauncher launcher) {
+        return launcher.tenantSettings().isEmpty() ? "" : ", tenant settings " + String.join("; ",
+                launcher.tenantSettings().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
     }
 
     /** A fresh process per point, started with its pool_size and stopped after it; its log in the point's directory. */
@@ -50,7 +57,8 @@ sealed interface PgmuxProcesses extends AutoCloseable {
         @Override
         public Served prepare(int poolSize, Path pointDir) throws IOException {
             running = launcher.start(upstream, poolSize, pointDir.resolve("pgmux.log"));
-            log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d) for this point%n", running.pid(), poolSize);
+            log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d%s) for this point%n", running.pid(), poolSize,
+                    settingsNote(launcher));
             return new Served(running, new SweepPoint.PgmuxProcess(running.pid(), running.startedAt(),
                     "started with pool_size " + poolSize));
         }
@@ -102,8 +110,8 @@ sealed interface PgmuxProcesses extends AutoCloseable {
                 running = launcher.start(upstream, size, logFile);
                 admin = new PgmuxAdmin(running.ports().admin());
                 poolSize = size;
-                log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d); it serves the sweep's pgmux points,"
-                        + " reloaded to each pool size (log %s)%n", running.pid(), size, logFile);
+                log.printf(Locale.ROOT, "  pgmux started (pid %d, pool_size %d%s); it serves the pgmux points that follow,"
+                        + " reloaded to each pool size (log %s)%n", running.pid(), size, settingsNote(launcher), logFile);
                 return served("started with pool_size " + size);
             }
             String how;

@@ -54,6 +54,29 @@ public final class Sweep {
             return targets.stream().anyMatch(t -> t instanceof SweepTarget.Pgmux);
         }
 
+        /**
+         * How the pgmux points get their pgmux: {@link PgmuxPoints#description()}, or, when pgmux targets differ in
+         * tenant settings, a process per set of settings (consecutive targets with the same settings share one).
+         */
+        public String pgmuxProcesses() {
+            long sets = 0;
+            Map<String, String> last = null;
+            for (SweepTarget t : targets) {
+                if (t instanceof SweepTarget.Pgmux p && (sets == 0 || !p.settings().equals(last))) {
+                    sets++;
+                    last = p.settings();
+                }
+            }
+            if (sets <= 1) {
+                return pgmuxPoints.description();
+            }
+            return switch (pgmuxPoints) {
+                case RELOAD -> "a pgmux process for each set of tenant settings (" + sets + " processes), each reloaded to"
+                        + " each pool size by POST /reload";
+                case RESTART -> pgmuxPoints.description() + " and its target's tenant settings";
+            };
+        }
+
         int pointCount() {
             return targets.stream().mapToInt(t -> t instanceof SweepTarget.Pgmux ? poolSizes.size() : 1).sum();
         }
@@ -94,13 +117,26 @@ public final class Sweep {
                 }
             }
         }
-        if (!pgmuxTargets.isEmpty()) {
-            try (PgmuxProcesses processes = PgmuxProcesses.of(plan.pgmuxPoints(), launcher, plan.upstream(), plan.outDir(), log)) {
-                for (SweepTarget.Pgmux pgmux : pgmuxTargets) {
-                    for (int size : plan.poolSizes()) {
-                        points.add(pgmuxPoint(processes, pgmux, size, points.size() + 1, total));
+        // consecutive pgmux targets with the same settings share their pgmux; other settings get a pgmux of their own
+        PgmuxProcesses processes = null;
+        try {
+            Map<String, String> serving = null;
+            for (SweepTarget.Pgmux pgmux : pgmuxTargets) {
+                if (processes == null || !pgmux.settings().equals(serving)) {
+                    if (processes != null) {
+                        processes.close(); // no two pgmux processes hold Postgres connections at once
                     }
+                    serving = pgmux.settings();
+                    processes = PgmuxProcesses.of(plan.pgmuxPoints(), launcher.withTenantSettings(serving), plan.upstream(),
+                            plan.outDir().resolve(logName(pgmux)), log);
                 }
+                for (int size : plan.poolSizes()) {
+                    points.add(pgmuxPoint(processes, pgmux, size, points.size() + 1, total));
+                }
+            }
+        } finally {
+            if (processes != null) {
+                processes.close();
             }
         }
         SweepPoint direct = points.stream().filter(p -> p.target().equals(new SweepTarget.Direct().label())).findFirst().orElse(null);
@@ -114,10 +150,15 @@ public final class Sweep {
         Map<String, String> config = new LinkedHashMap<>(configuration);
         config.put("upstream", plan.upstream().display());
         config.put("targets", String.join(", ", plan.targets().stream().map(SweepTarget::label).toList()));
+        for (SweepTarget t : plan.targets()) {
+            if (t instanceof SweepTarget.Pgmux p && !p.settings().isEmpty()) {
+                config.put("target " + p.label(), p.describe());
+            }
+        }
         config.put("pool sizes", plan.poolSizes().toString());
         config.put("margin", Fmt.axis(plan.marginPercent()) + "% of the best throughput");
         if (plan.startsPgmux()) {
-            config.put("pgmux processes", plan.pgmuxPoints().description());
+            config.put("pgmux processes", plan.pgmuxProcesses());
         }
         if (launcher != null) {
             config.put("pgmux jar", shown(launcher.jar()));
@@ -147,7 +188,10 @@ public final class Sweep {
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("pgmux pool_size", Integer.toString(size));
             extra.put("pgmux mode", target.transactionMode() ? "transaction" : "session");
-            extra.put("pgmux processes", plan.pgmuxPoints().description());
+            if (!target.settings().isEmpty()) {
+                extra.put("pgmux target settings", target.label() + ": " + target.settingsText());
+            }
+            extra.put("pgmux processes", plan.pgmuxProcesses());
             extra.put("pgmux process", "pid " + running.pid() + ", started " + running.startedAt());
             extra.put("pgmux pool_size set by", pgmux.process().poolSizeSetBy());
             extra.put("pgmux admin port", Integer.toString(running.ports().admin()));
@@ -177,6 +221,11 @@ public final class Sweep {
 
     private void banner(String name, int index, int total) {
         log.printf(Locale.ROOT, "%n== %s (%d of %d) ==%n", name, index, total);
+    }
+
+    /** {@code pgmux.log} for the targets without settings of their own, {@code pgmux-NAME.log} for the others. */
+    static String logName(SweepTarget.Pgmux target) {
+        return target.settings().isEmpty() ? "pgmux.log" : "pgmux-" + dirName(target.label()) + ".log";
     }
 
     static String dirName(String label) {
