@@ -111,6 +111,16 @@ class ResponseOrderModelTest {
                 + "in the first 50 programs: " + acrossUnits);
     }
 
+    /** The same with room for only two statements per server: shared statements evicted mid-batch. */
+    @Test
+    void randomProgramsWithTheUnnamedStatementAcrossUnitsAndEvictions() throws IOException {
+        try (PgmuxHarness small = PgmuxHarness.start(ModelSupport.twoServers(tenant -> tenant.withPreparedStatements(
+                tenant.preparedStatements().withCacheUnnamed(true).withMaxPerServer(2))))) {
+            controlledSweep(small, "controlled, unnamed statement across units, 2 statements per server",
+                    FIRST_SEED + 4_000_000, EnumSet.of(Feature.UNNAMED_ACROSS_UNITS, Feature.PARAM_TYPES));
+        }
+    }
+
     /** Binds and Describes of the unnamed statement in a unit with no unnamed Parse before them. */
     private static int unnamedUsesAcrossUnits(Program program) {
         int uses = 0;
