@@ -33,6 +33,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -337,6 +338,6 @@ class UnnamedStatementCacheTest {
     }
 
     private static Op[] concat(Op[]... parts) {
-        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(Op[]::new);
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray(Op[]::new);
     }
 }
