@@ -239,8 +239,7 @@ final class StatementRewriter {
             makeRoom();
             ServerStatements held = held();
             if (held.takeStale(def)) {
-                send(new Close(Close.STATEMENT, def.serverName()));
-                responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+                closeStale(held, def);
             }
             held.add(def);
             send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
@@ -428,8 +427,7 @@ final class StatementRewriter {
             return def.serverName();
         }
         if (held.takeStale(def)) {
-            send(new Close(Close.STATEMENT, def.serverName()));
-            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+            closeStale(held, def);
         }
         held.add(def);
         send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
@@ -494,6 +492,21 @@ final class StatementRewriter {
             }
         }
         return rest.regionMatches(true, 0, "AS", 0, 2) ? rest.substring(2).strip() : rest;
+    }
+
+    /**
+     * Closes the server's stale copy of {@code def} before it is prepared again. Skipped after an earlier
+     * error in the unit, the Close leaves the copy on the server, still stale: it is closed at the next use.
+     */
+    private void closeStale(ServerStatements held, StatementDef def) {
+        send(new Close(Close.STATEMENT, def.serverName()));
+        responses.expect(Kind.CLOSE, Delivery.SWALLOW, new Expected.Outcome() {
+            @Override
+            public void failed(ErrorResponse error) {
+                held.add(def);
+                held.markStale(def);
+            }
+        });
     }
 
     /** Closes the server's least recently used statement if it is at its bound. */
@@ -593,8 +606,7 @@ final class StatementRewriter {
         traffic.preparedMiss();
         makeRoom();
         if (held.takeStale(def)) {
-            send(new Close(Close.STATEMENT, def.serverName()));
-            responses.expect(Kind.CLOSE, Delivery.SWALLOW);
+            closeStale(held, def);
         }
         held.add(def);
         send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
@@ -737,7 +749,13 @@ final class StatementRewriter {
     private PrepareFailure parseAsUnnamed(StatementDef def) {
         PrepareFailure failure = new PrepareFailure();
         send(new Parse("", def.query(), def.parameterTypes()));
-        responses.expect(Kind.PARSE, Delivery.SWALLOW, failure.recording(() -> { }));
+        responses.expect(Kind.PARSE, Delivery.SWALLOW, failure.recording(() -> {
+            // Skipped after an earlier error in the unit, or failed: the server holds no unnamed statement of
+            // the client's, which keeps its own (its Parse succeeded), to be prepared again at its next use.
+            if (statements.unnamed() == def) {
+                statements.unnamedOnServer(false);
+            }
+        }));
         statements.unnamedOnServer(true);
         return failure;
     }

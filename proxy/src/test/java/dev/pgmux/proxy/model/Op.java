@@ -6,7 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.List;
 
 /** One frontend message of a program, with its wire encoding and a readable form. */
-sealed interface Op {
+public sealed interface Op {
 
     void encode(ByteArrayOutputStream out);
 
@@ -15,19 +15,25 @@ sealed interface Op {
         return 0;
     }
 
-    record Parse(String name, String sql) implements Op {
+    /** Parse, with the parameter type OIDs given (0: unspecified), none by default. */
+    record Parse(String name, String sql, List<Integer> types) implements Op {
+        public Parse(String name, String sql) {
+            this(name, sql, List.of());
+        }
+
         @Override
         public void encode(ByteArrayOutputStream out) {
             ByteArrayOutputStream p = new ByteArrayOutputStream();
             Wire.cstring(p, name);
             Wire.cstring(p, sql);
-            Wire.int16(p, 0);
+            Wire.int16(p, types.size());
+            types.forEach(type -> Wire.int32(p, type));
             out.writeBytes(Wire.message('P', p.toByteArray()));
         }
 
         @Override
         public String toString() {
-            return "Parse(" + q(name) + ", " + q(sql) + ")";
+            return "Parse(" + q(name) + ", " + q(sql) + (types.isEmpty() ? "" : ", types " + types) + ")";
         }
     }
 
@@ -158,6 +164,11 @@ sealed interface Op {
 
     static Op parse(String name, String sql) {
         return new Parse(name, sql);
+    }
+
+    /** Parse with parameter type OIDs (0: unspecified, Postgres infers it). */
+    static Op parse(String name, String sql, Integer... types) {
+        return new Parse(name, sql, List.of(types));
     }
 
     static Op bind(String portal, String statement, String... parameters) {

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Decides which of pgmux's two servers the program's next batch lands on. */
-interface Placement extends AutoCloseable {
+public interface Placement extends AutoCloseable {
 
     /** Called between batches, when the program's client is between transactions. */
     void beforeBatch(boolean switchServer) throws IOException;
@@ -41,7 +41,7 @@ interface Placement extends AutoCloseable {
         private final PgmuxHarness harness;
         private int holding;
 
-        Controlled(PgmuxHarness harness) throws IOException {
+        public Controlled(PgmuxHarness harness) throws IOException {
             this.harness = harness;
             try {
                 holders[0] = pgmuxClient(harness, "holder-0", Duration.ofSeconds(10));

@@ -19,8 +19,9 @@ import java.util.function.Supplier;
  * values, division by zero) in the middle of batches. The shadow is deliberately approximate: where it is
  * wrong the program simply meets more errors, which is fine, since both sides get the same program.
  *
- * <p>The unnamed statement is only used in the unit that parsed it: pgmux forwards it as it is and, like
- * every transaction-mode pooler, cannot keep it across a server change (documented in configuration.md).
+ * <p>The unnamed statement is only used in the unit that parsed it unless {@link Feature#UNNAMED_ACROSS_UNITS}
+ * is asked for: without {@code cache_unnamed_statements} pgmux forwards it as it is and, like every
+ * transaction-mode pooler, cannot keep it across a server change (documented in configuration.md).
  */
 final class ProgramGenerator {
 
@@ -41,7 +42,18 @@ final class ProgramGenerator {
         /** Several units written at once before reading. */
         PIPELINE,
         /** Close of a statement (Close of a portal stays). */
-        CLOSE_STATEMENT;
+        CLOSE_STATEMENT,
+        /**
+         * Opt-in: the unnamed statement bound and described in later units than the one that parsed it, as a
+         * direct server allows until a simple Query, a Close or another unnamed Parse (needs
+         * {@code cache_unnamed_statements}).
+         */
+        UNNAMED_ACROSS_UNITS,
+        /** Opt-in: one text parsed with different parameter types (int4, text, unspecified). */
+        PARAM_TYPES;
+
+        /** The features a program has only when asked for: the sweeps that do not ask leave them out. */
+        static final Set<Feature> OPT_IN = EnumSet.of(UNNAMED_ACROSS_UNITS, PARAM_TYPES);
 
         static Set<Feature> parse(String list) {
             Set<Feature> features = EnumSet.noneOf(Feature.class);
@@ -63,6 +75,9 @@ final class ProgramGenerator {
     static final String INVALID = "SELEC 1";
     static final String DIV_ZERO = "SELECT 1/0";
     static final String SERIES = "SELECT generate_series(1,3)";
+    /** One parameter of whichever type the Parse gives it (or text, unspecified). */
+    static final String ECHO = "SELECT $1 AS v";
+    private static final int[] ECHO_TYPES = {-1, 23, 25, 0};
 
     private static final String[] NAMES = {"s1", "s2", "s3"};
 
@@ -92,10 +107,24 @@ final class ProgramGenerator {
         if (on(Feature.EXEC_ERROR)) {
             sqls.add(DIV_ZERO);
         }
+        if (on(Feature.PARAM_TYPES)) {
+            sqls.add(ECHO);
+        }
     }
 
+    /** A program without the {@link Feature#OPT_IN} features, nor the {@code excluded} ones. */
     static Program generate(long seed, Set<Feature> excluded) {
-        return PostgresHazard.avoided(new ProgramGenerator(seed, excluded).program(seed));
+        Set<Feature> without = EnumSet.copyOf(Feature.OPT_IN);
+        without.addAll(excluded);
+        return PostgresHazard.avoided(new ProgramGenerator(seed, without).program(seed));
+    }
+
+    /** A program with the {@code optIn} features, without the other opt-in ones nor the {@code excluded}. */
+    static Program generate(long seed, Set<Feature> excluded, Set<Feature> optIn) {
+        Set<Feature> without = EnumSet.copyOf(Feature.OPT_IN);
+        without.removeAll(optIn);
+        without.addAll(excluded);
+        return PostgresHazard.avoided(new ProgramGenerator(seed, without).program(seed));
     }
 
     private boolean on(Feature feature) {
@@ -175,7 +204,9 @@ final class ProgramGenerator {
 
     private List<Op> unit() {
         unitFailed = transaction == 'E';
-        unnamed = null;
+        if (!on(Feature.UNNAMED_ACROSS_UNITS)) {
+            unnamed = null;
+        }
         // Planned first, generated in order: the shadow then sees the messages as the server will.
         List<Supplier<Op>> plan = random.nextBoolean() ? template() : new ArrayList<>();
         int extra = plan.isEmpty() ? 1 + random.nextInt(7) : random.nextInt(3);
@@ -196,7 +227,9 @@ final class ProgramGenerator {
         if (transaction == 'I') {
             portals.clear();
         }
-        unnamed = null;
+        if (!on(Feature.UNNAMED_ACROSS_UNITS)) {
+            unnamed = null;
+        }
         return ops;
     }
 
@@ -215,7 +248,9 @@ final class ProgramGenerator {
             }
             case 2 -> {
                 String portal = portalName();
-                plan.add(() -> bind(portal, knownName()));
+                // A driver's second run of its last query: Bind and Execute of the unnamed statement.
+                boolean previous = unnamed != null && on(Feature.UNNAMED_ACROSS_UNITS) && random.nextBoolean();
+                plan.add(() -> bind(portal, previous ? "" : knownName()));
                 plan.add(() -> execute(portal));
             }
             case 3 -> {
@@ -263,7 +298,10 @@ final class ProgramGenerator {
 
     private Op parse(String name, String sql) {
         if (!unitFailed) {
-            if (sql.equals(INVALID) || (!name.isEmpty() && statements.containsKey(name))) {
+            if (sql.equals(INVALID) && name.isEmpty()) {
+                unitFailed = true;
+                unnamed = null; // Postgres drops the previous unnamed statement before it parses
+            } else if (sql.equals(INVALID) || (!name.isEmpty() && statements.containsKey(name))) {
                 unitFailed = true;
             } else if (name.isEmpty()) {
                 unnamed = sql;
@@ -271,12 +309,16 @@ final class ProgramGenerator {
                 statements.put(name, sql);
             }
         }
+        if (sql.equals(ECHO)) {
+            int type = ECHO_TYPES[random.nextInt(ECHO_TYPES.length)];
+            return type < 0 ? Op.parse(name, sql) : Op.parse(name, sql, type);
+        }
         return Op.parse(name, sql);
     }
 
     private Op bind(String portal, String statement) {
         String sql = statement.isEmpty() ? unnamed : statements.get(statement);
-        int count = PLUS_ONE.equals(sql) ? 1 : 0;
+        int count = PLUS_ONE.equals(sql) || ECHO.equals(sql) ? 1 : 0;
         if (on(Feature.WRONG_PARAM_COUNT) && random.nextInt(25) == 0) {
             count = 1 - count;
         }
@@ -288,7 +330,7 @@ final class ProgramGenerator {
         }
         if (!unitFailed) {
             boolean duplicatePortal = !portal.isEmpty() && portals.containsKey(portal);
-            if (sql == null || badValue || duplicatePortal || count != (PLUS_ONE.equals(sql) ? 1 : 0)) {
+            if (sql == null || badValue || duplicatePortal || count != (PLUS_ONE.equals(sql) || ECHO.equals(sql) ? 1 : 0)) {
                 unitFailed = true;
             } else {
                 portals.put(portal, sql);

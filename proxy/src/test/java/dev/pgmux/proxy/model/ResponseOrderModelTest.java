@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -87,7 +89,68 @@ class ResponseOrderModelTest {
         }
     }
 
+    /**
+     * With {@code cache_unnamed_statements} on: programs that also bind and describe the unnamed statement in
+     * later units than the one that parsed it (so on the other server, often), and parse one text with
+     * different parameter types.
+     */
+    @Test
+    void randomProgramsWithTheUnnamedStatementAcrossUnits() throws IOException {
+        try (PgmuxHarness cached = PgmuxHarness.start(ModelSupport.twoServers(
+                tenant -> tenant.withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true))))) {
+            controlledSweep(cached, "controlled, unnamed statement across units", FIRST_SEED + 3_000_000,
+                    EnumSet.of(Feature.UNNAMED_ACROSS_UNITS, Feature.PARAM_TYPES));
+        }
+        // The sweep is only worth its name if its programs do what it says.
+        int acrossUnits = 0;
+        for (long seed = FIRST_SEED + 3_000_000; seed < FIRST_SEED + 3_000_050; seed++) {
+            acrossUnits += unnamedUsesAcrossUnits(ProgramGenerator.generate(seed, EXCLUDED,
+                    EnumSet.of(Feature.UNNAMED_ACROSS_UNITS, Feature.PARAM_TYPES)));
+        }
+        assertTrue(acrossUnits >= 20, "Bind or Describe of the unnamed statement in a unit that did not parse it, "
+                + "in the first 50 programs: " + acrossUnits);
+    }
+
+    /** The same with room for only two statements per server: shared statements evicted mid-batch. */
+    @Test
+    void randomProgramsWithTheUnnamedStatementAcrossUnitsAndEvictions() throws IOException {
+        try (PgmuxHarness small = PgmuxHarness.start(ModelSupport.twoServers(tenant -> tenant.withPreparedStatements(
+                tenant.preparedStatements().withCacheUnnamed(true).withMaxPerServer(2))))) {
+            controlledSweep(small, "controlled, unnamed statement across units, 2 statements per server",
+                    FIRST_SEED + 4_000_000, EnumSet.of(Feature.UNNAMED_ACROSS_UNITS, Feature.PARAM_TYPES));
+        }
+    }
+
+    /** Binds and Describes of the unnamed statement in a unit with no unnamed Parse before them. */
+    private static int unnamedUsesAcrossUnits(Program program) {
+        int uses = 0;
+        for (Program.Batch batch : program.batches()) {
+            boolean parsed = false;
+            for (Op op : batch.ops()) {
+                boolean unnamedUse = switch (op) {
+                    case Op.Bind b -> b.statement().isEmpty();
+                    case Op.Describe d -> d.kind() == 'S' && d.name().isEmpty();
+                    default -> false;
+                };
+                if (unnamedUse && !parsed) {
+                    uses++;
+                }
+                if (op instanceof Op.Parse p && p.name().isEmpty()) {
+                    parsed = true;
+                } else if (op instanceof Op.Sync || op instanceof Op.Query) {
+                    parsed = false;
+                }
+            }
+        }
+        return uses;
+    }
+
     private static void controlledSweep(PgmuxHarness harness, String name, long firstSeed) throws IOException {
+        controlledSweep(harness, name, firstSeed, Set.of());
+    }
+
+    private static void controlledSweep(PgmuxHarness harness, String name, long firstSeed, Set<Feature> optIn)
+            throws IOException {
         Sweep sweep = new Sweep(name);
         long deadline = System.nanoTime() + BUDGET_NANOS;
         List<ProgramRunner.Result> failures = new ArrayList<>();
@@ -95,7 +158,8 @@ class ResponseOrderModelTest {
         try {
             long seed = firstSeed;
             for (int i = 0; i < PROGRAMS && System.nanoTime() < deadline; i++, seed++) {
-                ProgramRunner.Result result = new ProgramRunner(harness).run(ProgramGenerator.generate(seed, EXCLUDED), placement);
+                ProgramRunner.Result result = new ProgramRunner(harness)
+                        .run(ProgramGenerator.generate(seed, EXCLUDED, optIn), placement);
                 sweep.ran(result);
                 if (result.matched()) {
                     continue;

@@ -12,7 +12,7 @@ import java.util.Objects;
  * compared by severity, SQLSTATE, message, detail and hint (not position, file, line or routine); every
  * other message byte for byte (ReadyForQuery status, CommandComplete tag, DataRow values, descriptions).
  */
-final class Responses {
+public final class Responses {
     /** The ErrorResponse fields that must be the same. */
     private static final char[] ERROR_FIELDS = {'S', 'V', 'C', 'M', 'D', 'H'};
 
@@ -20,9 +20,9 @@ final class Responses {
     }
 
     /** The first difference, or null when both answered the same. */
-    record Difference(int index, String what) {
+    public record Difference(int index, String what) {
         /** What differs, with pgmux's server names, the client's names and counts replaced by placeholders. */
-        String signature() {
+        public String signature() {
             return what.replaceAll("pgmux_[0-9a-z]+", "pgmux_N")
                     .replaceAll("\"(s1|s2|s3|q)\"", "\"NAME\"")
                     .replaceAll("\\d+ parameters", "N parameters")
@@ -30,11 +30,11 @@ final class Responses {
         }
     }
 
-    static List<BackendMessage> relevant(List<BackendMessage> messages) {
+    public static List<BackendMessage> relevant(List<BackendMessage> messages) {
         return messages.stream().filter(m -> m.tag() != 'N' && m.tag() != 'S' && m.tag() != 'K' && m.tag() != 'A').toList();
     }
 
-    static Difference compare(List<BackendMessage> expected, List<BackendMessage> actual) {
+    public static Difference compare(List<BackendMessage> expected, List<BackendMessage> actual) {
         List<BackendMessage> e = relevant(expected);
         List<BackendMessage> a = relevant(actual);
         for (int i = 0; i < Math.max(e.size(), a.size()); i++) {
@@ -77,7 +77,7 @@ final class Responses {
     }
 
     /** Both streams side by side, with the difference marked. */
-    static String sideBySide(List<BackendMessage> expected, List<BackendMessage> actual, int mark) {
+    public static String sideBySide(List<BackendMessage> expected, List<BackendMessage> actual, int mark) {
         List<BackendMessage> e = relevant(expected);
         List<BackendMessage> a = relevant(actual);
         StringBuilder sb = new StringBuilder(String.format("     %-60s | %s%n", "direct Postgres", "pgmux"));
