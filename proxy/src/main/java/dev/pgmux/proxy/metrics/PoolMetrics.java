@@ -97,7 +97,7 @@ public final class PoolMetrics {
                     add(bytes("pgmux.client.received", "Bytes received from clients", modeTags)),
                     add(bytes("pgmux.client.sent", "Bytes sent to clients", modeTags)),
                     add(prepared("hit", modeTags)), add(prepared("miss", modeTags)), add(prepared("reprepare", modeTags)),
-                    add(prepared("eviction", modeTags)),
+                    add(prepared("eviction", modeTags)), add(prepared("replay", modeTags)),
                     add(Counter.builder("pgmux.binds").description("Bind messages of named statements (rewrite mode)")
                             .tags(modeTags).register(registry)),
                     errorClass -> add(Counter.builder("pgmux.client.errors")
@@ -124,9 +124,10 @@ public final class PoolMetrics {
 
     private Counter prepared(String event, Tags modeTags) {
         return Counter.builder("pgmux.prepared.statements")
-                .description("Named prepared statements: Parse answered from a server's statements (hit), prepared "
-                        + "on the server (miss), prepared again on another server (reprepare), closed to make room "
-                        + "(eviction)")
+                .description("Prepared statements (named, and unnamed ones served from shared statements): Parse "
+                        + "answered from a server's statements (hit), prepared on the server (miss), prepared again on "
+                        + "another server (reprepare), closed to make room (eviction), a unit sent again after DDL "
+                        + "changed a shared statement's result type (replay)")
                 .tags(modeTags).tag("event", event).register(registry);
     }
 

@@ -24,6 +24,7 @@ public final class PoolTraffic {
     final Counter preparedMisses;
     final Counter prepares;
     final Counter evictions;
+    final Counter replays;
     final Counter binds;
     private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
     private final Function<String, Counter> errorCounter;
@@ -31,13 +32,13 @@ public final class PoolTraffic {
     private PoolTraffic() {
         counting = false;
         checkoutWait = transactions = queries = null;
-        received = sent = preparedHits = preparedMisses = prepares = evictions = binds = null;
+        received = sent = preparedHits = preparedMisses = prepares = evictions = replays = binds = null;
         errorCounter = null;
     }
 
     PoolTraffic(LatencyHistogram checkoutWait, LatencyHistogram transactions, LatencyHistogram queries, Counter received, Counter sent,
-                Counter preparedHits, Counter preparedMisses, Counter prepares, Counter evictions, Counter binds,
-                Function<String, Counter> errorCounter) {
+                Counter preparedHits, Counter preparedMisses, Counter prepares, Counter evictions, Counter replays,
+                Counter binds, Function<String, Counter> errorCounter) {
         this.counting = true;
         this.checkoutWait = checkoutWait;
         this.transactions = transactions;
@@ -48,6 +49,7 @@ public final class PoolTraffic {
         this.preparedMisses = preparedMisses;
         this.prepares = prepares;
         this.evictions = evictions;
+        this.replays = replays;
         this.binds = binds;
         this.errorCounter = errorCounter;
     }
@@ -118,6 +120,16 @@ public final class PoolTraffic {
     public void evicted() {
         if (counting) {
             evictions.increment();
+        }
+    }
+
+    /**
+     * A unit was sent again: DDL had changed the result type of the shared statement serving a client's
+     * unnamed one, and the server's 0A000 was kept from the client.
+     */
+    public void replayed() {
+        if (counting) {
+            replays.increment();
         }
     }
 

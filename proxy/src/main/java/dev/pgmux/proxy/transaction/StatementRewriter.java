@@ -769,18 +769,39 @@ final class StatementRewriter {
     private Expected.Outcome recoverable(Expected.Outcome inner) {
         return new Expected.Outcome() {
             private boolean again;
+            /** A Describe's ParameterDescription: Postgres sends it before it revalidates the statement. */
+            private ByteBuf parameters;
 
             @Override
             public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
-                if (Frames.tag(frame) == ErrorResponse.TAG) {
+                byte tag = Frames.tag(frame);
+                if (tag == 't') {
+                    parameters = frame; // held back until the statement is known to be good
+                    return null;
+                }
+                if (tag == ErrorResponse.TAG) {
                     ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
                     if (isPlanChanged(error)) {
                         again = true;
                         frame.release();
+                        releaseParameters();
                         return null;
                     }
                 }
-                return inner.transform(frame, allocator);
+                ByteBuf out = inner.transform(frame, allocator);
+                if (parameters == null) {
+                    return out;
+                }
+                ByteBuf first = parameters;
+                parameters = null;
+                return out == null ? first : allocator.compositeBuffer(2).addComponents(true, first, out);
+            }
+
+            private void releaseParameters() {
+                if (parameters != null) {
+                    parameters.release();
+                    parameters = null;
+                }
             }
 
             @Override
@@ -796,7 +817,11 @@ final class StatementRewriter {
 
             @Override
             public void failed(ErrorResponse error) {
+                releaseParameters();
                 inner.failed(error);
+                if (again && error != null) {
+                    traffic.replayed();
+                }
                 replays.answered(again && error != null);
             }
         };

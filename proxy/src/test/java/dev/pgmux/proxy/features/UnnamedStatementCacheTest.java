@@ -337,6 +337,45 @@ class UnnamedStatementCacheTest {
         }
     }
 
+    /**
+     * On one server that holds the shared statement, DDL changes its result type: the server answers the next
+     * unit's Bind with 0A000, pgmux keeps it from the client and sends the unit again (counted as a replay),
+     * and the client gets the new shape, as from a direct server. Once per change: the next unit needs no replay.
+     */
+    @org.junit.jupiter.api.Test
+    void ddlOnTheServerThatHoldsTheStatementIsRecoveredBySendingTheUnitAgain() throws Exception {
+        String table = freshTable(Port.TRANSACTION, "replay");
+        String select = "SELECT * FROM " + table;
+        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1));
+             UnnamedLockstep c = UnnamedLockstep.open(one, Port.TRANSACTION, false)) {
+            c.same(run(select));
+            c.same(run(select)); // ParseComplete from pgmux: the only server holds the statement
+            double before = replays(one);
+            admin("ALTER TABLE " + table + " ADD COLUMN c int DEFAULT 7");
+            c.note("ADD COLUMN c");
+            List<BackendMessage> added = c.same(run(select));
+            assertThat(sqlStates(added)).isEmpty();
+            assertThat(columns(added)).containsExactly(List.of("a", "b", "c"));
+            assertThat(replays(one) - before).as("units sent again").isEqualTo(1.0);
+            List<BackendMessage> next = c.same(run(select));
+            assertThat(rows(next)).containsExactly(List.of("1", "one", "7"));
+            // The same when the first message to meet the change is a Describe of the statement.
+            admin("ALTER TABLE " + table + " ADD COLUMN d int DEFAULT 8");
+            c.note("ADD COLUMN d");
+            List<BackendMessage> described = c.same(parse("", select), describeStatement(""), bind("", ""), execute(),
+                    sync());
+            assertThat(sqlStates(described)).isEmpty();
+            assertThat(rows(described)).containsExactly(List.of("1", "one", "7", "8"));
+            assertThat(replays(one) - before).as("units sent again").isEqualTo(2.0);
+        } finally {
+            admin("DROP TABLE IF EXISTS " + table);
+        }
+    }
+
+    private static double replays(PgmuxHarness harness) {
+        return dev.pgmux.proxy.testing.Scrape.of(harness).sum("pgmux_prepared_statements_total", "event", "replay");
+    }
+
     private static Op[] concat(Op[]... parts) {
         return Arrays.stream(parts).flatMap(Arrays::stream).toArray(Op[]::new);
     }
