@@ -16,6 +16,8 @@ public final class StatementDef {
     private final boolean changesSession;
     private final boolean endsTransaction;
     final AtomicInteger references = new AtomicInteger();
+    /** {@link #requiredParameters()}, once computed; -1 before. */
+    private int requiredParameters = -1;
     /** Bumped when a server reports that this statement's result shape changed (DDL). */
     private final AtomicInteger generation = new AtomicInteger();
 
@@ -99,6 +101,15 @@ public final class StatementDef {
      * (outside quotes and comments), whichever is more.
      */
     public int requiredParameters() {
+        int known = requiredParameters;
+        if (known < 0) {
+            known = countRequiredParameters();
+            requiredParameters = known; // racy but idempotent: every thread computes the same value
+        }
+        return known;
+    }
+
+    private int countRequiredParameters() {
         String text = query;
         int highest = 0;
         int i = 0;
