@@ -31,9 +31,12 @@ usage: bench/idle-clients.sh [options]
   --variant 'LABEL=OPTS' one more RSS run like (c), with these JVM options instead of the shipped heap
                          options (the JDK's --sun-misc-unsafe-memory-access and compact headers are kept);
                          may be repeated, e.g. --variant 'JDK defaults='
+  --runs LIST            comma-separated subset of the runs: shipped (c), fixed (a, b), pgbouncer (d)
+                         (default all three; the --variant runs come in addition)
   --nmt                  run (a, b) with -XX:NativeMemoryTracking=summary and report the growth of the JVM's
                          native memory by category (jcmd VM.native_memory summary.diff; tracking itself
                          costs some memory, so (b) then reads a little higher)
+  --transport T          pgmux's listen.transport: auto, io_uring, epoll or nio (default auto)
   --jar FILE             measure this pgmux jar instead of proxy/target/pgmux.jar
   --install-pgbouncer    apt-get install -y pgbouncer when /usr/sbin/pgbouncer is missing
   --no-pgbouncer         leave PgBouncer out
@@ -49,7 +52,7 @@ cd "$repo" || exit 1
 cmdline="bench/idle-clients.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
-counts_arg="2000,10000" settle=30 heap=512m top=15 jar_arg="" install_pgbouncer=0 use_pgbouncer=1 markdown_out="" nmt=0
+counts_arg="2000,10000" settle=30 heap=512m top=15 jar_arg="" install_pgbouncer=0 use_pgbouncer=1 markdown_out="" nmt=0 transport_arg=auto runs_arg="shipped,fixed,pgbouncer"
 variants=()
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -61,6 +64,8 @@ while [ $# -gt 0 ]; do
     --variant) need_value "$@"; variants+=("$2"); shift ;;
     --jar) need_value "$@"; jar_arg=$2; shift ;;
     --nmt) nmt=1 ;;
+    --transport) need_value "$@"; transport_arg=$2; shift ;;
+    --runs) need_value "$@"; runs_arg=$2; shift ;;
     --install-pgbouncer) install_pgbouncer=1 ;;
     --no-pgbouncer) use_pgbouncer=0 ;;
     --markdown) need_value "$@"; markdown_out=$2; shift ;;
@@ -77,6 +82,10 @@ for c in "${counts[@]}"; do
   previous=$c
 done
 max_count=$previous
+for r in ${runs_arg//,/ }; do
+  case "$r" in shipped|fixed|pgbouncer) ;; *) echo "unknown run: $r (known: shipped, fixed, pgbouncer)" >&2; exit 2 ;; esac
+done
+has_run() { case ",$runs_arg," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for v in settle top; do
   case "${!v}" in ''|*[!0-9]*) echo "--$v must be a whole number, got '${!v}'" >&2; exit 2 ;; esac
 done
@@ -92,8 +101,10 @@ log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
-fmt_int() { LC_ALL=C awk -v x="$1" 'BEGIN {n=sprintf("%.0f", x); s=""; while (length(n) > 3) {s="," substr(n, length(n)-2) s; n=substr(n, 1, length(n)-3)} print n s}'; }
-per_client() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.0f", (b - a) / n}'; } # bytes: (b - a) / n
+fmt_int() { [ "$1" = - ] && { echo -; return; }; LC_ALL=C awk -v x="$1" 'BEGIN {n=sprintf("%.0f", x); s=""; while (length(n) > 3) {s="," substr(n, length(n)-2) s; n=substr(n, 1, length(n)-3)} print n s}'; }
+per_client() { # bytes: (b - a) / n, or - when not measured
+  if [ -z "$1" ] || [ -z "$2" ]; then echo -; else awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.0f", (b - a) / n}'; fi
+}
 
 used_ports=" "
 eph_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
@@ -179,6 +190,7 @@ if [ "$use_pgbouncer" = 1 ] && [ ! -x "$pgbouncer_bin" ] && [ "$install_pgbounce
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 timeout 600 $sudo apt-get install -y -q pgbouncer \
     >"$results_dir/apt-get.log" 2>&1 || log "apt-get install pgbouncer failed (see ${results_dir#"$repo"/}/apt-get.log)"
 fi
+has_run pgbouncer || use_pgbouncer=0
 if [ "$use_pgbouncer" = 0 ]; then
   pgbouncer_note="PgBouncer left out (--no-pgbouncer)"
 elif [ ! -x "$pgbouncer_bin" ]; then
@@ -280,6 +292,12 @@ settled_rss() {
   [ "$settle" = 0 ] && kb=$(rss_kb "$target_pid")
   echo $((kb * 1024))
 }
+# The direct memory Netty's buffer allocator holds (pgmux's metric), in bytes, or nothing.
+netty_direct() {
+  command -v curl >/dev/null || return 0
+  curl -s --max-time 10 "http://127.0.0.1:$target_admin/metrics" 2>/dev/null \
+    | awk '/^pgmux_netty_direct_memory_used_bytes/ {printf "%.0f", $2; exit}'
+}
 # Live heap after a full GC: the total of a class histogram (which runs one), in bytes; kept as FILE.
 live_heap() { # FILE
   jcmd "$target_pid" GC.class_histogram >"$1" 2>&1 || die "jcmd GC.class_histogram failed: $(head -n 3 "$1")"
@@ -311,6 +329,7 @@ listen:
   transaction_port: $tx
   session_port: $session
   admin_port: $admin
+  transport: $transport_arg
 tenants:
   - id: bench
     upstream:
@@ -330,6 +349,8 @@ EOF
     --config "$results_dir/$1.yaml" >"$results_dir/$1.log" 2>&1 </dev/null &
   target_pid=$!
   target_port=$tx
+  target_admin=$admin
+  target_log="$results_dir/$1.log"
   wait_sql "$tx" || die "pgmux does not answer on port $tx; last lines of its log:
 $(tail -n 20 "$results_dir/$1.log")"
 }
@@ -340,14 +361,20 @@ stop_target() {
   target_pid=""
 }
 
-# Warms the login path up (classes loaded, code compiled, the pool's servers open) before the baseline.
+# Warms the login path up before the baseline: the pool's servers open, and for pgmux its classes loaded and
+# the login path compiled (5 rounds of 400 logins: the JIT compiler's code and its memory are a cost of the
+# process, not of its clients). PgBouncer has nothing to compile: one round of 200.
 warm_up() {
+  local round rounds=5 size=400
+  [ "$target_name" = PgBouncer ] && rounds=1 size=200
   start_clients "$target_port"
-  open_clients 200
-  clients_say close >/dev/null
+  for round in $(seq 1 "$rounds"); do
+    open_clients "$size"
+    clients_say close >/dev/null
+  done
 }
 
-declare -A rss heap
+declare -A rss heap direct
 # measure_rss KEY: the run's RSS at 0 clients, then at each count, as rss[KEY,N]
 measure_rss() {
   local key=$1 n
@@ -360,10 +387,12 @@ measure_rss() {
   done
 }
 
-log "run (c): the JVM options pgmux ships"
-start_pgmux shipped "$shipped_opts"
-measure_rss shipped
-stop_target
+if has_run shipped; then
+  log "run (c): the JVM options pgmux ships"
+  start_pgmux shipped "$shipped_opts"
+  measure_rss shipped
+  stop_target
+fi
 
 variant_keys=()
 declare -A variant_label variant_opts
@@ -380,22 +409,26 @@ for v in "${variants[@]}"; do
   stop_target
 done
 
-log "runs (a) and (b): a fixed, pre-touched heap of $heap"
 fixed_opts=$(echo $shipped_opts -Xms$heap -Xmx$heap -XX:+AlwaysPreTouch)
 [ "$nmt" = 1 ] && fixed_opts+=" -XX:NativeMemoryTracking=summary"
+if has_run fixed; then
+log "runs (a) and (b): a fixed, pre-touched heap of $heap"
 start_pgmux fixed "$fixed_opts"
 warm_up
 rss[fixed,0]=$(settled_rss)
 heap[0]=$(live_heap "$results_dir/histogram-0.txt")
+direct[0]=$(netty_direct)
 [ "$nmt" = 1 ] && { jcmd "$target_pid" VM.native_memory baseline >/dev/null 2>&1 || die "jcmd VM.native_memory baseline failed"; }
 for n in "${counts[@]}"; do
   open_clients "$n"
   rss[fixed,$n]=$(settled_rss)
   heap[$n]=$(live_heap "$results_dir/histogram-$n.txt")
+  direct[$n]=$(netty_direct)
   [ "$nmt" = 1 ] && jcmd "$target_pid" VM.native_memory summary.diff >"$results_dir/nmt-$n.txt" 2>&1
   log "pgmux: live heap $(fmt_int $((heap[$n] / 1024))) kB with $n clients ($(fmt_int $((heap[0] / 1024))) kB with none)"
 done
 stop_target
+fi
 
 # ---------------------------------------------------------------------------------------------
 # PgBouncer
@@ -450,7 +483,7 @@ machine_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 mem_gib=$(awk '/^MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)
 git_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$repo" diff --quiet HEAD -- 2>/dev/null || git_rev+=" with uncommitted changes"
-transport=$(grep -oP -m1 '\(\K[a-z_]+(?= transport)' "$results_dir/shipped.log" 2>/dev/null || echo unknown)
+transport=$(cat "$results_dir"/*.log 2>/dev/null | grep -oP -m1 '\(\K[a-z_]+(?= transport)' || echo unknown)
 
 md="$results_dir/report.md"
 {
@@ -462,7 +495,7 @@ md="$results_dir/report.md"
   echo "- shipped JVM options (c): \`${shipped_opts:-none}\`; fixed heap (a, b): \`$fixed_opts\`"
   [ -n "${pgbouncer_version:-}" ] && echo "- $pgbouncer_version, \`pool_mode = transaction\`, the same SCRAM verifier"
   [ -n "$pgbouncer_note" ] && echo "- $pgbouncer_note"
-  echo "- 200 clients logged in and out first (warm-up), then each count held at once; RSS read after $settle s idle"
+  echo "- warm-up before the baseline: 5 rounds of 400 clients logged in and out (pgmux), 1 round of 200 (PgBouncer); then each count held at once; RSS read after $settle s idle"
   echo
   printf '| idle clients | (a) pgmux live heap | (b) pgmux native | (a)+(b) pgmux footprint | (c) pgmux RSS, shipped options |'
   for k in "${variant_keys[@]}"; do printf ' pgmux RSS, %s |' "${variant_label[$k]}"; done
@@ -473,21 +506,24 @@ md="$results_dir/report.md"
   [ "$use_pgbouncer" = 1 ] && printf -- '---|'
   echo
   for n in "${counts[@]}"; do
-    a=$(per_client "${heap[0]}" "${heap[$n]}" "$n")
-    b=$(per_client "${rss[fixed,0]}" "${rss[fixed,$n]}" "$n")
+    a=$(per_client "${heap[0]:-}" "${heap[$n]:-}" "$n")
+    b=$(per_client "${rss[fixed,0]:-}" "${rss[fixed,$n]:-}" "$n")
     printf '| %s | %s B | %s B | **%s B** | %s B |' "$(fmt_int "$n")" "$(fmt_int "$a")" "$(fmt_int "$b")" \
-      "$(fmt_int $((a + b)))" "$(fmt_int "$(per_client "${rss[shipped,0]}" "${rss[shipped,$n]}" "$n")")"
-    for k in "${variant_keys[@]}"; do printf ' %s B |' "$(fmt_int "$(per_client "${rss[$k,0]}" "${rss[$k,$n]}" "$n")")"; done
-    [ "$use_pgbouncer" = 1 ] && printf ' %s B |' "$(fmt_int "$(per_client "${rss[pgbouncer,0]}" "${rss[pgbouncer,$n]}" "$n")")"
+      "$(if [ "$a" = - ] || [ "$b" = - ]; then echo -; else fmt_int $((a + b)); fi)" "$(fmt_int "$(per_client "${rss[shipped,0]:-}" "${rss[shipped,$n]:-}" "$n")")"
+    for k in "${variant_keys[@]}"; do printf ' %s B |' "$(fmt_int "$(per_client "${rss[$k,0]:-}" "${rss[$k,$n]:-}" "$n")")"; done
+    [ "$use_pgbouncer" = 1 ] && printf ' %s B |' "$(fmt_int "$(per_client "${rss[pgbouncer,0]:-}" "${rss[pgbouncer,$n]:-}" "$n")")"
     echo
   done
   echo
-  echo "Per client: the growth from no client to that many, divided by their number. RSS with no client:"
-  printf 'pgmux %s MiB with the shipped options, %s MiB with the fixed heap' \
-    "$(awk -v b="${rss[shipped,0]}" 'BEGIN {printf "%.0f", b / 1048576}')" "$(awk -v b="${rss[fixed,0]}" 'BEGIN {printf "%.0f", b / 1048576}')"
-  [ "$use_pgbouncer" = 1 ] && printf ', PgBouncer %s MiB' "$(awk -v b="${rss[pgbouncer,0]}" 'BEGIN {printf "%.1f", b / 1048576}')"
-  echo "; pgmux's live heap with no client: $(awk -v b="${heap[0]}" 'BEGIN {printf "%.1f", b / 1048576}') MiB."
+  mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
+  printf 'Per client: the growth from no client to that many, divided by their number. With no client:'
+  has_run shipped && printf ' pgmux RSS %s MiB with the shipped options;' "$(mib "${rss[shipped,0]:-}")"
+  has_run fixed && printf ' pgmux RSS %s MiB with the fixed heap, live heap %s MiB;' "$(mib "${rss[fixed,0]:-}")" "$(mib "${heap[0]:-}")"
+  for k in "${variant_keys[@]}"; do printf ' pgmux RSS %s MiB with %s;' "$(mib "${rss[$k,0]:-}")" "${variant_label[$k]}"; done
+  [ "$use_pgbouncer" = 1 ] && printf ' PgBouncer RSS %s MiB;' "$(mib "${rss[pgbouncer,0]:-}")"
+  echo
   for k in "${variant_keys[@]}"; do echo "Variant ${variant_label[$k]}: \`$(echo $base_opts ${variant_opts[$k]})\`."; done
+  if has_run fixed; then
   echo
   echo "Live heap per client at $(fmt_int "$max_count") clients, by class (histogram with $(fmt_int "$max_count") clients minus"
   echo "the one with none; the classes that grew most):"
@@ -501,6 +537,11 @@ md="$results_dir/report.md"
       for (c in b1) printf "%s\t%.2f\t%.1f\n", c, (i1[c] - i0[c]) / n, (b1[c] - b0[c]) / n
     }' "$results_dir/histogram-0.txt" "$results_dir/histogram-$max_count.txt" \
     | sort -t$'\t' -k3,3gr | head -n "$top" | awk -F'\t' '{printf "| `%s` | %s | %s |\n", $1, $2, $3}'
+  if [ -n "${direct[0]:-}" ] && [ -n "${direct[$max_count]:-}" ]; then
+    echo
+    echo "Netty's direct memory (\`pgmux_netty_direct_memory_used_bytes\`, part of (b)) per client at $(fmt_int "$max_count") clients:"
+    echo "$(fmt_int "$(per_client "${direct[0]}" "${direct[$max_count]}" "$max_count")") B."
+  fi
   if [ "$nmt" = 1 ]; then
     echo
     echo "Native memory tracking, fixed-heap run: committed memory per client at $(fmt_int "$max_count") clients, by JVM category"
@@ -514,6 +555,7 @@ md="$results_dir/report.md"
         d = 0; if (match(line, /committed=[0-9]+KB [+-][0-9]+KB/)) { x = substr(line, RSTART, RLENGTH); sub(/.* /, "", x); d = x + 0 }
         if (d * 1024 / n >= 1 || d * 1024 / n <= -1) printf "| %s | %.0f |\n", name, d * 1024 / n
       }' "$results_dir/nmt-$max_count.txt"
+  fi
   fi
 } >"$md"
 
