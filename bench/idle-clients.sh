@@ -25,7 +25,8 @@ usage: bench/idle-clients.sh [options]
   --counts LIST          comma-separated client counts, ascending, all held at once in each run
                          (default 2000,10000)
   --settle S             seconds the process is left idle before each RSS reading: the RSS is read every
-                         second meanwhile and the last reading counts (default 30)
+                         second meanwhile and the last reading counts (default 70: the shipped options
+                         collect once pgmux has gone 30 s without a collection, checked every 30 s)
   --heap SIZE            -Xms and -Xmx of the fixed-heap run (b) (default 512m)
   --top N                classes listed per client from the histogram at the largest count (default 15)
   --variant 'LABEL=OPTS' one more RSS run like (c), with these JVM options instead of the shipped heap
@@ -52,7 +53,7 @@ cd "$repo" || exit 1
 cmdline="bench/idle-clients.sh"
 for a in "$@"; do cmdline+=" $(printf '%q' "$a")"; done
 
-counts_arg="2000,10000" settle=30 heap=512m top=15 jar_arg="" install_pgbouncer=0 use_pgbouncer=1 markdown_out="" nmt=0 transport_arg=auto runs_arg="shipped,fixed,pgbouncer"
+counts_arg="2000,10000" settle=70 heap=512m top=15 jar_arg="" install_pgbouncer=0 use_pgbouncer=1 markdown_out="" nmt=0 transport_arg=auto runs_arg="shipped,fixed,pgbouncer"
 variants=()
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "$1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
