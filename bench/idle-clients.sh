@@ -484,7 +484,8 @@ machine_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 mem_gib=$(awk '/^MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)
 git_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$repo" diff --quiet HEAD -- 2>/dev/null || git_rev+=" with uncommitted changes"
-transport=$(cat "$results_dir"/*.log 2>/dev/null | grep -oP -m1 '\(\K[a-z_]+(?= transport)' || echo unknown)
+transport=$(cat "$results_dir"/*.log 2>/dev/null | grep -oP '\(\K[a-z_]+(?= transport)' | head -n 1)
+[ -n "$transport" ] || transport=unknown
 
 md="$results_dir/report.md"
 {
