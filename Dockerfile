@@ -32,5 +32,11 @@ USER 10001:10001
 # transaction mode, session mode, admin HTTP (/metrics, /health, /ready)
 EXPOSE 6543 6542 6544
 # Keep the heap to a share of the container's memory; SIGTERM drains (limits.shutdown_timeout) and exits 0.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/pgmux/pgmux.jar"]
+# G1 with a full collection after 30 s without any and 10-30% of the heap kept free: the committed heap
+# (and the RSS) follows live data, not the garbage of the last burst of logins (docs/benchmarks.md,
+# "Memory per idle client"); the same heap options as scripts/jdk.sh.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", \
+            "-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000", "-XX:-G1PeriodicGCInvokesConcurrent", \
+            "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", \
+            "-jar", "/opt/pgmux/pgmux.jar"]
 CMD ["--config", "/etc/pgmux/pgmux.yaml"]

@@ -14,9 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * its pid matches {@code pg_backend_pid()}); several clients may then share a process id, from different
  * upstreams, and the secret tells them apart. Secrets are compared in constant time, so a cancel can only
  * reach the client that holds the key.
+ *
+ * <p>A process id held by one client (always in transaction mode) maps to its entry itself; only one held by
+ * several maps to an array of entries: an idle client costs no array here.
  */
 public final class CancelRegistry<C> {
-    private final ConcurrentHashMap<Integer, Entry<C>[]> byProcessId = new ConcurrentHashMap<>();
+    /** Process id -> an {@link Entry}, or an {@code Entry[]} of two or more. */
+    private final ConcurrentHashMap<Integer, Object> byProcessId = new ConcurrentHashMap<>();
     private final SecureRandom random;
 
     private record Entry<C>(BackendKeyData key, C client) {}
@@ -30,7 +34,7 @@ public final class CancelRegistry<C> {
         for (;;) {
             int processId = random.nextInt(Integer.MAX_VALUE - 1) + 1;
             BackendKeyData key = new BackendKeyData(processId, random.nextInt());
-            if (byProcessId.putIfAbsent(processId, entries(new Entry<>(key, client))) == null) {
+            if (byProcessId.putIfAbsent(processId, new Entry<>(key, client)) == null) {
                 return key;
             }
         }
@@ -40,14 +44,18 @@ public final class CancelRegistry<C> {
     public BackendKeyData register(C client, int processId) {
         BackendKeyData[] issued = new BackendKeyData[1];
         byProcessId.compute(processId, (id, existing) -> {
-            Entry<C>[] current = existing == null ? entries() : existing;
+            Entry<C>[] current = entriesOf(existing);
             BackendKeyData key;
             do {
                 key = new BackendKeyData(processId, random.nextInt());
             } while (holds(current, key.secretKey()));
             issued[0] = key;
+            Entry<C> added = new Entry<>(key, client);
+            if (current.length == 0) {
+                return added;
+            }
             Entry<C>[] grown = Arrays.copyOf(current, current.length + 1);
-            grown[current.length] = new Entry<>(key, client);
+            grown[current.length] = added;
             return grown;
         });
         return issued[0];
@@ -55,17 +63,23 @@ public final class CancelRegistry<C> {
 
     public void unregister(BackendKeyData key) {
         byProcessId.computeIfPresent(key.processId(), (id, existing) -> {
-            Entry<C>[] kept = Arrays.stream(existing).filter(e -> !e.key().equals(key)).toArray(CancelRegistry::newArray);
-            return kept.length == 0 ? null : kept;
+            Entry<C>[] kept = Arrays.stream(entriesOf(existing)).filter(e -> !e.key().equals(key))
+                    .toArray(CancelRegistry::newArray);
+            return switch (kept.length) {
+                case 0 -> null;
+                case 1 -> kept[0];
+                default -> kept;
+            };
         });
     }
 
     /** The client holding exactly this key, or null. Every secret under the process id is compared. */
     public C find(int processId, int secretKey) {
-        Entry<C>[] entries = byProcessId.get(processId);
-        if (entries == null) {
+        Object held = byProcessId.get(processId);
+        if (held == null) {
             return null;
         }
+        Entry<C>[] entries = entriesOf(held);
         C found = null;
         for (Entry<C> entry : entries) {
             if (MessageDigest.isEqual(bytes(entry.key().secretKey()), bytes(secretKey))) {
@@ -77,7 +91,7 @@ public final class CancelRegistry<C> {
 
     /** Clients holding a key. */
     public int size() {
-        return byProcessId.values().stream().mapToInt(e -> e.length).sum();
+        return byProcessId.values().stream().mapToInt(held -> entriesOf(held).length).sum();
     }
 
     private boolean holds(Entry<C>[] entries, int secret) {
@@ -89,9 +103,18 @@ public final class CancelRegistry<C> {
         return false;
     }
 
-    @SafeVarargs
-    private static <C> Entry<C>[] entries(Entry<C>... entries) {
-        return entries;
+    /** What the map holds for a process id (null, one entry or several) as an array. */
+    @SuppressWarnings("unchecked")
+    private static <C> Entry<C>[] entriesOf(Object held) {
+        if (held == null) {
+            return newArray(0);
+        }
+        if (held instanceof Entry<?> one) {
+            Entry<C>[] entries = newArray(1);
+            entries[0] = (Entry<C>) one;
+            return entries;
+        }
+        return (Entry<C>[]) held;
     }
 
     @SuppressWarnings("unchecked")

@@ -9,6 +9,7 @@ import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.server.CloseReason;
 import dev.pgmux.proxy.server.ServerConnection;
 import dev.pgmux.proxy.server.ServerListener;
+import dev.pgmux.proxy.server.SettingsSnapshot;
 import dev.pgmux.proxy.tenant.Tenant;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -48,7 +49,10 @@ public final class ClientConnection {
     private String fatalMessage;
     /** Its server's connection was lost, which ended this one. */
     private boolean serverLost;
-    /** The user name of its startup packet, as given ({@code user.tenant}, or a console user's). */
+    /**
+     * The user name of its startup packet, as given ({@code user.tenant}, or a console user's); null once
+     * logged in when it reads exactly {@code user.tenant} of its user and tenant, which then say it.
+     */
     private String loginName;
     private final java.net.SocketAddress remoteAddress;
     private PoolTraffic traffic = PoolTraffic.NONE;
@@ -93,6 +97,9 @@ public final class ClientConnection {
 
     /** The user name the client logged in with, as it gave it; null before its startup packet. */
     public String loginName() {
+        if (loginName == null && user != null && tenant != null) {
+            return user.name() + "." + tenant.id();
+        }
         return loginName;
     }
 
@@ -161,10 +168,20 @@ public final class ClientConnection {
         if (!welcomed && !released && fatalSqlState == null) {
             welcomed = true;
             waitingSinceNanos = 0;
+            if (loginName != null && user != null && tenant != null && isUserDotTenant(loginName)) {
+                loginName = null; // an idle client keeps no string that its user and tenant can spell
+            }
             state = server == null ? ClientState.IDLE : ClientState.ACTIVE;
             runtime.metrics().loginSucceeded(tenant == null ? null : tenant.id(), mode); // a console user has none
             runtime.logs().connections().loggedIn(this);
         }
+    }
+
+    private boolean isUserDotTenant(String name) {
+        String userName = user.name();
+        String tenantId = tenant.id();
+        return name.length() == userName.length() + 1 + tenantId.length() && name.startsWith(userName)
+                && name.charAt(userName.length()) == '.' && name.endsWith(tenantId);
     }
 
     /** The client waits for a server from its pool (its login's, or one for its next transaction). */
@@ -208,7 +225,9 @@ public final class ClientConnection {
     }
 
     void database(String database) {
-        this.database = database;
+        // The tenant's own database name when it is that one: thousands of clients then share one string.
+        String configured = tenant == null ? null : tenant.config().upstream().database();
+        this.database = database != null && database.equals(configured) ? configured : database;
     }
 
     /** Startup parameters (and options) to apply on any server this client uses. */
@@ -217,7 +236,8 @@ public final class ClientConnection {
     }
 
     void sessionParameters(Map<String, String> parameters) {
-        this.sessionParameters = Map.copyOf(parameters);
+        // Interned: the clients of one application send the same startup parameters and share one map.
+        this.sessionParameters = SettingsSnapshot.of(parameters);
     }
 
     /** The BackendKeyData this client was given, or null before its welcome. */

@@ -20,17 +20,22 @@ import java.util.TreeSet;
  *   noted changes  settings SQL of the current unit may have changed: read back from the server before it
  *                  is released; a RESET one returns to its startup value; DISCARD ALL resets them all
  * </pre>
+ *
+ * <p>An idle client costs little here: its startup and current settings are the interned snapshots it shares
+ * with every client of the same startup (see {@link SettingsSnapshot}), copied only when its own SQL changes
+ * them, and the sets of noted changes exist only while there are some.
  */
 final class ClientSettings {
-    private final Map<String, String> current = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    private final Map<String, String> startup = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     /** The startup parameters as sent: the key of the pool's login templates. */
     private final Map<String, String> startupKey;
-    /** An immutable copy of {@link #current}, renewed when it changes: servers compare it cheaply. */
-    private Map<String, String> snapshot = Map.of();
-    private final Set<String> changed = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    /** Of the changed ones, those last RESET. */
-    private final Set<String> reset = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    /** The startup settings once welcomed (the login template's); the parameters as sent before. */
+    private Map<String, String> startup;
+    /** An immutable snapshot of the settings now, renewed when they change: servers compare it cheaply. */
+    private Map<String, String> current;
+    /** Settings noted as changed in the current unit, or null when none are. */
+    private Set<String> changed;
+    /** Of the changed ones, those last RESET, or null when none are. */
+    private Set<String> reset;
     private boolean resetAll;
 
     /** What one read-back asks the server for: these names, of which {@code resets} (case-insensitive) were last RESET. */
@@ -38,7 +43,8 @@ final class ClientSettings {
 
     ClientSettings(Map<String, String> startupParameters) {
         this.startupKey = SettingsSnapshot.of(startupParameters);
-        current.putAll(startupParameters);
+        this.startup = startupKey;
+        this.current = startupKey;
     }
 
     Map<String, String> startupKey() {
@@ -52,7 +58,7 @@ final class ClientSettings {
 
     /** The settings every server this client uses must have; the same object until they change. */
     Map<String, String> snapshot() {
-        return snapshot;
+        return current;
     }
 
     /**
@@ -60,30 +66,35 @@ final class ClientSettings {
      * server that already has them is not sent them again. Returns the new snapshot.
      */
     Map<String, String> normalisedBy(Map<String, String> reported) {
+        Map<String, String> next = editable();
         for (Map.Entry<String, String> entry : reported.entrySet()) {
-            if (current.containsKey(entry.getKey())) {
-                current.put(entry.getKey(), entry.getValue());
+            if (next.containsKey(entry.getKey())) {
+                next.put(entry.getKey(), entry.getValue());
             }
         }
-        changed();
-        return snapshot;
+        current = SettingsSnapshot.of(next);
+        return current;
     }
 
     /** The client is welcomed as an earlier login with the same startup was: these are its settings now. */
     void welcomedWith(Map<String, String> templateSettings) {
-        current.clear();
-        current.putAll(templateSettings);
-        startup.putAll(templateSettings);
-        snapshot = templateSettings; // already a snapshot, made by changed() for the first login
+        startup = templateSettings;
+        current = templateSettings; // already a snapshot, made by normalisedBy() for the first login
     }
 
     /** SQL about to run may change these settings. */
     void note(SessionChanges changes) {
-        changed.addAll(changes.names());
         for (String name : changes.names()) {
+            if (changed == null) {
+                changed = caseInsensitiveSet();
+            }
+            changed.add(name);
             if (changes.resets().contains(name)) {
+                if (reset == null) {
+                    reset = caseInsensitiveSet();
+                }
                 reset.add(name);
-            } else {
+            } else if (reset != null) {
                 reset.remove(name);
             }
         }
@@ -104,48 +115,66 @@ final class ClientSettings {
             return false;
         }
         resetAll = false;
-        changed.clear();
-        reset.clear();
-        current.clear();
-        current.putAll(startup);
-        changed();
+        changed = null;
+        reset = null;
+        current = SettingsSnapshot.of(startup);
         return true;
     }
 
     /** Whether settings of the current unit must be read back from the server before it is released. */
     boolean readBackNeeded() {
-        return !changed.isEmpty();
+        return changed != null && !changed.isEmpty();
     }
 
     /** What to read back, and the noted changes cleared. */
     ReadBack takeReadBack() {
-        Set<String> resets = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        resets.addAll(reset);
-        ReadBack readBack = new ReadBack(new ArrayList<>(changed), resets);
-        changed.clear();
-        reset.clear();
+        ReadBack readBack = new ReadBack(changed == null ? List.of() : new ArrayList<>(changed),
+                reset == null ? Set.of() : reset);
+        changed = null;
+        reset = null;
         return readBack;
     }
 
     /** The server answered a read-back with {@code values} (null for a setting it does not know). */
     void readBack(ReadBack readBack, List<String> values, ServerSession server) {
+        Map<String, String> next = editable();
         for (int i = 0; i < readBack.names().size(); i++) {
             String name = readBack.names().get(i);
             String value = values.get(i);
             server.changedByClient(name, value);
-            if (readBack.resets().contains(name) && startup.containsKey(name)) {
-                value = startup.get(name); // applied again at the next checkout, as on a direct connection
+            if (readBack.resets().contains(name)) {
+                Map.Entry<String, String> atStartup = startupEntry(name);
+                if (atStartup != null) {
+                    value = atStartup.getValue(); // applied again at the next checkout, as on a direct connection
+                }
             }
             if (value == null) {
-                current.remove(name);
+                next.remove(name);
             } else {
-                current.put(name, value);
+                next.put(name, value);
             }
         }
-        changed();
+        current = SettingsSnapshot.of(next);
     }
 
-    private void changed() {
-        snapshot = SettingsSnapshot.of(current);
+    /** A case-insensitive copy of the settings now, to change. */
+    private Map<String, String> editable() {
+        Map<String, String> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        copy.putAll(current);
+        return copy;
+    }
+
+    /** The startup setting of this name, in any case, or null. */
+    private Map.Entry<String, String> startupEntry(String name) {
+        for (Map.Entry<String, String> entry : startup.entrySet()) {
+            if (entry.getKey().equalsIgnoreCase(name)) {
+                return entry;
+            }
+        }
+        return null;
+    }
+
+    private static Set<String> caseInsensitiveSet() {
+        return new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     }
 }

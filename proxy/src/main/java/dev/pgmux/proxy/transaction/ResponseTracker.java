@@ -21,7 +21,8 @@ import java.util.ArrayDeque;
  * dropped, pending registrations undone), and entries added before the client's Sync are failed at once.
  */
 final class ResponseTracker {
-    private final ArrayDeque<Expected> queue = new ArrayDeque<>();
+    /** Starts with room for nothing: an idle client that never sent anything keeps no 16-slot array. */
+    private final ArrayDeque<Expected> queue = new ArrayDeque<>(0);
     private final MessageWriter client;
     /** The server reported an error and is discarding messages until the next Sync. */
     private boolean skipping;

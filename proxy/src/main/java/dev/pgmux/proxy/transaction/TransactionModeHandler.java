@@ -65,11 +65,15 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
      */
     static final int MAX_HELD_BYTES = 64 * 1024;
 
-    /** Input that waits for a server: the rest of a batch from the first message that needs one. */
-    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /**
+     * Input that waits for a server: the rest of a batch from the first message that needs one. This and
+     * {@link #stalled} start with room for nothing (an idle client keeps a 16-byte array, not an 84-byte one)
+     * and grow on first use.
+     */
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(0);
     private int heldBytes;
     /** Messages waiting, while attached, for earlier replies (see waitsForEarlierReplies). */
-    private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>(0);
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
     private ClientSettings settings;
     private ServerPool pool;
