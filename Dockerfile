@@ -36,7 +36,7 @@ EXPOSE 6543 6542 6544
 # (and the RSS) follows live data, not the garbage of the last burst of logins (docs/benchmarks.md,
 # "Memory per idle client"); the same heap options as scripts/jdk.sh.
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", \
-            "-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000", "-XX:-G1PeriodicGCInvokesConcurrent", \
+            "-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000", \
             "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", \
             "-jar", "/opt/pgmux/pgmux.jar"]
 CMD ["--config", "/etc/pgmux/pgmux.yaml"]

@@ -38,15 +38,15 @@ pick_jdk() {
 # with hundreds of clients that cuts pgmux's CPU per transaction measurably. From JDK 25 Netty leaves
 # sun.misc.Unsafe alone unless the JVM allows its memory access (JDK 24 warns on it): without it every
 # read of a direct buffer goes through checked ByteBuffer calls.
-# The heap options make the committed heap (and so the RSS) follow live data instead of the garbage of
-# the last burst of logins (docs/benchmarks.md, "Memory per idle client"): G1 always (the JVM would pick
-# the serial collector on a machine or container with one CPU or under 1792 MB), a full collection once
-# the process has gone 30 s without any (a busy pgmux collects far more often, so this only runs when it
-# is quiet; its pause grows with the clients held: tens of ms at 10,000 on an idle machine), and after a
-# full collection the heap kept within 10-30% free rather than 40-70%. -XX:G1PeriodicGCInterval=0 in
-# PGMUX_JAVA_OPTS turns the periodic collection off.
+# The heap options make the committed heap (and so the RSS) follow live data more closely than the JDK's
+# defaults, which keep the garbage of the last burst of logins (docs/benchmarks.md, "Memory per idle
+# client"): G1 always (the JVM would pick the serial collector on a machine or container with one CPU or
+# under 1792 MB), a concurrent collection cycle once the process has gone 30 s without any (a busy pgmux
+# collects far more often, so this only runs when it is quiet, and it pauses the clients only briefly),
+# and the heap kept within 10-30% free rather than 40-70%. -XX:G1PeriodicGCInterval=0 in PGMUX_JAVA_OPTS
+# turns the periodic cycle off.
 pgmux_heap_options() {
-  echo "-XX:+UseG1GC -XX:G1PeriodicGCInterval=30000 -XX:-G1PeriodicGCInvokesConcurrent -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
+  echo "-XX:+UseG1GC -XX:G1PeriodicGCInterval=30000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
 }
 
 pgmux_jvm_options() {

@@ -7,9 +7,10 @@ import java.util.Map;
 public final class ClientStatements {
     private final StatementCache cache;
     private final int maxStatements;
-    private final Map<String, StatementDef> byName = new HashMap<>();
+    /** The client's names; empty (made at the first name) for the many clients that never name a statement. */
+    private Map<String, StatementDef> byName = java.util.Collections.emptyMap();
     /** Per name, the plan generation of its definition this client has seen (see StatementDef#generation). */
-    private final Map<String, Integer> seenGeneration = new HashMap<>();
+    private Map<String, Integer> seenGeneration = java.util.Collections.emptyMap();
     /**
      * The client's unnamed statement where pgmux follows it (cache_unnamed_statements), null when it has none;
      * {@link #unnamedOnServer} when the attached server holds it as its own unnamed statement, otherwise it is
@@ -44,9 +45,18 @@ public final class ClientStatements {
     /** Registers {@code name}; the caller checked it is free and there is room. */
     public StatementDef register(String name, String query, int[] parameterTypes, boolean sqlPrepared) {
         StatementDef def = cache.acquire(query, parameterTypes, sqlPrepared);
-        byName.put(name, def);
+        named().put(name, def);
         seenGeneration.put(name, def.generation());
         return def;
+    }
+
+    /** The maps of names, made now if this is the client's first. */
+    private Map<String, StatementDef> named() {
+        if (!(byName instanceof HashMap)) { // the shared empty map: lookups and removals work on it, puts do not
+            byName = new HashMap<>();
+            seenGeneration = new HashMap<>();
+        }
+        return byName;
     }
 
     /**
@@ -59,6 +69,7 @@ public final class ClientStatements {
 
     /** The client now knows of the latest plan change of {@code name}'s definition. */
     public void planSeen(String name, StatementDef def) {
+        named();
         seenGeneration.put(name, def.generation());
     }
 
@@ -86,7 +97,7 @@ public final class ClientStatements {
 
     /** Puts a detached name back, unless it was registered again meanwhile. */
     public void reattach(String name, StatementDef def) {
-        if (def != null && byName.putIfAbsent(name, def) != null) {
+        if (def != null && named().putIfAbsent(name, def) != null) {
             cache.release(def);
         }
     }
