@@ -54,10 +54,24 @@ public final class CancelRegistry<C> {
     }
 
     public void unregister(BackendKeyData key) {
-        byProcessId.computeIfPresent(key.processId(), (id, existing) -> {
-            Entry<C>[] kept = Arrays.stream(existing).filter(e -> !e.key().equals(key)).toArray(CancelRegistry::newArray);
-            return kept.length == 0 ? null : kept;
-        });
+        Entry<C>[] entries = byProcessId.get(key.processId());
+        if (entries != null && entries.length == 1 && entries[0].key().equals(key)
+                && byProcessId.remove(key.processId(), entries)) {
+            return; // the common case, a process id of its own: no copy, no lambda
+        }
+        byProcessId.computeIfPresent(key.processId(), (id, existing) -> without(existing, key));
+    }
+
+    /** {@code entries} without the one holding {@code key}, or null when none is left. */
+    private static <C> Entry<C>[] without(Entry<C>[] entries, BackendKeyData key) {
+        Entry<C>[] kept = newArray(entries.length);
+        int n = 0;
+        for (Entry<C> entry : entries) {
+            if (!entry.key().equals(key)) {
+                kept[n++] = entry;
+            }
+        }
+        return n == 0 ? null : n == entries.length ? entries : Arrays.copyOf(kept, n);
     }
 
     /** The client holding exactly this key, or null. Every secret under the process id is compared. */
