@@ -188,7 +188,7 @@ public enum Transport {
 
     public EventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory handlers = switch (this) {
-            case IO_URING -> IoUringIoHandler.newFactory();
+            case IO_URING -> SteadyTimeoutIoHandler.wrap(IoUringIoHandler.newFactory()); // one kernel timeout per deadline
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
