@@ -160,9 +160,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childHandler(new ClientChannelInitializer(runtime, mode));
+        transport.clientSocketOptions(bootstrap); // TCP_NODELAY, SO_KEEPALIVE: on the listener where accepted sockets inherit them
         if (config.listen().reusePort()) {
             transport.reusePort(bootstrap); // another pgmux may listen on this port too
         }

@@ -62,8 +62,12 @@ public final class CancelRegistry<C> {
     }
 
     public void unregister(BackendKeyData key) {
-        byProcessId.computeIfPresent(key.processId(), (id, existing) -> {
-            Entry<C>[] kept = Arrays.stream(entriesOf(existing)).filter(e -> !e.key().equals(key))
+        Object existing = byProcessId.get(key.processId());
+        if (existing instanceof Entry<?> entry && entry.key().equals(key) && byProcessId.remove(key.processId(), existing)) {
+            return; // the common case, a process id of its own: no copy, no lambda
+        }
+        byProcessId.computeIfPresent(key.processId(), (id, current) -> {
+            Entry<C>[] kept = Arrays.stream(entriesOf(current)).filter(e -> !e.key().equals(key))
                     .toArray(CancelRegistry::newArray);
             return switch (kept.length) {
                 case 0 -> null;

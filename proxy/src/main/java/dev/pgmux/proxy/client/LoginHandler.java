@@ -407,8 +407,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         // and ReadyForQuery that the pooling handler writes next (or with the error that ends the login),
         // in one send: the client has nothing to do before ReadyForQuery anyway. When the client must wait
         // for a server first, the pooling handler flushes them at the end of this read.
-        send(ctx, new Authentication.SaslFinal(serverFinal));
-        send(ctx, Authentication.Ok.INSTANCE);
+        ByteBuf out = ctx.alloc().buffer(64); // both in one buffer: one write, one entry in the outbound queue
+        try {
+            BackendCodec.encode(new Authentication.SaslFinal(serverFinal), out);
+            BackendCodec.encode(Authentication.Ok.INSTANCE, out);
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
+        ctx.write(out, ctx.voidPromise());
         authenticated(ctx);
     }
 

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import jdk.net.ExtendedSocketOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
@@ -45,6 +46,14 @@ public enum Transport {
     /** Linux TCP states (tcp_states.h): reset or timed out, and closed by the peer (FIN received). */
     private static final int TCP_CLOSE = 7;
     private static final int TCP_CLOSE_WAIT = 8;
+    /**
+     * TCP_NODELAY and SO_KEEPALIVE by their Linux numbers (IPPROTO_TCP 6 / TCP_NODELAY 1, SOL_SOCKET 1 /
+     * SO_KEEPALIVE 9), for a listening socket, whose Netty configuration knows neither by name.
+     */
+    private static final IntegerUnixChannelOption LISTENER_TCP_NODELAY =
+            new IntegerUnixChannelOption("PGMUX_LISTENER_TCP_NODELAY", 6, 1);
+    private static final IntegerUnixChannelOption LISTENER_SO_KEEPALIVE =
+            new IntegerUnixChannelOption("PGMUX_LISTENER_SO_KEEPALIVE", 1, 9);
 
     private final IoTransport kind;
 
@@ -150,6 +159,20 @@ public enum Transport {
     }
 
     /**
+     * TCP_NODELAY and SO_KEEPALIVE on every client connection {@code bootstrap}'s listener accepts. On Linux
+     * (io_uring, epoll) they are set once, on the listening socket: the kernel copies them to each socket it
+     * accepts, which saves a login the SO_KEEPALIVE {@code setsockopt} and Netty's per-connection option
+     * handling (Netty's socket channels turn TCP_NODELAY on by themselves as well). On NIO (off Linux, where that
+     * inheritance is not a given) each accepted socket gets them.
+     */
+    public void clientSocketOptions(ServerBootstrap bootstrap) {
+        switch (this) {
+            case IO_URING, EPOLL -> bootstrap.option(LISTENER_TCP_NODELAY, 1).option(LISTENER_SO_KEEPALIVE, 1);
+            case NIO -> bootstrap.childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.SO_KEEPALIVE, true);
+        }
+    }
+
+    /**
      * SO_REUSEPORT on the listener {@code bootstrap} binds: several processes may then listen on the same port,
      * and the kernel spreads new connections over them (a new pgmux starts before the old one drains), on every
      * transport.
@@ -165,7 +188,7 @@ public enum Transport {
 
     public EventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory handlers = switch (this) {
-            case IO_URING -> IoUringIoHandler.newFactory();
+            case IO_URING -> SteadyTimeoutIoHandler.wrap(IoUringIoHandler.newFactory()); // one kernel timeout per deadline
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
