@@ -295,12 +295,14 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         }
         String reset = client.tenant().config().serverResetQuery();
         if (reset.isBlank()) {
+            forgetStatements(held, false);
             pool.release(held);
             return;
         }
         ServerQuery.run(held, reset, held.channel().eventLoop()).addListener(f -> {
             if (f.isSuccess() && f.getNow() == null && held.transactionStatus() == ReadyForQuery.IDLE.status()) {
                 held.session().settingsReset();
+                forgetStatements(held, dropsStatements(reset));
                 pool.release(held);
             } else {
                 pool.discard(held, CloseReason.RESET_FAILED);
@@ -308,6 +310,30 @@ final class SessionModeHandler extends ServerRelay implements ServerPool.Checkou
         });
     }
 
+
+    /**
+     * The shared statements transaction-mode clients prepared on this server may be gone: a session client
+     * could deallocate them (DISCARD ALL, DEALLOCATE ALL), and a reset query that drops statements did. Where
+     * the reset dropped them all, the server's record is emptied; otherwise a server with such statements is
+     * closed when it comes back rather than trusted (see ServerSession#statementsAlteredByClient).
+     */
+    private static void forgetStatements(ServerConnection held, boolean resetDroppedThem) {
+        var statements = held.session().existingStatements();
+        if (statements == null || statements.size() == 0) {
+            return;
+        }
+        if (resetDroppedThem) {
+            statements.clear();
+        } else {
+            held.session().statementsAlteredByClient();
+        }
+    }
+
+    /** Whether a reset query ends with every prepared statement dropped (DISCARD ALL or DEALLOCATE ALL last). */
+    static boolean dropsStatements(String reset) {
+        String last = reset.strip().toUpperCase(java.util.Locale.ROOT).replaceAll("[;\\s]+$", "");
+        return last.endsWith("DISCARD ALL") || last.endsWith("DEALLOCATE ALL") || last.endsWith("DEALLOCATE PREPARE ALL");
+    }
 
     @Override
     protected void flushToServer() {

@@ -372,6 +372,44 @@ class UnnamedStatementCacheTest {
         }
     }
 
+    /**
+     * One server for both ports: transaction-mode clients leave shared statements on it (named and unnamed
+     * ones), then a session client has it, and its reset query (or the client itself) may drop them. The next
+     * transaction-mode client must not be told its statement exists where it no longer does: with a reset that
+     * drops statements pgmux forgets them; with none, the server is closed when it comes back.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"DISCARD ALL", ""})
+    void sharedStatementsStayRightAfterASessionClientHadTheServer(String resetQuery) throws Exception {
+        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1).withServerResetQuery(resetQuery))) {
+            for (String threshold : List.of("0", "1")) {
+                java.util.Properties props = new java.util.Properties();
+                props.setProperty("prepareThreshold", threshold);
+                // The first client stays connected, so its statement's definition (and server name) lives on.
+                try (Connection tx = Port.TRANSACTION.connect(one, TestPostgres.SCRAM, props)) {
+                    assertThat(selectPlusOne(tx, 1)).isEqualTo(2);
+                    assertThat(selectPlusOne(tx, 2)).isEqualTo(3);
+                    try (Connection session = Port.SESSION.connect(one, TestPostgres.SCRAM);
+                         Statement st = session.createStatement()) {
+                        st.execute("DEALLOCATE ALL"); // what a session client may do; DISCARD ALL as a reset does too
+                    }
+                    assertThat(selectPlusOne(tx, 41)).as("prepareThreshold %s, reset query '%s'", threshold, resetQuery)
+                            .isEqualTo(42);
+                }
+            }
+        }
+    }
+
+    private static int selectPlusOne(Connection c, int value) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1")) {
+            ps.setInt(1, value);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     private static double replays(PgmuxHarness harness) {
         return dev.pgmux.proxy.testing.Scrape.of(harness).sum("pgmux_prepared_statements_total", "event", "replay");
     }
