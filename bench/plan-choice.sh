@@ -93,9 +93,11 @@ listen: {host: 127.0.0.1, transaction_port: $tx_port, session_port: $session_por
 tenants:
   - id: custom
     upstream: {host: 127.0.0.1, port: $pg_port, database: postgres}
+    cache_unnamed_statements: true
     users: [{name: postgres, password: "\${PLAN_PASSWORD}"}]
   - id: auto
     upstream: {host: 127.0.0.1, port: $pg_port, database: postgres}
+    cache_unnamed_statements: true
     unnamed_statement_plans: auto
     users: [{name: postgres, password: "\${PLAN_PASSWORD}"}]
   - id: off
@@ -141,9 +143,9 @@ for t in direct custom auto off; do
   label=$t
   case $t in
     direct) label="direct Postgres" ;;
-    custom) label="pgmux, unnamed_statement_plans: custom (default)" ;;
-    auto) label="pgmux, unnamed_statement_plans: auto" ;;
-    off) label="pgmux, cache_unnamed_statements: false" ;;
+    custom) label="pgmux, cache_unnamed_statements, unnamed_statement_plans: custom" ;;
+    auto) label="pgmux, cache_unnamed_statements, unnamed_statement_plans: auto" ;;
+    off) label="pgmux, cache_unnamed_statements: false (default)" ;;
   esac
   tps=$(awk -F'\t' -v t="$t" '$2 == t {print $3}' "$results" | median)
   common=$(awk -F'\t' -v t="$t" '$2 == t {print $4}' "$results" | median)

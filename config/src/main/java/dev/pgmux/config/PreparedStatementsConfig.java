@@ -19,7 +19,7 @@ public record PreparedStatementsConfig(PreparedStatementMode mode, int maxPerSer
     public static final PreparedStatementMode DEFAULT_MODE = PreparedStatementMode.REWRITE;
     public static final int DEFAULT_MAX_PER_SERVER = 500;
     public static final int DEFAULT_MAX_PER_CLIENT = 10_000;
-    public static final boolean DEFAULT_CACHE_UNNAMED = true;
+    public static final boolean DEFAULT_CACHE_UNNAMED = false;
     public static final UnnamedStatementPlans DEFAULT_UNNAMED_PLANS = UnnamedStatementPlans.CUSTOM;
 
     public PreparedStatementsConfig {
@@ -32,7 +32,7 @@ public record PreparedStatementsConfig(PreparedStatementMode mode, int maxPerSer
         this(mode, maxPerServer, maxPerClient, DEFAULT_CACHE_UNNAMED, DEFAULT_UNNAMED_PLANS);
     }
 
-    /** {@code rewrite}, 500 per server connection, 10000 per client, unnamed statements cached with custom plans. */
+    /** {@code rewrite}, 500 per server connection, 10000 per client, unnamed statements forwarded as they are. */
     public static PreparedStatementsConfig defaults() {
         return new PreparedStatementsConfig(DEFAULT_MODE, DEFAULT_MAX_PER_SERVER, DEFAULT_MAX_PER_CLIENT);
     }

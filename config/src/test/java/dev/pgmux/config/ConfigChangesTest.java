@@ -30,7 +30,7 @@ class ConfigChangesTest {
         TenantConfig changed = ACME.withPoolSize(7).withCheckoutTimeout(Duration.ofMillis(1500))
                 .withUpstream(new UpstreamConfig("db9", 6432, "postgres"))
                 .withPreparedStatements(PreparedStatementsConfig.defaults().withMode(PreparedStatementMode.STRIP)
-                        .withCacheUnnamed(false).withUnnamedPlans(UnnamedStatementPlans.AUTO))
+                        .withCacheUnnamed(true).withUnnamedPlans(UnnamedStatementPlans.AUTO))
                 .withDatabases(List.of("postgres", "reports"));
 
         ConfigChanges changes = ConfigChanges.between(PgmuxConfig.of(ACME), PgmuxConfig.of(changed));
@@ -41,7 +41,7 @@ class ConfigChangesTest {
                 "tenants[acme].pool_size: 20 -> 7",
                 "tenants[acme].checkout_timeout: 10s -> 1500ms",
                 "tenants[acme].prepared_statements: rewrite -> strip",
-                "tenants[acme].cache_unnamed_statements: true -> false",
+                "tenants[acme].cache_unnamed_statements: false -> true",
                 "tenants[acme].unnamed_statement_plans: custom -> auto",
                 "tenants[acme].databases: [postgres] -> [postgres, reports]");
         assertThat(changes.needRestart()).isEmpty();

@@ -35,25 +35,26 @@ class PreparedStatementsConfigTest {
     }
 
     @Test
-    void unnamedStatementsAreCachedWithCustomPlansByDefault() {
+    void unnamedStatementsAreNotCachedByDefaultAndCustomPlansWhenTheyAre() {
         PreparedStatementsConfig defaults = PreparedStatementsConfig.defaults();
 
-        assertThat(defaults.cacheUnnamed()).isTrue();
+        assertThat(defaults.cacheUnnamed()).isFalse();
+        assertThat(defaults.cachesUnnamed()).isFalse();
         assertThat(defaults.unnamedPlans()).isEqualTo(UnnamedStatementPlans.CUSTOM);
-        assertThat(defaults.cachesUnnamed()).isTrue();
+        PreparedStatementsConfig cached = defaults.withCacheUnnamed(true);
+        assertThat(cached.cachesUnnamed()).isTrue();
         // Only where named statements are shared: strip and passthrough keep no server-side statements.
-        assertThat(defaults.withMode(PreparedStatementMode.STRIP).cachesUnnamed()).isFalse();
-        assertThat(defaults.withMode(PreparedStatementMode.PASSTHROUGH).cachesUnnamed()).isFalse();
-        assertThat(defaults.withCacheUnnamed(false).cachesUnnamed()).isFalse();
+        assertThat(cached.withMode(PreparedStatementMode.STRIP).cachesUnnamed()).isFalse();
+        assertThat(cached.withMode(PreparedStatementMode.PASSTHROUGH).cachesUnnamed()).isFalse();
     }
 
     @Test
     void unnamedStatementKeysAreRead() {
-        PreparedStatementsConfig read = read("cache_unnamed_statements: false", "unnamed_statement_plans: Auto");
+        PreparedStatementsConfig read = read("cache_unnamed_statements: true", "unnamed_statement_plans: Auto");
 
-        assertThat(read.cacheUnnamed()).isFalse();
+        assertThat(read.cacheUnnamed()).isTrue();
         assertThat(read.unnamedPlans()).isEqualTo(UnnamedStatementPlans.AUTO);
-        assertThat(read).isEqualTo(PreparedStatementsConfig.defaults().withCacheUnnamed(false)
+        assertThat(read).isEqualTo(PreparedStatementsConfig.defaults().withCacheUnnamed(true)
                 .withUnnamedPlans(UnnamedStatementPlans.AUTO));
     }
 

@@ -40,7 +40,7 @@ import java.util.Locale;
 /**
  * The unnamed statement through both ports, differentially against a direct connection (byte for byte, see
  * {@link UnnamedLockstep}): on the transaction port pgmux serves it from shared server-side statements
- * ({@code cache_unnamed_statements}, on by default), follows it across units and servers, and hides the
+ * ({@code cache_unnamed_statements}, turned on here), follows it across units and servers, and hides the
  * "cached plan must not change result type" a direct server could not have given; on the session port it
  * goes through as it is. Either way the client sees what a direct connection gives.
  */
@@ -53,7 +53,8 @@ class UnnamedStatementCacheTest {
     /** Two servers, so that the transaction port's client can be moved to the other one between units. */
     @RegisterExtension
     static final PgmuxExtension pgmux = new PgmuxExtension(
-            tenant -> tenant.withPoolSize(2).withCheckoutTimeout(Duration.ofSeconds(5)));
+            tenant -> tenant.withPoolSize(2).withCheckoutTimeout(Duration.ofSeconds(5))
+                    .withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true)));
 
     private static String table(Port port, String name) {
         return "unnamed_" + name + "_" + port.name().toLowerCase(Locale.ROOT);
@@ -346,7 +347,8 @@ class UnnamedStatementCacheTest {
     void ddlOnTheServerThatHoldsTheStatementIsRecoveredBySendingTheUnitAgain() throws Exception {
         String table = freshTable(Port.TRANSACTION, "replay");
         String select = "SELECT * FROM " + table;
-        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1));
+        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1)
+                     .withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true)));
              UnnamedLockstep c = UnnamedLockstep.open(one, Port.TRANSACTION, false)) {
             c.same(run(select));
             c.same(run(select)); // ParseComplete from pgmux: the only server holds the statement
@@ -381,7 +383,8 @@ class UnnamedStatementCacheTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"DISCARD ALL", ""})
     void sharedStatementsStayRightAfterASessionClientHadTheServer(String resetQuery) throws Exception {
-        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1).withServerResetQuery(resetQuery))) {
+        try (PgmuxHarness one = PgmuxHarness.start(tenant -> tenant.withPoolSize(1).withServerResetQuery(resetQuery)
+                .withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true)))) {
             for (String threshold : List.of("0", "1")) {
                 java.util.Properties props = new java.util.Properties();
                 props.setProperty("prepareThreshold", threshold);

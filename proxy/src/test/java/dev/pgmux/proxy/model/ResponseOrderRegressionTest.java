@@ -135,40 +135,6 @@ class ResponseOrderRegressionTest {
 
     // --- found by the model test: what a direct server does and pgmux did not ---
 
-    /**
-     * A named and an unnamed statement of the same text and types share one server statement; bound on a
-     * second server, then a failed Parse (duplicate name) and Binds skipped after it: the server still
-     * holds the shared statement afterwards, and pgmux must know it (found by the model test, seed 23262173).
-     */
-    @Test
-    void sharedStatementBoundAfterSkippedBindsOnAnotherServer() throws IOException {
-        check(Program.of(
-                on(parse("s2", ECHO, 23), sync()),
-                on(bind("p1", "s2"), sync()),
-                on(bind("", "s2", "77"), sync(), sync()),
-                on(parse("", ECHO, 23), bind("", "", "39"), sync()),
-                onOtherServer(sync()),
-                onOtherServer(bind("", "", "40"), sync(), sync(), parse("s2", ECHO), bind("", "s2", "81"),
-                        bind("", "", "90"), sync()),
-                on(bind("", "s2", "8"), sync(), sync(), sync())));
-    }
-
-    /**
-     * The unnamed statement parsed at the start of a unit that then fails (an Execute of no portal): its
-     * Parse succeeded, so it stays for the next unit, on the same server and on another one. pgmux's own
-     * Parse of it for the skipped Bind must not count as the server holding it.
-     */
-    @Test
-    void unnamedStatementParsedBeforeAnErrorStaysForTheNextUnit() throws IOException {
-        check(Program.of(
-                on(parse("", SERIES), execute(), bind(""), sync(), bind(""), sync(), sync())));
-        check(Program.of(
-                on(parse("", PLUS_ONE), execute(), bind("", "", "1"), execute(), sync()),
-                on(bind("", "", "2"), execute(), sync()),
-                on(parse("", SERIES), execute(), describeStatement(""), sync()),
-                onOtherServer(describeStatement(""), bind(""), execute(), sync())));
-    }
-
     /** Postgres parses before it looks at the name: a syntax error wins over "already exists". */
     @Test
     void syntaxErrorWinsOverDuplicateName() throws IOException {
@@ -327,6 +293,48 @@ class ResponseOrderRegressionTest {
             } catch (IOException e) {
                 fail("the server stayed with the idle client after ReadyForQuery(I): " + e.getMessage());
             }
+        }
+    }
+
+    /** cache_unnamed_statements on: the unnamed statement served from shared statements and followed across servers. */
+    @Nested
+    class UnnamedStatementsCached {
+        @RegisterExtension
+        static final PgmuxExtension cached = new PgmuxExtension(ModelSupport.twoServers(
+                tenant -> tenant.withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true))));
+
+        /**
+         * A named and an unnamed statement of the same text and types share one server statement; bound on a
+         * second server, then a failed Parse (duplicate name) and Binds skipped after it: the server still
+         * holds the shared statement afterwards, and pgmux must know it (found by the model test, seed 23262173).
+         */
+        @Test
+        void sharedStatementBoundAfterSkippedBindsOnAnotherServer() throws IOException {
+            ModelSupport.assertSameAsDirect(cached.get(), Program.of(
+                    on(parse("s2", ECHO, 23), sync()),
+                    on(bind("p1", "s2"), sync()),
+                    on(bind("", "s2", "77"), sync(), sync()),
+                    on(parse("", ECHO, 23), bind("", "", "39"), sync()),
+                    onOtherServer(sync()),
+                    onOtherServer(bind("", "", "40"), sync(), sync(), parse("s2", ECHO), bind("", "s2", "81"),
+                            bind("", "", "90"), sync()),
+                    on(bind("", "s2", "8"), sync(), sync(), sync())));
+        }
+
+        /**
+         * The unnamed statement parsed at the start of a unit that then fails (an Execute of no portal): its
+         * Parse succeeded, so it stays for the next unit, on the same server and on another one. pgmux's own
+         * Parse of it for the skipped Bind must not count as the server holding it.
+         */
+        @Test
+        void unnamedStatementParsedBeforeAnErrorStaysForTheNextUnit() throws IOException {
+            ModelSupport.assertSameAsDirect(cached.get(), Program.of(
+                    on(parse("", SERIES), execute(), bind(""), sync(), bind(""), sync(), sync())));
+            ModelSupport.assertSameAsDirect(cached.get(), Program.of(
+                    on(parse("", PLUS_ONE), execute(), bind("", "", "1"), execute(), sync()),
+                    on(bind("", "", "2"), execute(), sync()),
+                    on(parse("", SERIES), execute(), describeStatement(""), sync()),
+                    onOtherServer(describeStatement(""), bind(""), execute(), sync())));
         }
     }
 
