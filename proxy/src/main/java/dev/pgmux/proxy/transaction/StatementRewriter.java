@@ -112,6 +112,8 @@ final class StatementRewriter {
     private boolean replayable;
     /** The client parsed its unnamed statement in the current unit: a direct server analysed it just now. */
     private boolean unnamedParsedInUnit;
+    /** The current unit is being sent again after a 0A000 (see {@link #replaying}). */
+    private boolean replayingUnit;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<SessionChanges> sessionChanges, MessageWriter toServer) {
@@ -161,6 +163,7 @@ final class StatementRewriter {
     /** A Sync or a simple Query ended the unit. */
     void unitEnded() {
         unnamedParsedInUnit = false;
+        replayingUnit = false;
     }
 
     /** A simple Query destroys the unnamed statement (Postgres's rule). */
@@ -273,25 +276,11 @@ final class StatementRewriter {
             // client's own Postgres session would report it once too, so its driver re-describes.
             frame.release();
             statements.planSeen(bind.statement(), def);
-            // Drivers (pgjdbc) re-prepare on this error only when it names Postgres' routine, as Postgres does.
-            send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
-            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(
-                    new ErrorResponse(Notice.of("ERROR", SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED)
-                            .with(Notice.FILE, "plancache.c").with(Notice.ROUTINE, "RevalidateCachedQuery"))));
+            failAsPlanChanged();
             return;
         }
         if (cannotPrepareHere(def)) {
-            // In a failed transaction nothing can be prepared. Postgres checks the parameter count
-            // before the transaction state, so say what it would say, and let the server skip to Sync.
-            int supplied = decode(frame, StatementRewriter::bindParameterCount);
-            int required = def.requiredParameters();
-            frame.release();
-            if (supplied != required) {
-                failLikeServer(SqlState.PROTOCOL_VIOLATION, "bind message supplies " + supplied
-                        + " parameters, but prepared statement \"" + bind.statement() + "\" requires " + required);
-            } else {
-                failInFailedTransaction();
-            }
+            failBindInFailedTransaction(frame, def, bind.statement());
             return;
         }
         PrepareFailure failure = new PrepareFailure();
@@ -448,6 +437,31 @@ final class StatementRewriter {
     private boolean cannotPrepareHere(StatementDef def) {
         return mode == PreparedStatementMode.REWRITE && statusSettled && !def.endsTransaction() && !held().holds(def)
                 && server.transactionStatus() == ReadyForQuery.FAILED_TRANSACTION.status();
+    }
+
+    /** The client's statement predates a result-shape change: it gets the 0A000 its own session would give. */
+    private void failAsPlanChanged() {
+        // Drivers (pgjdbc) re-prepare on this error only when it names Postgres' routine, as Postgres does.
+        send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
+        responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(
+                new ErrorResponse(Notice.of("ERROR", SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED)
+                        .with(Notice.FILE, "plancache.c").with(Notice.ROUTINE, "RevalidateCachedQuery"))));
+    }
+
+    /**
+     * In a failed transaction nothing can be prepared. Postgres checks the parameter count before the
+     * transaction state, so say what it would say, and let the server skip to Sync. Takes the frame.
+     */
+    private void failBindInFailedTransaction(ByteBuf frame, StatementDef def, String clientName) {
+        int supplied = decode(frame, StatementRewriter::bindParameterCount);
+        int required = def.requiredParameters();
+        frame.release();
+        if (supplied != required) {
+            failLikeServer(SqlState.PROTOCOL_VIOLATION, "bind message supplies " + supplied
+                    + " parameters, but prepared statement \"" + clientName + "\" requires " + required);
+        } else {
+            failInFailedTransaction();
+        }
     }
 
     private void failInFailedTransaction() {
@@ -649,10 +663,8 @@ final class StatementRewriter {
             return;
         }
         boolean recoverable = unnamedParsedInUnit && replayable && !replays.recording();
-        if (unnamedParsedInUnit && !replayable && !replays.recording()) {
-            PrepareFailure failure = parseAsUnnamed(def);
-            toServer.write(frame);
-            responses.expect(Kind.BIND, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
+        if (unnamedParsedInUnit && !replayable && !replays.recording() && !replayingUnit) {
+            forwardAfterParseAsUnnamed(frame, def, Kind.BIND);
             return;
         }
         traffic.bound();
@@ -662,22 +674,11 @@ final class StatementRewriter {
         if (!unnamedParsedInUnit && statements.unnamedPlanOutdated()) {
             frame.release();
             statements.unnamedPlanSeen();
-            send(new Describe(Describe.STATEMENT, NO_SUCH_STATEMENT));
-            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, replaceError(
-                    new ErrorResponse(Notice.of("ERROR", SqlState.FEATURE_NOT_SUPPORTED, CACHED_PLAN_CHANGED)
-                            .with(Notice.FILE, "plancache.c").with(Notice.ROUTINE, "RevalidateCachedQuery"))));
+            failAsPlanChanged();
             return;
         }
         if (cannotPrepareHere(def)) {
-            int supplied = decode(frame, StatementRewriter::bindParameterCount);
-            int required = def.requiredParameters();
-            frame.release();
-            if (supplied != required) {
-                failLikeServer(SqlState.PROTOCOL_VIOLATION, "bind message supplies " + supplied
-                        + " parameters, but prepared statement \"\" requires " + required);
-            } else {
-                failInFailedTransaction();
-            }
+            failBindInFailedTransaction(frame, def, "");
             return;
         }
         ServerStatements held = held();
@@ -707,10 +708,8 @@ final class StatementRewriter {
             return;
         }
         boolean recoverable = unnamedParsedInUnit && replayable && !replays.recording();
-        if (unnamedParsedInUnit && !replayable && !replays.recording()) {
-            PrepareFailure failure = parseAsUnnamed(def);
-            toServer.write(frame);
-            responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
+        if (unnamedParsedInUnit && !replayable && !replays.recording() && !replayingUnit) {
+            forwardAfterParseAsUnnamed(frame, def, Kind.DESCRIBE_STATEMENT);
             return;
         }
         if (cannotPrepareHere(def)) {
@@ -746,6 +745,12 @@ final class StatementRewriter {
      * can be recovered: the server parses it now as its own unnamed statement, as a direct server did at the
      * client's Parse. Its error, if any, is what the client's message gets.
      */
+    private void forwardAfterParseAsUnnamed(ByteBuf frame, StatementDef def, Kind kind) {
+        PrepareFailure failure = parseAsUnnamed(def);
+        toServer.write(frame);
+        responses.expect(kind, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
+    }
+
     private PrepareFailure parseAsUnnamed(StatementDef def) {
         PrepareFailure failure = new PrepareFailure();
         send(new Parse("", def.query(), def.parameterTypes()));
@@ -833,11 +838,14 @@ final class StatementRewriter {
     }
 
     /**
-     * Sends again, after a 0A000 kept from the client, the unit from its recorded message on: the unnamed
-     * statement is then parsed on the server as its own (the unit is no longer at a replayable point).
+     * Sends again, after a 0A000 kept from the client, the unit from its recorded message on: the shared
+     * statement, stale on this server now, is closed and prepared again there, so that the copy this server
+     * holds is analysed now, as a direct server analysed the client's statement at its Parse; a Bind of it in
+     * a later unit on this server then meets later DDL as a direct server's would.
      */
     void replaying() {
         unnamedParsedInUnit = true;
+        replayingUnit = true;
         replayable = false;
     }
 

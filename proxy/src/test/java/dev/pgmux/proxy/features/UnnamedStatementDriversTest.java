@@ -43,9 +43,17 @@ class UnnamedStatementDriversTest {
     static final PgmuxExtension pgmux = PgmuxExtension.perTest(tenant -> tenant.withPoolSize(3)
             .withPreparedStatements(tenant.preparedStatements().withCacheUnnamed(true)));
 
-    /** Parses answered from a shared statement the server already held. */
-    private static double hits() {
-        return Scrape.of(pgmux.get()).sum("pgmux_prepared_statements_total", "event", "hit");
+    /**
+     * Most parses were answered from a shared statement the server already held (hit) rather than prepared
+     * on it (miss): each text is prepared once per server, again each time custom plans call for it, and
+     * served from there on, also after every client let go of it in between.
+     */
+    private static void assertServedFromSharedStatements() {
+        Scrape scrape = Scrape.of(pgmux.get());
+        double hits = scrape.sum("pgmux_prepared_statements_total", "event", "hit");
+        double misses = scrape.sum("pgmux_prepared_statements_total", "event", "miss");
+        assertThat(hits).as("parses served from shared statements (%s prepared on servers)", misses)
+                .isGreaterThan(misses);
     }
 
     @Test
@@ -91,7 +99,7 @@ class UnnamedStatementDriversTest {
             pool.shutdownNow();
         }
         assertThat(checked.get()).isEqualTo(CLIENTS * expectedPerClient());
-        assertThat(hits()).as("parses served from shared statements").isPositive();
+        assertServedFromSharedStatements();
     }
 
     private static int expectedPerClient() {
@@ -157,7 +165,7 @@ class UnnamedStatementDriversTest {
         String out = NodePostgres.run("unnamed-queries.js", environment(), 180);
         // Per client: 150 rounds, of which 9 divisions by zero and 14 transactions of two queries.
         assertThat(out.trim()).isEqualTo("{\"queries\":" + CLIENTS * 155 + ",\"errors\":" + CLIENTS * 9 + "}");
-        assertThat(hits()).as("parses served from shared statements").isPositive();
+        assertServedFromSharedStatements();
     }
 
     @Test
@@ -165,6 +173,6 @@ class UnnamedStatementDriversTest {
         String out = Psycopg.run("unnamed_queries.py", environment(), 180);
         // Per client: 150 rounds, of which 9 divisions by zero.
         assertThat(out.trim()).isEqualTo("{\"queries\": " + CLIENTS * 141 + ", \"errors\": " + CLIENTS * 9 + "}");
-        assertThat(hits()).as("parses served from shared statements").isPositive();
+        assertServedFromSharedStatements();
     }
 }
