@@ -126,8 +126,8 @@ public final class PoolMetrics {
         return Counter.builder("pgmux.prepared.statements")
                 .description("Prepared statements (named, and unnamed ones served from shared statements): Parse "
                         + "answered from a server's statements (hit), prepared on the server (miss), prepared again on "
-                        + "another server (reprepare), closed to make room (eviction), a unit sent again after DDL "
-                        + "changed a shared statement's result type (replay)")
+                        + "another server (reprepare), closed to make room (eviction), a unit sent again after the first use "
+                        + "of a shared statement serving an unnamed one failed (replay)")
                 .tags(modeTags).tag("event", event).register(registry);
     }
 

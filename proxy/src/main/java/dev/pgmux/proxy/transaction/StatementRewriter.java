@@ -114,6 +114,12 @@ final class StatementRewriter {
     private boolean unnamedParsedInUnit;
     /** The current unit is being sent again after a 0A000 (see {@link #replaying}). */
     private boolean replayingUnit;
+    /**
+     * A Parse of the unnamed statement served from a shared statement the server holds, whose ParseComplete is
+     * held back until the statement's first use in the unit answers (see {@link #flushPendingParse}); null when
+     * there is none. What completes or undoes it is this outcome.
+     */
+    private UnnamedParse pendingParse;
 
     StatementRewriter(PreparedStatementMode mode, ClientStatements statements, int maxServerStatements,
                       Consumer<SessionChanges> sessionChanges, MessageWriter toServer) {
@@ -186,6 +192,7 @@ final class StatementRewriter {
      *                      unit unanswered, nothing executed yet in this one) and is not failed
      */
     void parse(ByteBuf frame, boolean statusSettled) {
+        flushPendingParse();
         Parse parse = decode(frame, FrontendCodec::decodeParse);
         SessionChanges changes = mayChangeSession(frame) ? SessionChanges.of(parse.query()) : SessionChanges.NONE;
         if (changes != SessionChanges.NONE) {
@@ -262,6 +269,7 @@ final class StatementRewriter {
             bindUnnamed(frame);
             return;
         }
+        flushPendingParse();
         StatementDef def = lookup(bind.statement());
         if (def == null) {
             forward(frame, Kind.BIND); // unnamed, passthrough, or unknown (the server gives the exact 26000 error)
@@ -298,6 +306,7 @@ final class StatementRewriter {
             describeUnnamed(frame);
             return;
         }
+        flushPendingParse();
         if (!describe.isStatement()) {
             forward(frame, Kind.DESCRIBE_PORTAL);
             return;
@@ -318,6 +327,7 @@ final class StatementRewriter {
     }
 
     void close(ByteBuf frame) {
+        flushPendingParse();
         Close close = decode(frame, FrontendCodec::decodeClose);
         if (close.isStatement() && close.name().isEmpty() && cacheUnnamed) {
             frame.release();
@@ -614,7 +624,10 @@ final class StatementRewriter {
         ServerStatements held = held();
         if (held.holds(def)) {
             traffic.preparedHit();
-            responses.synthesize(encode(ParseComplete.INSTANCE), unnamedReplaced(def, before, wasOnServer, null));
+            // The server's copy was analysed earlier, and may fail to analyse now (its table dropped, another
+            // search_path) where a direct server would fail this Parse: the ParseComplete waits for the first
+            // use's answer, and on an error the unit goes again with a real Parse (see recoverable).
+            pendingParse = unnamedReplaced(def, before, wasOnServer, null);
             return;
         }
         traffic.preparedMiss();
@@ -628,32 +641,83 @@ final class StatementRewriter {
     }
 
     /**
+     * Answers a held-back Parse (see {@link #pendingParse}) now: the next message is not a use of the unnamed
+     * statement that could answer for it. The handler calls this before any message that does not come here.
+     */
+    void flushPendingParse() {
+        UnnamedParse parsed = pendingParse;
+        if (parsed != null) {
+            pendingParse = null;
+            responses.synthesize(encode(ParseComplete.INSTANCE), parsed);
+        }
+    }
+
+    /** The server is gone with a held-back Parse unanswered: the client keeps the statement it had before. */
+    void abandonPendingParse() {
+        UnnamedParse parsed = pendingParse;
+        if (parsed != null) {
+            pendingParse = null;
+            parsed.failed(null);
+        }
+    }
+
+    /** The held-back Parse, taken by the message that answers for it; null when there is none. */
+    private UnnamedParse takePendingParse() {
+        UnnamedParse parsed = pendingParse;
+        pendingParse = null;
+        return parsed;
+    }
+
+    /**
      * The outcome of a Parse that made {@code def} the unnamed statement in place of {@code before}. Postgres
      * drops the previous unnamed statement before it parses, so a failed Parse leaves none; a skipped one
      * (after an earlier error) leaves the previous one.
      */
-    private Expected.Outcome unnamedReplaced(StatementDef def, StatementDef before, boolean beforeOnServer, Runnable undo) {
-        return new Expected.Outcome() {
-            @Override
-            public void succeeded() {
-                statements.release(before);
-            }
+    private UnnamedParse unnamedReplaced(StatementDef def, StatementDef before, boolean beforeOnServer, Runnable undo) {
+        return new UnnamedParse(def, before, beforeOnServer, undo);
+    }
 
-            @Override
-            public void failed(ErrorResponse error) {
-                if (undo != null) {
-                    undo.run();
-                }
-                if (statements.unnamed() != def) {
-                    statements.release(before); // replaced meanwhile (cannot happen: later messages are undone first)
-                } else if (error != null) {
-                    statements.release(statements.unnamed(null, false));
-                    statements.release(before);
-                } else {
-                    statements.release(statements.unnamed(before, beforeOnServer));
-                }
+    private final class UnnamedParse implements Expected.Outcome {
+        private final StatementDef def;
+        private final StatementDef before;
+        private final boolean beforeOnServer;
+        private final Runnable undo;
+
+        UnnamedParse(StatementDef def, StatementDef before, boolean beforeOnServer, Runnable undo) {
+            this.def = def;
+            this.before = before;
+            this.beforeOnServer = beforeOnServer;
+            this.undo = undo;
+        }
+
+        @Override
+        public void succeeded() {
+            statements.release(before);
+        }
+
+        @Override
+        public void failed(ErrorResponse error) {
+            undone(error != null);
+        }
+
+        /** The Parse failed (a held-back one: its statement could not be prepared again): no unnamed statement. */
+        void parseFailed() {
+            undone(true);
+        }
+
+        private void undone(boolean failed) {
+            if (undo != null) {
+                undo.run();
             }
-        };
+            if (statements.unnamed() != def) {
+                statements.release(before); // replaced meanwhile (cannot happen: later messages are undone first)
+            } else if (failed) {
+                statements.release(statements.unnamed(null, false));
+                statements.release(before);
+            } else {
+                statements.release(statements.unnamed(before, beforeOnServer));
+            }
+        }
     }
 
     private void bindUnnamed(ByteBuf frame) {
@@ -672,12 +736,14 @@ final class StatementRewriter {
             sessionChanges.accept(SessionChanges.of(def.query()));
         }
         if (!unnamedParsedInUnit && statements.unnamedPlanOutdated()) {
+            flushPendingParse();
             frame.release();
             statements.unnamedPlanSeen();
             failAsPlanChanged();
             return;
         }
         if (cannotPrepareHere(def)) {
+            flushPendingParse();
             failBindInFailedTransaction(frame, def, "");
             return;
         }
@@ -687,6 +753,7 @@ final class StatementRewriter {
             // again before Postgres could switch it to a generic plan.
             held.markStale(def);
         }
+        UnnamedParse parsed = takePendingParse();
         PrepareFailure failure = new PrepareFailure();
         String serverName = prepareOnServer(def, failure);
         held.bound(def);
@@ -694,7 +761,9 @@ final class StatementRewriter {
         Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
         if (recoverable) {
             replays.record(frame.retain());
-            outcome = recoverable(outcome);
+        }
+        if (recoverable || parsed != null) {
+            outcome = new FirstUse(outcome, def, parsed, recoverable);
         }
         frame.release();
         toServer.write(renamed);
@@ -713,24 +782,29 @@ final class StatementRewriter {
             return;
         }
         if (cannotPrepareHere(def)) {
+            flushPendingParse();
             frame.release();
             failInFailedTransaction();
             return;
         }
+        UnnamedParse parsed = takePendingParse();
         PrepareFailure failure = new PrepareFailure();
         send(new Describe(Describe.STATEMENT, prepareOnServer(def, failure)));
         Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
         if (recoverable) {
             replays.record(frame);
-            outcome = recoverable(outcome);
         } else {
             frame.release();
+        }
+        if (recoverable || parsed != null) {
+            outcome = new FirstUse(outcome, def, parsed, recoverable);
         }
         responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, outcome);
     }
 
     /** No unnamed statement (Postgres's own error), or the server holds it itself (the message goes as it is). */
     private void unnamedMissingOrOnServer(ByteBuf frame, StatementDef def, Kind kind) {
+        flushPendingParse();
         if (def != null) {
             forward(frame, kind);
             return;
@@ -746,6 +820,7 @@ final class StatementRewriter {
      * client's Parse. Its error, if any, is what the client's message gets.
      */
     private void forwardAfterParseAsUnnamed(ByteBuf frame, StatementDef def, Kind kind) {
+        flushPendingParse();
         PrepareFailure failure = parseAsUnnamed(def);
         toServer.write(frame);
         responses.expect(kind, Delivery.CLIENT, failure.standsFor(Expected.Outcome.NONE));
@@ -767,69 +842,115 @@ final class StatementRewriter {
 
     /**
      * The reply to the first Bind or Describe of a shared statement standing for an unnamed one parsed in this
-     * unit: a 0A000 there ("cached plan must not change result type") is one a direct server could not have
-     * raised, since it analysed the statement at the client's Parse. It is kept from the client, and the unit
-     * is sent again (see {@link Replays}).
+     * unit. It answers for the held-back Parse, if any ({@code parsed}): its ParseComplete goes out before the
+     * reply's first frame. Where the unit is {@code recoverable} (nothing of it has run):
+     * <ul>
+     * <li>a 0A000 ("cached plan must not change result type") is one a direct server could not have raised,
+     *     since it analysed the statement at the client's Parse;</li>
+     * <li>after a held-back Parse, any error may be one the server's copy, analysed earlier, meets where a
+     *     direct server's Parse failed (its table dropped, another search_path), or one of the Bind itself.</li>
+     * </ul>
+     * Either is kept from the client and the unit sent again (see {@link Replays}), with the statement prepared
+     * afresh on this server: then a Parse error comes where the client's Parse is, a Bind error after its
+     * ParseComplete, as from a direct server.
      */
-    private Expected.Outcome recoverable(Expected.Outcome inner) {
-        return new Expected.Outcome() {
-            private boolean again;
-            /** A Describe's ParameterDescription: Postgres sends it before it revalidates the statement. */
-            private ByteBuf parameters;
+    private final class FirstUse implements Expected.Outcome {
+        private final Expected.Outcome inner;
+        private final StatementDef def;
+        private final boolean recoverable;
+        /** The held-back Parse this reply answers for, until its ParseComplete went out. */
+        private UnnamedParse parsed;
+        private boolean again;
+        /** A Describe's ParameterDescription: Postgres sends it before it revalidates the statement. */
+        private ByteBuf parameters;
 
-            @Override
-            public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
-                byte tag = Frames.tag(frame);
-                if (tag == 't') {
-                    parameters = frame; // held back until the statement is known to be good
+        FirstUse(Expected.Outcome inner, StatementDef def, UnnamedParse parsed, boolean recoverable) {
+            this.inner = inner;
+            this.def = def;
+            this.parsed = parsed;
+            this.recoverable = recoverable;
+        }
+
+        @Override
+        public ByteBuf transform(ByteBuf frame, ByteBufAllocator allocator) {
+            byte tag = Frames.tag(frame);
+            if (tag == 't' && recoverable) {
+                parameters = frame; // held back until the statement is known to be good
+                return null;
+            }
+            if (tag == ErrorResponse.TAG && recoverable) {
+                ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
+                if (isPlanChanged(error) || parsed != null) {
+                    if (!isPlanChanged(error)) {
+                        held().markStale(def); // prepared again when the unit goes again
+                    }
+                    again = true;
+                    frame.release();
+                    releaseParameters();
                     return null;
                 }
-                if (tag == ErrorResponse.TAG) {
-                    ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
-                    if (isPlanChanged(error)) {
-                        again = true;
-                        frame.release();
-                        releaseParameters();
-                        return null;
-                    }
-                }
-                ByteBuf out = inner.transform(frame, allocator);
-                if (parameters == null) {
-                    return out;
-                }
-                ByteBuf first = parameters;
+            }
+            ByteBuf out = inner.transform(frame, allocator);
+            ByteBuf before = parameters;
+            parameters = null;
+            if (parsed != null) {
+                // The statement is good here (or this is the Bind's own error, after a Parse that succeeded).
+                UnnamedParse answered = parsed;
+                parsed = null;
+                ByteBuf parseComplete = encode(ParseComplete.INSTANCE);
+                before = before == null ? parseComplete
+                        : allocator.compositeBuffer(2).addComponents(true, parseComplete, before);
+                answered.succeeded();
+            }
+            if (before == null) {
+                return out;
+            }
+            return out == null ? before : allocator.compositeBuffer(2).addComponents(true, before, out);
+        }
+
+        private void releaseParameters() {
+            if (parameters != null) {
+                parameters.release();
                 parameters = null;
-                return out == null ? first : allocator.compositeBuffer(2).addComponents(true, first, out);
             }
+        }
 
-            private void releaseParameters() {
-                if (parameters != null) {
-                    parameters.release();
-                    parameters = null;
-                }
-            }
+        @Override
+        public void observe(ByteBuf frame) {
+            inner.observe(frame);
+        }
 
-            @Override
-            public void observe(ByteBuf frame) {
-                inner.observe(frame);
-            }
-
-            @Override
-            public void succeeded() {
-                inner.succeeded();
+        @Override
+        public void succeeded() {
+            inner.succeeded();
+            if (recoverable) {
                 replays.answered(false);
             }
+        }
 
-            @Override
-            public void failed(ErrorResponse error) {
-                releaseParameters();
-                inner.failed(error);
-                if (again && error != null) {
-                    traffic.replayed();
-                }
-                replays.answered(again && error != null);
+        @Override
+        public void failed(ErrorResponse error) {
+            releaseParameters();
+            inner.failed(error);
+            boolean sendAgain = again && error != null;
+            if (sendAgain) {
+                traffic.replayed();
+                pendingParse = parsed; // answered by the unit sent again
+            } else if (parsed != null) {
+                // Skipped: what pgmux sent before it to prepare the statement failed, and that error went to the
+                // client in the Parse's place, as a direct server's Parse would have failed.
+                parsed.parseFailed();
             }
-        };
+            UnnamedParse carried = parsed;
+            parsed = null;
+            if (recoverable) {
+                replays.answered(sendAgain);
+            }
+            if (carried != null && pendingParse == carried) {
+                pendingParse = null; // not sent again after all (the server is gone)
+                carried.failed(null);
+            }
+        }
     }
 
     private static boolean isPlanChanged(ErrorResponse error) {

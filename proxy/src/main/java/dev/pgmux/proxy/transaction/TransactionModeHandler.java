@@ -438,6 +438,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (kind == null) {
             return false;
         }
+        rewriter.flushPendingParse();
         if (replay != null) {
             replay.add(batch.retainedSlice(at, length));
         }
@@ -466,6 +467,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     /** @param analyse for a Query, what {@link #queryNeedsAnalysis} said of it */
     private void process(ByteBuf frame, boolean analyse) {
         byte tag = Frames.tag(frame);
+        if (tag != 'P' && tag != 'B' && tag != 'D' && tag != 'C') {
+            rewriter.flushPendingParse(); // those four decide themselves whether they answer a held-back Parse
+        }
         if (replay != null) {
             replay.add(frame.retainedSlice());
         }
@@ -731,6 +735,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         // Every client of a restarted upstream says so: once per repeat interval and pool, then a count.
         client.runtime().logs().repeats().info(log, "upstream connection lost (pool " + pool.key() + ")",
                 "{}: upstream connection lost: {}", client, cause.getMessage());
+        rewriter.abandonPendingParse();
         responses.abandon();
         client.detach();
         pool.discard(from, CloseReason.SERVER_GONE);
@@ -766,6 +771,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
             }
             responses.abandon();
         }
+        rewriter.abandonPendingParse();
         rewriter.statements().clear();
         rewriter.statements().forgetUnnamed();
         if (replay != null) {

@@ -93,31 +93,6 @@ final class UnnamedLockstep implements AutoCloseable {
         return Responses.relevant(expected.messages());
     }
 
-    /** What each answered to one batch (notices and parameters left out). */
-    record Answers(List<BackendMessage> direct, List<BackendMessage> mux) {}
-
-    /**
-     * Sends {@code ops} to both, as {@link #same} does, and returns both answers without comparing them: for a
-     * documented difference, which the caller checks.
-     */
-    Answers both(Op... ops) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int ready = 0;
-        for (Op op : ops) {
-            op.encode(out);
-            ready += op.readyCount();
-        }
-        byte[] bytes = out.toByteArray();
-        history.add(Arrays.toString(ops));
-        WireClient.Reply expected = direct.exchange(bytes, ready);
-        WireClient.Reply actual = mux.exchange(bytes, ready);
-        if (!expected.complete() || !actual.complete()) {
-            throw new IOException(Arrays.toString(ops) + " not answered: direct " + expected.failure() + ", pgmux "
-                    + actual.failure());
-        }
-        return new Answers(Responses.relevant(expected.messages()), Responses.relevant(actual.messages()));
-    }
-
     /** Between transactions: the pgmux client's next batch runs on the other server (transaction port). */
     void switchServer() throws IOException {
         if (placement != null) {
