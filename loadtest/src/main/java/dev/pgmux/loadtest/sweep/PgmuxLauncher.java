@@ -146,12 +146,14 @@ public final class PgmuxLauncher {
 
     /**
      * The JVM options pgmux is run with by its own scripts (scripts/jdk.sh) on the JVM this tool runs on,
-     * so that a sweep measures pgmux as it is deployed: Netty's use of {@code sun.misc.Unsafe} allowed
-     * from JDK 24 on, compact object headers from JDK 25 on.
+     * so that a sweep measures pgmux as it is deployed: the heap options (G1, a periodic concurrent cycle,
+     * 10-30% free), Netty's use of {@code sun.misc.Unsafe} allowed from JDK 24 on, compact object headers
+     * from JDK 25 on. Options given with the target come after these, so they win.
      */
     static List<String> recommendedJavaOptions() {
         int feature = Runtime.version().feature();
-        List<String> options = new ArrayList<>();
+        List<String> options = new ArrayList<>(List.of("-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000",
+                "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30"));
         if (feature >= 24) {
             options.add("--sun-misc-unsafe-memory-access=allow");
         }

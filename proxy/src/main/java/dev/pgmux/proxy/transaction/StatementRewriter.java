@@ -847,8 +847,9 @@ final class StatementRewriter {
      * <ul>
      * <li>a 0A000 ("cached plan must not change result type") is one a direct server could not have raised,
      *     since it analysed the statement at the client's Parse;</li>
-     * <li>after a held-back Parse, any error may be one the server's copy, analysed earlier, meets where a
-     *     direct server's Parse failed (its table dropped, another search_path), or one of the Bind itself.</li>
+     * <li>after a held-back Parse, an error of analysis ({@link #mayBeAnalysisError}) may be one the server's
+     *     copy, analysed earlier, meets where a direct server's Parse failed (its table dropped, another
+     *     search_path), or one of the Bind itself.</li>
      * </ul>
      * Either is kept from the client and the unit sent again (see {@link Replays}), with the statement prepared
      * afresh on this server: then a Parse error comes where the client's Parse is, a Bind error after its
@@ -880,7 +881,7 @@ final class StatementRewriter {
             }
             if (tag == ErrorResponse.TAG && recoverable) {
                 ErrorResponse error = (ErrorResponse) BackendCodec.decode(frame);
-                if (isPlanChanged(error) || parsed != null) {
+                if (isPlanChanged(error) || (parsed != null && mayBeAnalysisError(error))) {
                     if (!isPlanChanged(error)) {
                         held().markStale(def); // prepared again when the unit goes again
                     }
@@ -951,6 +952,17 @@ final class StatementRewriter {
                 carried.failed(null);
             }
         }
+    }
+
+    /**
+     * Whether an error at a statement's first use may be one of analysing it again (an undefined table, column
+     * or function, a missing privilege or schema: classes 42 and 3F), which a direct server would have raised at
+     * the client's Parse. Other errors (bad parameter values, a cancel, a shutdown) are the Bind's own: they go
+     * to the client after the held-back ParseComplete, and the unit is not sent again.
+     */
+    private static boolean mayBeAnalysisError(ErrorResponse error) {
+        String code = error.code();
+        return !error.isFatal() && code != null && (code.startsWith("42") || code.startsWith("3F"));
     }
 
     private static boolean isPlanChanged(ErrorResponse error) {
