@@ -56,7 +56,9 @@ class RunnerRealTimeTest {
         })).injectClosed(constantConcurrentUsers(5).during(Duration.ofMillis(1500))));
         RunResult r = run(setup, RunOptions.DEFAULTS);
         assertThat(most.get()).isEqualTo(5);
-        assertThat(r.stats().intervals().get(0).users().active()).isEqualTo(5);
+        // The snapshot is an instant: a user that has just finished may not be replaced yet (a replacement starts
+        // microseconds after its user ends, so two such gaps at one instant are far rarer still).
+        assertThat(r.stats().intervals().get(0).users().active()).isBetween(4, 5);
         // every finished user is replaced: 5 users x 1.5 s / 20 ms = 375 at best; a loaded machine does fewer
         assertThat(r.generator().usersStarted()).isGreaterThan(50);
         assertThat(r.stats().request("work").orElseThrow().stats().count()).isEqualTo(r.generator().usersStarted());
