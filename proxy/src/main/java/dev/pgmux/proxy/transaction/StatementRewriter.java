@@ -616,7 +616,7 @@ final class StatementRewriter {
         if (!plain || !replayable) {
             StatementDef before = statements.unnamed(def, true);
             toServer.write(frame);
-            responses.expect(Kind.PARSE, Delivery.CLIENT, unnamedReplaced(def, before, wasOnServer, null));
+            responses.expect(Kind.PARSE, Delivery.CLIENT, new UnnamedParse(def, before, wasOnServer, null));
             return;
         }
         frame.release();
@@ -626,8 +626,8 @@ final class StatementRewriter {
             traffic.preparedHit();
             // The server's copy was analysed earlier, and may fail to analyse now (its table dropped, another
             // search_path) where a direct server would fail this Parse: the ParseComplete waits for the first
-            // use's answer, and on an error the unit goes again with a real Parse (see recoverable).
-            pendingParse = unnamedReplaced(def, before, wasOnServer, null);
+            // use's answer, and on an error the unit goes again with a real Parse (see FirstUse).
+            pendingParse = new UnnamedParse(def, before, wasOnServer, null);
             return;
         }
         traffic.preparedMiss();
@@ -637,7 +637,7 @@ final class StatementRewriter {
         }
         held.add(def);
         send(new Parse(def.serverName(), def.query(), def.parameterTypes()));
-        responses.expect(Kind.PARSE, Delivery.CLIENT, unnamedReplaced(def, before, wasOnServer, () -> held.remove(def)));
+        responses.expect(Kind.PARSE, Delivery.CLIENT, new UnnamedParse(def, before, wasOnServer, () -> held.remove(def)));
     }
 
     /**
@@ -661,11 +661,15 @@ final class StatementRewriter {
         }
     }
 
-    /** The held-back Parse, taken by the message that answers for it; null when there is none. */
-    private UnnamedParse takePendingParse() {
+    /**
+     * The outcome of a Bind or Describe of the client's unnamed statement, served from the shared one: as
+     * {@code outcome}, or a {@link FirstUse} that also answers for the held-back Parse (taken here) or may have
+     * the unit sent again.
+     */
+    private Expected.Outcome firstUse(Expected.Outcome outcome, StatementDef def, boolean recoverable) {
         UnnamedParse parsed = pendingParse;
         pendingParse = null;
-        return parsed;
+        return recoverable || parsed != null ? new FirstUse(outcome, def, parsed, recoverable) : outcome;
     }
 
     /**
@@ -673,10 +677,6 @@ final class StatementRewriter {
      * drops the previous unnamed statement before it parses, so a failed Parse leaves none; a skipped one
      * (after an earlier error) leaves the previous one.
      */
-    private UnnamedParse unnamedReplaced(StatementDef def, StatementDef before, boolean beforeOnServer, Runnable undo) {
-        return new UnnamedParse(def, before, beforeOnServer, undo);
-    }
-
     private final class UnnamedParse implements Expected.Outcome {
         private final StatementDef def;
         private final StatementDef before;
@@ -753,18 +753,14 @@ final class StatementRewriter {
             // again before Postgres could switch it to a generic plan.
             held.markStale(def);
         }
-        UnnamedParse parsed = takePendingParse();
         PrepareFailure failure = new PrepareFailure();
         String serverName = prepareOnServer(def, failure);
         held.bound(def);
         ByteBuf renamed = FrontendCodec.renameBindStatement(frame, serverName, frame.alloc());
-        Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
         if (recoverable) {
             replays.record(frame.retain());
         }
-        if (recoverable || parsed != null) {
-            outcome = new FirstUse(outcome, def, parsed, recoverable);
-        }
+        Expected.Outcome outcome = firstUse(failure.standsFor(asClientSees(def, "")), def, recoverable);
         frame.release();
         toServer.write(renamed);
         responses.expect(Kind.BIND, Delivery.CLIENT, outcome);
@@ -787,18 +783,14 @@ final class StatementRewriter {
             failInFailedTransaction();
             return;
         }
-        UnnamedParse parsed = takePendingParse();
         PrepareFailure failure = new PrepareFailure();
         send(new Describe(Describe.STATEMENT, prepareOnServer(def, failure)));
-        Expected.Outcome outcome = failure.standsFor(asClientSees(def, ""));
         if (recoverable) {
             replays.record(frame);
         } else {
             frame.release();
         }
-        if (recoverable || parsed != null) {
-            outcome = new FirstUse(outcome, def, parsed, recoverable);
-        }
+        Expected.Outcome outcome = firstUse(failure.standsFor(asClientSees(def, "")), def, recoverable);
         responses.expect(Kind.DESCRIBE_STATEMENT, Delivery.CLIENT, outcome);
     }
 
