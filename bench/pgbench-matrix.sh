@@ -436,10 +436,10 @@ launch_pgmux() {
   launched_pid=$!
 }
 
+tx_sslmode="" base_sslmode=""
+[ "$upstream_tls" = 1 ] && tx_sslmode=disable base_sslmode=require
 if has_target pgmux-tx || has_target pgmux-session; then
   port[pgmux-tx]=$(free_port) && port[pgmux-session]=$(free_port) && pgmux_admin=$(free_port) || die "no free port"
-  tx_sslmode="" base_sslmode=""
-  [ "$upstream_tls" = 1 ] && tx_sslmode=disable base_sslmode=require
   pgmux_config "${port[pgmux-tx]}" "${port[pgmux-session]}" "$pgmux_admin" auto "$tx_sslmode" "${PGMUX_TENANT_YAML:-}" \
     >"$results_dir/pgmux.yaml"
   if [ -n "${PGMUX_EXTRA_YAML:-}" ]; then

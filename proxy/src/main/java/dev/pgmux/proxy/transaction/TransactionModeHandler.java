@@ -67,13 +67,13 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /**
      * Input that waits for a server: the rest of a batch from the first message that needs one. This and
-     * {@link #stalled} start with room for nothing (an idle client keeps a 16-byte array, not an 84-byte one)
-     * and grow on first use.
+     * {@link #stalled} exist only while something waits in them: an idle client keeps neither (about 45 bytes
+     * each).
      */
-    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(0);
+    private ArrayDeque<ByteBuf> held;
     private int heldBytes;
     /** Messages waiting, while attached, for earlier replies (see waitsForEarlierReplies). */
-    private final ArrayDeque<ByteBuf> stalled = new ArrayDeque<>(0);
+    private ArrayDeque<ByteBuf> stalled;
     /** The settings this client has, as Postgres reports them; applied to any server it lands on. */
     private ClientSettings settings;
     private ServerPool pool;
@@ -298,6 +298,9 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /** Keeps input until a server is attached; bounded by pausing reads (login pauses them anyway). */
     private void hold(ByteBuf input, boolean inFront) {
+        if (held == null) {
+            held = new ArrayDeque<>(2);
+        }
         if (inFront) {
             held.addFirst(input);
         } else {
@@ -310,10 +313,13 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     }
 
     private void drainHeld() {
-        while (!held.isEmpty() && (state == State.IDLE || state == State.ATTACHED)) {
+        while (held != null && !held.isEmpty() && (state == State.IDLE || state == State.ATTACHED)) {
             ByteBuf next = held.poll();
             heldBytes -= next.readableBytes();
             received(next, true);
+        }
+        if (held != null && held.isEmpty()) {
+            held = null;
         }
     }
 
@@ -390,7 +396,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     private void attachedMessage(ByteBuf batch, int at, int length) {
         requestRead(length);
-        if (!stalled.isEmpty()) {
+        if (somethingStalled()) {
             stall(batch.retainedSlice(at, length));
             return;
         }
@@ -518,8 +524,15 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         };
     }
 
+    private boolean somethingStalled() {
+        return stalled != null && !stalled.isEmpty();
+    }
+
     /** Holds messages, in order and with reads paused, until the server has answered what came before. */
     private void stall(ByteBuf frame) {
+        if (stalled == null) {
+            stalled = new ArrayDeque<>(2);
+        }
         if (stalled.isEmpty()) {
             askForExtendedReplies();
         }
@@ -539,7 +552,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     private void replayStalled() {
         boolean sent = false;
-        while (!stalled.isEmpty() && state == State.ATTACHED) {
+        while (somethingStalled() && state == State.ATTACHED) {
             ByteBuf next = stalled.peek();
             boolean analyse = queryNeedsAnalysis(next, next.readerIndex(), next.readableBytes());
             if (waitsForEarlierReplies(next, next.readerIndex(), analyse)) {
@@ -554,7 +567,8 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (server != null) {
             toServer.flush();
         }
-        if (stalled.isEmpty()) {
+        if (!somethingStalled()) {
+            stalled = null;
             clientReads(true);
         }
     }
@@ -619,7 +633,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
         if (!responses.relay(batch, index, length)) {
             responses.onServerFrame(batch.retainedSlice(index, length)); // takes the frame
         }
-        if (!stalled.isEmpty() && responses.pendingUnits() == 0) {
+        if (somethingStalled() && responses.pendingUnits() == 0) {
             replayStalled(); // also after an error: it may have unwound the unit being waited for
         }
         if (tag == ReadyForQuery.TAG) {
@@ -653,7 +667,7 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
 
     /** Releases the server when the client's unit of work is over and nothing is owed. */
     private void maybeRelease() {
-        if (state != State.ATTACHED || !responses.idle() || sequence.open() || !stalled.isEmpty()
+        if (state != State.ATTACHED || !responses.idle() || sequence.open() || somethingStalled()
                 || server.transactionStatus() != ReadyForQuery.IDLE.status()) {
             return;
         }
@@ -750,11 +764,15 @@ public final class TransactionModeHandler extends ServerRelay implements ServerP
     public void channelInactive(ChannelHandlerContext ctx) {
         State before = state;
         state = State.CLOSED;
-        held.forEach(ReferenceCountUtil::release);
-        held.clear();
+        if (held != null) {
+            held.forEach(ReferenceCountUtil::release);
+            held = null;
+        }
         heldBytes = 0;
-        stalled.forEach(ReferenceCountUtil::release);
-        stalled.clear();
+        if (stalled != null) {
+            stalled.forEach(ReferenceCountUtil::release);
+            stalled = null;
+        }
         countBytes();
         if ((before == State.CHECKOUT || before == State.LOGIN) && checkout != null) {
             checkout.cancel(); // a server already on its way comes back through checkedOut
