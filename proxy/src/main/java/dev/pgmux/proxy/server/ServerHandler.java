@@ -311,11 +311,19 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         connection.closed();
         ServerListener listener = connection.listener();
         if (listener != null) {
-            connection.attach(null);
             if (listener.eventLoop().inEventLoop()) {
+                connection.attach(null);
                 listener.onServerClosed(connection, cause);
             } else {
-                listener.eventLoop().execute(() -> listener.onServerClosed(connection, cause));
+                // The server's last read may still be queued on the listener's loop (see channelRead): the close
+                // follows it there, so what the server said before it hung up (a FATAL error, the replies before
+                // it) reaches the client, and a listener that let the server go meanwhile is not told.
+                listener.eventLoop().execute(() -> {
+                    if (connection.listener() == listener) {
+                        connection.attach(null);
+                        listener.onServerClosed(connection, cause);
+                    }
+                });
             }
         }
         ctx.fireChannelInactive();
