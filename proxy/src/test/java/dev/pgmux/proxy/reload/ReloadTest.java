@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.pgmux.config.ConfigLoader;
 import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.config.PreparedStatementMode;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.UpstreamConfig;
 import dev.pgmux.config.UserConfig;
@@ -31,6 +32,7 @@ import dev.pgmux.proxy.testing.Wait;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
 import org.postgresql.util.PSQLException;
 
 import java.net.http.HttpResponse;
@@ -38,6 +40,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -341,6 +346,55 @@ class ReloadTest {
             assertThat(text(first, "SELECT 'first'")).isEqualTo("first");
             first.close();
         }
+    }
+
+    /**
+     * The prepared-statement handling is the one of the client's login, also for a client that had run no
+     * statement before the reload (pgmux makes a client's statement state at its first statement): a named
+     * statement of a client logged in before the reload still becomes a statement of pgmux's on the server
+     * ({@code rewrite}), one of a client logged in after it does not ({@code strip}).
+     */
+    @Test
+    void preparedStatementHandlingIsTheLoginsEvenForAClientThatRanNothingBeforeTheReload() throws Exception {
+        TestRole role = role("reload_prepared", "prepared_pw");
+        TenantConfig tenant = tenant("acme", role);
+        PgmuxConfig config = config(tenant);
+        try (PgmuxHarness pgmux = PgmuxHarness.start(config);
+             Connection before = namedStatementsAlways(pgmux, role)) {
+            applied(pgmux.server().reload(config.withTenants(List.of(tenant.withPreparedStatements(
+                    tenant.preparedStatements().withMode(PreparedStatementMode.STRIP))))));
+            try (Connection after = namedStatementsAlways(pgmux, role)) {
+                assertThat(serverStatementsOf(before, "before")).as("logged in before the reload (rewrite)").isEqualTo(1);
+                assertThat(serverStatementsOf(after, "after")).as("logged in after the reload (strip)").isZero();
+            }
+        }
+    }
+
+    /** pgjdbc on the transaction port, preparing every statement under a name from its first execution. */
+    private static Connection namedStatementsAlways(PgmuxHarness pgmux, TestRole role) throws SQLException {
+        Connection c = connect(pgmux, Port.TRANSACTION, "acme", role);
+        c.unwrap(PGConnection.class).setPrepareThreshold(-1);
+        return c;
+    }
+
+    /**
+     * Runs a statement marked {@code mark} and counts the statements pgmux prepared on the same server (one
+     * transaction) for its text.
+     */
+    private static long serverStatementsOf(Connection c, String mark) throws SQLException {
+        c.setAutoCommit(false);
+        try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1 AS " + mark)) {
+            ps.setInt(1, 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+        }
+        // The text is spelt in two pieces so that this query, prepared too, is not counted.
+        long count = Long.parseLong(text(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgmux\\_%'"
+                + " AND statement = 'SELECT $1::int + 1 AS ' || '" + mark + "'"));
+        c.commit();
+        return count;
     }
 
     @Test
