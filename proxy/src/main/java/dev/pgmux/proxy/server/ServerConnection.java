@@ -67,6 +67,7 @@ public final class ServerConnection {
     private volatile BackendKeyData backendKey;
     private volatile byte transactionStatus = ReadyForQuery.IDLE.status();
     private volatile ServerListener listener;
+    private volatile boolean hangingUp;
     private volatile long idleSinceNanos = createdNanos;
     private volatile Consumer<ServerConnection> onClose;
     /** Looked up once; the same from any thread, so a race only looks it up twice. */
@@ -133,9 +134,18 @@ public final class ServerConnection {
         return target;
     }
 
+    /** Open, and not hanging up: a server that sent a FATAL error is never handed out or taken back. */
     public boolean isActive() {
         Channel ch = channel;
-        return ch != null && ch.isActive();
+        return !hangingUp && ch != null && ch.isActive();
+    }
+
+    /**
+     * The server sent a FATAL error and closes next. Its close reaches its pool later (the FATAL itself may reach
+     * the client first, which may then log in again at once): until then the pool must not reuse it.
+     */
+    void hangingUp() {
+        hangingUp = true;
     }
 
     /** The parameters the server reported (server_version, TimeZone, ...), as last reported. */

@@ -132,6 +132,9 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         } else if (tag == ParameterStatus.TAG) {
             ParameterStatus status = (ParameterStatus) BackendCodec.decode(batch.slice(at, Frames.length(batch, at)));
             connection.parameterReported(status.name(), status.value());
+        } else if (tag == ErrorResponse.TAG
+                && ((ErrorResponse) BackendCodec.decode(batch.slice(at, Frames.length(batch, at)))).isFatal()) {
+            connection.hangingUp();
         }
     }
 
