@@ -122,7 +122,7 @@ class CachedStatementFaultsCrashTest {
                     }
                     assertThat(connectionLost(e.getSQLState())).as("client %d: SQLSTATE of %s", i, e).isTrue();
                 }
-                Wait.until("the pool forgets every dead server", BOUND, () -> allServersGone(pgmux), pgmux::describePools);
+                Wait.until("the pool forgets every dead server", BOUND, pgmux::allServersGone, pgmux::describePools);
             } finally {
                 pg.start();
             }
@@ -208,13 +208,4 @@ class CachedStatementFaultsCrashTest {
         }
     }
 
-    private static boolean allServersGone(PgmuxHarness pgmux) {
-        for (ServerPool pool : pgmux.server().runtime().pools().all()) {
-            ServerPool.Stats s = pool.stats();
-            if (s.open() != 0 || s.active() != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -1,5 +1,7 @@
 package dev.pgmux.proxy.faults;
 
+import static dev.pgmux.proxy.testing.Pgjdbc.backendAlive;
+import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.config.UnnamedStatementPlans;
@@ -221,19 +223,14 @@ final class CachedStatementFaultsSupport {
 
     // --- the superuser's view ---
 
-    /** A number from the test Postgres, as its superuser sees it. */
-    static long count(String sql, Object... parameters) throws SQLException {
-        return dev.pgmux.proxy.testing.Pgjdbc.superuserCount(sql, parameters);
-    }
-
     static boolean waitsForLock(int pid) throws SQLException {
-        return count("SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'", pid) == 1;
+        return superuserCount("SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'", pid) == 1;
     }
 
     /** pg_terminate_backend, then waits until the backend is gone. */
     static void terminate(int pid) throws SQLException {
-        assertThat(count("SELECT pg_terminate_backend(?)::int", pid)).as("backend %d terminated", pid).isEqualTo(1);
-        Wait.until("backend " + pid + " gone", BOUND, () -> !dev.pgmux.proxy.testing.Pgjdbc.backendAlive(pid));
+        assertThat(superuserCount("SELECT pg_terminate_backend(?)::int", pid)).as("backend %d terminated", pid).isEqualTo(1);
+        Wait.until("backend " + pid + " gone", BOUND, () -> !backendAlive(pid));
     }
 
     /** The upstream pids of the servers of {@code pool}; with {@code inUseOnly}, of those a client holds. */

@@ -11,7 +11,6 @@ import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.checkAll;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.columns;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.connect;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.connectionLost;
-import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.count;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.createTable;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.errors;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.exchange;
@@ -25,6 +24,7 @@ import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.textAt;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.unit;
 import static dev.pgmux.proxy.faults.CachedStatementFaultsSupport.waitsForLock;
 import static dev.pgmux.proxy.testing.Pgjdbc.backendAlive;
+import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.config.UnnamedStatementPlans;
@@ -393,7 +393,7 @@ class CachedStatementFaultsTest {
                 try (Primed c = Primed.open(pgmux, port, select)) {
                     pid = c.pid;
                     c.client.send(bytes(Op.parse("", select), Op.bind("", "", "1")));
-                    Wait.until("the server took the Bind (" + as + ")", BOUND, () -> count(
+                    Wait.until("the server took the Bind (" + as + ")", BOUND, () -> superuserCount(
                             "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'", c.pid) == 1);
                     c.client.reset();
                 }
@@ -568,7 +568,7 @@ class CachedStatementFaultsTest {
             terminate(c.pid);
             return assertEndedWithError(c.client, "termination (" + as + ")");
         }
-        boolean running = count("SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'", c.pid) == 1;
+        boolean running = superuserCount("SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'", c.pid) == 1;
         c.client.closeWithoutTerminate();
         if (running) {
             awaitGone(c.pid, "the statement of a client that left, cancelled and its server closed (" + as + ")");
@@ -624,7 +624,7 @@ class CachedStatementFaultsTest {
                 Wait.until("the client holds the server for its open unit", BOUND,
                         () -> pgmux.stats(ROLE).active() == 1, pgmux::describePools);
             } else {
-                Wait.until("the server took the Parse", BOUND, () -> count(
+                Wait.until("the server took the Parse", BOUND, () -> superuserCount(
                         "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'", pid) == 1);
             }
         }

@@ -4,7 +4,6 @@ import static dev.pgmux.proxy.testing.Pgjdbc.superuserCount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.proxy.net.Transport;
-import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.testing.BackendMessage;
 import dev.pgmux.proxy.testing.PgmuxExtension;
 import dev.pgmux.proxy.testing.PgmuxHarness;
@@ -125,7 +124,7 @@ class PostgresCrashTest {
                 // slow readers' reads below.
                 try {
                     Wait.until("the pool forgets every dead server while the slow readers still read nothing", BOUND,
-                            () -> allServersGone(), pgmux.get()::describePools);
+                            pgmux.get()::allServersGone, pgmux.get()::describePools);
                 } catch (AssertionError e) {
                     stillCounted = e; // what the slow readers get tells more: report that first
                 }
@@ -141,7 +140,7 @@ class PostgresCrashTest {
             if (stillCounted != null) {
                 throw stillCounted;
             }
-            Wait.until("the pool forgets every dead server", BOUND, () -> allServersGone(), pgmux.get()::describePools);
+            Wait.until("the pool forgets every dead server", BOUND, pgmux.get()::allServersGone, pgmux.get()::describePools);
         } finally {
             pg.start();
         }
@@ -179,13 +178,4 @@ class PostgresCrashTest {
         }
     }
 
-    private static boolean allServersGone() {
-        for (ServerPool pool : pgmux.get().server().runtime().pools().all()) {
-            ServerPool.Stats s = pool.stats();
-            if (s.open() != 0 || s.active() != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

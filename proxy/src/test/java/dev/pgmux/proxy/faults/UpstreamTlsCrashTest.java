@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.config.SslMode;
-import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
 import dev.pgmux.proxy.testing.TestPostgres;
@@ -79,7 +78,7 @@ class UpstreamTlsCrashTest {
                     assertThat(e.getSQLState()).as("SQLSTATE of %s", e)
                             .satisfiesAnyOf(s -> assertThat(s).startsWith("08"), s -> assertThat(s).startsWith("57P"));
                 }
-                Wait.until("the pool forgets every dead server", BOUND, () -> allServersGone(pgmux), pgmux::describePools);
+                Wait.until("the pool forgets every dead server", BOUND, pgmux::allServersGone, pgmux::describePools);
             } finally {
                 tls.postgres().start();
             }
@@ -116,13 +115,4 @@ class UpstreamTlsCrashTest {
         }
     }
 
-    private static boolean allServersGone(PgmuxHarness pgmux) {
-        for (ServerPool pool : pgmux.server().runtime().pools().all()) {
-            ServerPool.Stats s = pool.stats();
-            if (s.open() != 0 || s.active() != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -155,6 +155,17 @@ public final class PgmuxHarness implements AutoCloseable {
         return pool(role).orElseThrow(() -> new AssertionError("no pool for " + role.name())).stats();
     }
 
+    /** No pool holds a server, open or in use: what a pool shows once its upstream died. */
+    public boolean allServersGone() {
+        for (ServerPool pool : server().runtime().pools().all()) {
+            ServerPool.Stats s = pool.stats();
+            if (s.open() != 0 || s.active() != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Every pool with its counts, for failure messages. */
     public String describePools() {
         return String.join("; ", server.runtime().pools().all().stream().map(p -> p.key() + " " + p.stats()).toList());
