@@ -132,9 +132,9 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         } else if (tag == ParameterStatus.TAG) {
             ParameterStatus status = (ParameterStatus) BackendCodec.decode(batch.slice(at, Frames.length(batch, at)));
             connection.parameterReported(status.name(), status.value());
-        } else if (tag == ErrorResponse.TAG
+        } else if (tag == ErrorResponse.TAG && phase != Phase.LOGIN
                 && ((ErrorResponse) BackendCodec.decode(batch.slice(at, Frames.length(batch, at)))).isFatal()) {
-            connection.hangingUp();
+            connection.hangingUp(); // a login's FATAL is the login's to handle (it may be tried again)
         }
     }
 
