@@ -54,6 +54,8 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         lines.compare("listen.io_threads", a.ioThreads(), b.ioThreads());
         lines.compare("listen.transport", a.transport().configName(), b.transport().configName());
         lines.compare("listen.reuse_port", a.reusePort(), b.reusePort());
+        lines.compare("listen.proxy_protocol", a.proxyProtocol().mode().configName(), b.proxyProtocol().mode().configName());
+        lines.compare("listen.proxy_protocol_networks", a.proxyProtocol().networks(), b.proxyProtocol().networks());
     }
 
     private static void tls(TlsConfig a, TlsConfig b, Lines lines) {

@@ -19,7 +19,7 @@ final class ConfigTreeReader {
             "admin_users", "stats_users");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
-            "transport", "reuse_port");
+            "transport", "reuse_port", "proxy_protocol", "proxy_protocol_networks");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
     static final List<String> LIMITS_KEYS = List.of("max_frame_size", "max_startup_packet_size", "login_timeout",
             "server_keepalive_idle", "server_keepalive_interval", "server_keepalive_count", "shutdown_timeout");
@@ -71,7 +71,11 @@ final class ConfigTreeReader {
                 m.integer("admin_port", ListenConfig.DEFAULT_ADMIN_PORT),
                 m.integer("io_threads", ListenConfig.AUTO_IO_THREADS),
                 choice(m, "transport", IoTransport.values(), IoTransport::configName, IoTransport.AUTO),
-                m.bool("reuse_port", false));
+                m.bool("reuse_port", false),
+                new ProxyProtocolConfig(
+                        choice(m, "proxy_protocol", ProxyProtocolConfig.Mode.values(), ProxyProtocolConfig.Mode::configName,
+                                ProxyProtocolConfig.Mode.OFF),
+                        m.strings("proxy_protocol_networks")));
     }
 
     private static TlsConfig tls(MappingReader m) {

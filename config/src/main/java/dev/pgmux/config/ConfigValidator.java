@@ -51,6 +51,18 @@ final class ConfigValidator {
             problems.add("listen.io_threads", "must be between 0 (half the cores) and " + ListenConfig.MAX_IO_THREADS
                     + ", got " + listen.ioThreads());
         }
+        List<String> networks = listen.proxyProtocol().networks();
+        for (int i = 0; i < networks.size(); i++) {
+            try {
+                Cidr.parse(networks.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add("listen.proxy_protocol_networks[" + i + "]", e.getMessage());
+            }
+        }
+        if (!networks.isEmpty() && !listen.proxyProtocol().enabled()) {
+            problems.add("listen.proxy_protocol_networks", "has no effect while listen.proxy_protocol is off: "
+                    + "set it to optional or required, or remove the networks");
+        }
     }
 
     private static void distinct(String path, int port, String otherPath, int otherPort, Problems problems) {

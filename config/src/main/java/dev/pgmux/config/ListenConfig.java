@@ -13,9 +13,10 @@ import java.util.Objects;
  * @param transport       the network transport of those threads
  * @param reusePort       SO_REUSEPORT on the three listeners: several pgmux processes may listen on the same
  *                        ports (a rolling restart on one host); needs the io_uring or epoll transport
+ * @param proxyProtocol   whether the transaction and session listeners read a PROXY protocol header first
  */
 public record ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
-                           IoTransport transport, boolean reusePort) {
+                           IoTransport transport, boolean reusePort, ProxyProtocolConfig proxyProtocol) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TRANSACTION_PORT = 6543;
@@ -29,6 +30,12 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     public ListenConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    }
+
+    public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
+                        IoTransport transport, boolean reusePort) {
+        this(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort, ProxyProtocolConfig.off());
     }
 
     public ListenConfig(String host, int transactionPort, int sessionPort, int adminPort, int ioThreads,
@@ -58,30 +65,34 @@ public record ListenConfig(String host, int transactionPort, int sessionPort, in
     }
 
     public ListenConfig withHost(String host) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withTransactionPort(int port) {
-        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads, transport, reusePort);
+        return new ListenConfig(host, port, sessionPort, adminPort, ioThreads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withSessionPort(int port) {
-        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, port, adminPort, ioThreads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withIoThreads(int threads) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, threads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withTransport(IoTransport transport) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withReusePort(boolean reusePort) {
-        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort, proxyProtocol);
+    }
+
+    public ListenConfig withProxyProtocol(ProxyProtocolConfig proxyProtocol) {
+        return new ListenConfig(host, transactionPort, sessionPort, adminPort, ioThreads, transport, reusePort, proxyProtocol);
     }
 
     public ListenConfig withAdminPort(int port) {
-        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads, transport, reusePort);
+        return new ListenConfig(host, transactionPort, sessionPort, port, ioThreads, transport, reusePort, proxyProtocol);
     }
 }

@@ -66,7 +66,8 @@ class ConfigChangesTest {
     void listenersNeedARestartWhileLimitsTlsAndTheDefaultTenantDoNot() {
         PgmuxConfig running = PgmuxConfig.of(ACME);
         PgmuxConfig next = running.withListen(running.listen().withTransactionPort(7000).withIoThreads(4)
-                        .withReusePort(true))
+                        .withReusePort(true).withProxyProtocol(ProxyProtocolConfig.of(ProxyProtocolConfig.Mode.REQUIRED)
+                                .withNetworks(List.of("10.0.0.0/8"))))
                 .withLimits(running.limits().withLoginTimeout(Duration.ofSeconds(3)).withShutdownTimeout(Duration.ofMinutes(2)))
                 .withTls(TlsConfig.selfSigned(TlsMode.ALLOWED))
                 .withDefaultTenant("acme");
@@ -76,7 +77,9 @@ class ConfigChangesTest {
         assertThat(changes.needRestart()).containsExactly(
                 "listen.transaction_port: 6543 -> 7000 (needs a restart; the running value is kept)",
                 "listen.io_threads: 0 -> 4 (needs a restart; the running value is kept)",
-                "listen.reuse_port: false -> true (needs a restart; the running value is kept)");
+                "listen.reuse_port: false -> true (needs a restart; the running value is kept)",
+                "listen.proxy_protocol: off -> required (needs a restart; the running value is kept)",
+                "listen.proxy_protocol_networks: [] -> [10.0.0.0/8] (needs a restart; the running value is kept)");
         assertThat(changes.changes()).containsExactly(
                 "tls.mode: disabled -> allowed",
                 "tls.self_signed: false -> true",

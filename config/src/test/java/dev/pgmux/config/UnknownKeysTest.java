@@ -20,7 +20,7 @@ class UnknownKeysTest {
     @Test
     void inListen() {
         assertThat(problems(topWith("listen: {port: 5432}"))).containsExactly(
-                "listen.port: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port)");
+                "listen.port: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port, proxy_protocol, proxy_protocol_networks)");
     }
 
     @Test

@@ -10,6 +10,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,13 @@ class ValidationTest {
                         "listen.io_threads: must be between 0 (half the cores) and 1024, got -1"),
                 arguments(topWith("listen: {transport: kqueue}"),
                         "listen.transport: must be one of auto, io_uring, epoll, nio, got \"kqueue\""),
+                arguments(topWith("listen: {proxy_protocol: v2}"),
+                        "listen.proxy_protocol: must be one of off, optional, required, got \"v2\""),
+                arguments(topWith("listen: {proxy_protocol: required, proxy_protocol_networks: [10.0.0.0/33]}"),
+                        "listen.proxy_protocol_networks[0]: \"10.0.0.0/33\": the prefix length must be 0..32"),
+                arguments(topWith("listen: {proxy_protocol_networks: [10.0.0.0/8]}"),
+                        "listen.proxy_protocol_networks: has no effect while listen.proxy_protocol is off: set it to "
+                                + "optional or required, or remove the networks"),
                 arguments(topWith("listen: {admin_port: 6542}"),
                         "listen.admin_port: must differ from listen.session_port, both are 6542"),
                 arguments(topWith("tls: {mode: sometimes}"),
@@ -179,6 +187,18 @@ class ValidationTest {
     }
 
     @Test
+    void theProxyProtocolIsOffByDefaultAndTakesItsNetworks() {
+        assertThat(Yamls.parse(MINIMAL).listen().proxyProtocol()).isEqualTo(ProxyProtocolConfig.off());
+        for (ProxyProtocolConfig.Mode mode : ProxyProtocolConfig.Mode.values()) {
+            assertThat(Yamls.parse(topWith("listen: {proxy_protocol: " + mode.configName() + "}")).listen()
+                    .proxyProtocol().mode()).isEqualTo(mode);
+        }
+        assertThat(Yamls.parse(topWith("listen: {proxy_protocol: optional, proxy_protocol_networks: [10.0.0.0/8, '::1']}"))
+                .listen().proxyProtocol()).isEqualTo(ProxyProtocolConfig.of(ProxyProtocolConfig.Mode.OPTIONAL)
+                        .withNetworks(List.of("10.0.0.0/8", "::1")));
+    }
+
+    @Test
     void reusePortIsOffByDefaultAndGoesWithEveryTransport() {
         assertThat(Yamls.parse(MINIMAL).listen().reusePort()).isFalse();
         for (String transport : new String[] {"auto", "io_uring", "epoll", "nio"}) {
@@ -223,7 +243,7 @@ class ValidationTest {
 
         // In file order, section by section; shape problems before rule problems within a place.
         assertThat(problems(yaml)).containsExactly(
-                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port)",
+                "listen.colour: unknown key (known keys: host, transaction_port, session_port, admin_port, io_threads, transport, reuse_port, proxy_protocol, proxy_protocol_networks)",
                 "listen.admin_port: must be a port number 0..65535, got 70000",
                 "tls.mode: must be one of disabled, allowed, required, got \"sometimes\"",
                 "default_tenant: no tenant with id \"nobody\"",

@@ -11,7 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pipeline of a client connection: framing (startup phase first), then the login. One instance serves
+ * The pipeline of a client connection: the PROXY protocol header where the listener reads one, framing
+ * (startup phase first), then the login. One instance serves
  * every connection of a listener: it puts the frame decoder in its own place and the login handler after it.
  * Unlike Netty's ChannelInitializer it keeps no set of the channels it is initialising (a concurrent map's
  * insert and removal, and a task queued to do the latter, per connection).
@@ -22,10 +23,14 @@ public final class ClientChannelInitializer extends ChannelHandlerAdapter {
 
     private final ProxyRuntime runtime;
     private final PoolMode mode;
+    /** Null when the listener reads no PROXY protocol header (listen.* does not change in a running process). */
+    private final ProxyHeaderHandler.Settings proxyHeader;
 
     public ClientChannelInitializer(ProxyRuntime runtime, PoolMode mode) {
         this.runtime = runtime;
         this.mode = mode;
+        var proxyProtocol = runtime.config().listen().proxyProtocol();
+        this.proxyHeader = proxyProtocol.enabled() ? ProxyHeaderHandler.Settings.of(proxyProtocol) : null;
     }
 
     @Override
@@ -35,7 +40,11 @@ public final class ClientChannelInitializer extends ChannelHandlerAdapter {
             FrameDecoder decoder = new FrameDecoder(FrameDecoder.State.STARTUP, limits.maxFrameSize(), limits.maxStartupPacketSize());
             ChannelPipeline pipeline = ctx.pipeline();
             pipeline.replace(this, "frames", decoder);
-            pipeline.addLast("login", new LoginHandler(runtime, decoder, mode));
+            LoginHandler login = new LoginHandler(runtime, decoder, mode);
+            pipeline.addLast("login", login);
+            if (proxyHeader != null) {
+                pipeline.addFirst("proxy-header-start", new ProxyHeaderHandler(proxyHeader, login.client()));
+            }
         } catch (RuntimeException e) {
             log.warn("cannot set up a client connection: {}", e.toString(), e);
             ctx.close();

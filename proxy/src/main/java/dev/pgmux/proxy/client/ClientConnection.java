@@ -54,7 +54,8 @@ public final class ClientConnection {
      * logged in when it reads exactly {@code user.tenant} of its user and tenant, which then say it.
      */
     private String loginName;
-    private final java.net.SocketAddress remoteAddress;
+    /** The connection's peer, or the client a load balancer's PROXY protocol header named. */
+    private volatile java.net.SocketAddress remoteAddress;
     private PoolTraffic traffic = PoolTraffic.NONE;
     /** How many prepared statements the client holds, as its pooling handler counts them (read racily). */
     private volatile java.util.function.IntSupplier preparedStatements = () -> 0;
@@ -90,9 +91,17 @@ public final class ClientConnection {
         this.mode = mode;
     }
 
-    /** The client's address and port. */
+    /**
+     * The client's address and port: the connection's peer, or behind a load balancer that sends the PROXY
+     * protocol, the client it named.
+     */
     public java.net.SocketAddress remoteAddress() {
         return remoteAddress;
+    }
+
+    /** The PROXY protocol header named the client: set before the login reads anything. */
+    void proxiedFrom(java.net.InetSocketAddress client) {
+        this.remoteAddress = client;
     }
 
     /** The user name the client logged in with, as it gave it; null before its startup packet. */
@@ -511,6 +520,6 @@ public final class ClientConnection {
 
     @Override
     public String toString() {
-        return "client[" + channel.remoteAddress() + (user == null ? "" : " " + user.name() + "." + tenant.id()) + "]";
+        return "client[" + remoteAddress + (user == null ? "" : " " + user.name() + "." + tenant.id()) + "]";
     }
 }

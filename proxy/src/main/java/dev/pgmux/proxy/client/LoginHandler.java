@@ -87,6 +87,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ConsoleLogin console;
     private ScheduledFuture<?> timeout;
 
+    /** The client this handler logs in; made when the handler joins the pipeline. */
+    ClientConnection client() {
+        return client;
+    }
+
     public LoginHandler(ProxyRuntime runtime, FrameDecoder decoder, PoolMode mode) {
         this.runtime = runtime;
         this.decoder = decoder;
@@ -266,7 +271,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 Tenant tenant = found.tenant();
                 // The tenant's own rules, before its users are looked at: they say nothing about which users exist.
                 requireTlsIf(ctx, tenant.config().access().requireTls().orElse(listenerRequiresTls));
-                refuseIfNotAllowed(ctx, tenant);
+                refuseIfNotAllowed(tenant);
                 if (!tenant.tryAddClient()) {
                     throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
                 }
@@ -319,9 +324,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The tenant's allow_list, with the text Supavisor uses, and the address as the client's own network shows it. */
-    private static void refuseIfNotAllowed(ChannelHandlerContext ctx, Tenant tenant) {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+    /**
+     * The tenant's allow_list, with the text Supavisor uses, and the address as the client's own network shows it
+     * (or as the PROXY protocol header of the load balancer in front named it).
+     */
+    private void refuseIfNotAllowed(Tenant tenant) {
+        if (client.remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
                 && !tenant.allows(remote.getAddress())) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "Address not in tenant allow_list: " + remote.getAddress().getHostAddress());

@@ -132,7 +132,7 @@ public final class Console implements AutoCloseable {
         List<List<Object>> rows = new ArrayList<>();
         sessions.forEach((client, user) -> {
             List<Object> row = new ArrayList<>(Arrays.asList("C", user.name(), "pgbouncer", "none", "active"));
-            ShowSockets.addresses(row, client.channel());
+            ShowSockets.addresses(row, client.remoteAddress(), client.channel().localAddress());
             row.addAll(Arrays.asList(ShowSockets.time(client.connectedAtMillis()),
                     ShowSockets.time(client.lastRequestAtMillis()), 0, 0, 0, "client:" + client.id(), "", 0, "",
                     client.sessionParameters().getOrDefault("application_name", ""), 0, (int) client.id(), null,

@@ -52,6 +52,8 @@ final class ShowConfig {
         row(rows, "listen.io_threads", listen.ioThreads(), ListenConfig.AUTO_IO_THREADS, false);
         row(rows, "listen.transport", listen.transport().configName(), "auto", false);
         row(rows, "listen.reuse_port", listen.reusePort(), false, false);
+        row(rows, "listen.proxy_protocol", listen.proxyProtocol().mode().configName(), "off", false);
+        row(rows, "listen.proxy_protocol_networks", String.join(",", listen.proxyProtocol().networks()), "", false);
         row(rows, "tls.mode", config.tls().mode().configName(), "disabled", false);
         row(rows, "limits.max_frame_size", limits.maxFrameSize(), LimitsConfig.DEFAULT_MAX_FRAME_SIZE, true);
         row(rows, "limits.max_startup_packet_size", limits.maxStartupPacketSize(),

@@ -45,7 +45,7 @@ final class ShowSockets {
             List<Object> row = new ArrayList<>(Arrays.asList("C", client.user().name(),
                     ConsoleDatabase.name(client.tenant().id(), client.database()), "none",
                     state.name().toLowerCase(java.util.Locale.ROOT)));
-            addresses(row, client.channel());
+            addresses(row, client.remoteAddress(), client.channel().localAddress());
             row.addAll(Arrays.asList(time(client.connectedAtMillis()), time(client.lastRequestAtMillis()),
                     (int) (waitMicros / 1_000_000), (int) (waitMicros % 1_000_000), 0,
                     "client:" + client.id(), server == null ? "" : "server:" + server.id(), 0,
@@ -100,8 +100,11 @@ final class ShowSockets {
 
     /** addr, port, local_addr, local_port of a channel (nulls and 0 before it has them). */
     static void addresses(List<Object> row, Channel channel) {
-        SocketAddress remote = channel == null ? null : channel.remoteAddress();
-        SocketAddress local = channel == null ? null : channel.localAddress();
+        addresses(row, channel == null ? null : channel.remoteAddress(), channel == null ? null : channel.localAddress());
+    }
+
+    /** addr, port, local_addr, local_port; a client's addr is the one a PROXY protocol header named, if any. */
+    static void addresses(List<Object> row, SocketAddress remote, SocketAddress local) {
         row.add(host(remote));
         row.add(port(remote));
         row.add(host(local));
