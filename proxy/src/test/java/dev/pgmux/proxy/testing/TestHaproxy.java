@@ -1,9 +1,7 @@
 package dev.pgmux.proxy.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,11 +62,6 @@ public final class TestHaproxy implements AutoCloseable {
                   timeout client 120s
                   timeout server 120s
                 """);
-        // A frontend that relays nowhere, to tell when HAProxy listens: it binds all its frontends at once, and a
-        // probe of a route's own would open a connection to pgmux.
-        int ready = freePort();
-        config.append("frontend f_ready\n  bind 127.0.0.1:").append(ready).append("\n  default_backend b_ready\n")
-                .append("backend b_ready\n");
         for (Route route : routes) {
             int port = freePort();
             ports.put(route.name(), port);
@@ -91,11 +84,12 @@ public final class TestHaproxy implements AutoCloseable {
         }
         TestHaproxy haproxy = new TestHaproxy(process, directory, ports);
         try {
-            Wait.until("HAProxy listening", Duration.ofSeconds(15), () -> {
+            // Read from the kernel's socket table: a probe connection would make HAProxy open one to pgmux.
+            Wait.until("HAProxy listening on " + ports.values(), Duration.ofSeconds(15), () -> {
                 if (!process.isAlive()) {
                     throw new AssertionError("HAProxy exited: " + haproxy.log());
                 }
-                return accepts(ready);
+                return listening().containsAll(ports.values());
             });
         } catch (RuntimeException | Error e) {
             haproxy.close();
@@ -121,13 +115,16 @@ public final class TestHaproxy implements AutoCloseable {
         }
     }
 
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
+    /** The local ports of the IPv4 sockets in state LISTEN, from /proc/net/tcp. */
+    private static java.util.Set<Integer> listening() throws IOException {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length > 3 && "0A".equals(fields[3]) && fields[1].contains(":")) {
+                ports.add(Integer.parseInt(fields[1].substring(fields[1].indexOf(':') + 1), 16));
+            }
         }
+        return ports;
     }
 
     private static int freePort() throws IOException {
