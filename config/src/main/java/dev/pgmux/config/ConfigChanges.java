@@ -32,6 +32,10 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
     public static ConfigChanges between(PgmuxConfig running, PgmuxConfig next) {
         Lines restart = new Lines();
         listen(running.listen(), next.listen(), restart);
+        restart.compare("cluster.metadata_url", running.cluster().metadataUrl().map(MetadataUrl::redacted).orElse("(none)"),
+                next.cluster().metadataUrl().map(MetadataUrl::redacted).orElse("(none)"));
+        restart.compare("cluster.refresh_interval", Durations.format(running.cluster().refreshInterval()),
+                Durations.format(next.cluster().refreshInterval()));
         restart.compare("admin.host", running.admin().host().orElse("(listen.host)"), next.admin().host().orElse("(listen.host)"));
         Lines lines = new Lines();
         lines.secret("admin.metrics_token", running.admin().metricsToken(), next.admin().metricsToken());

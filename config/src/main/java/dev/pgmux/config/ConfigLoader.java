@@ -53,13 +53,43 @@ public final class ConfigLoader {
         ConfigTreeReader.Parts parts = ConfigTreeReader.read(MappingReader.root(document, problems, env));
         ConfigValidator.validate(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
                 parts.admin(), problems);
+        ConfigValidator.validate(parts.cluster(), parts.tenants(), problems);
         ConsoleValidator.validate(parts.console(), parts.tenants(), problems);
         LogConfig.validate(parts.log(), problems);
         problems.sortBySection(ConfigTreeReader.TOP_KEYS);
         problems.throwIfAny(summary);
         // Valid by now; the constructor checks the same rules again, as it does for configs built in code.
         return new PgmuxConfig(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
-                parts.admin(), parts.console(), parts.log());
+                parts.admin(), parts.console(), parts.log(), parts.cluster());
+    }
+
+    /**
+     * One tenant as the metadata database keeps it: a JSON object with the keys of a tenant in the file
+     * ({@code id}, {@code upstream}, {@code users}, ...), checked by the same rules. No {@code ${VAR}} is
+     * substituted: a tenant written through the API must not read pgmux's environment.
+     *
+     * @throws ConfigException naming each problem as {@code tenants[ID].key}
+     */
+    public static TenantConfig tenant(String id, String json, TlsConfig tls) {
+        String summary = "invalid tenant \"" + id + "\" in the metadata database";
+        Object document = yamlTree(json, summary);
+        Problems problems = new Problems();
+        java.util.List<TenantConfig> tenants = ConfigTreeReader.tenantsOnly(MappingReader.root(
+                Map.of("tenants", java.util.List.of(document == null ? Map.of() : document)), problems, null));
+        if (tenants.size() == 1) {
+            if (!tenants.get(0).id().equals(id)) {
+                problems.add("tenants[0].id", "must be the row's id \"" + id + "\", got \"" + tenants.get(0).id() + "\"");
+            } else {
+                ConfigValidator.validateTenant(tenants.get(0), tls, problems);
+            }
+        }
+        try {
+            problems.throwIfAny(summary);
+        } catch (ConfigException e) {
+            throw new ConfigException(summary, e.problems().stream()
+                    .map(problem -> problem.replace("tenants[0]", "tenants[" + id + "]")).toList());
+        }
+        return tenants.get(0);
     }
 
     /** Plain maps, lists and scalars: no custom tags, no duplicate keys, no YAML 1.1 surprises. */

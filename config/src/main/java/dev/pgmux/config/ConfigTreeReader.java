@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 final class ConfigTreeReader {
 
     static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "log", "default_tenant", "tenants",
-            "admin_users", "stats_users");
+            "admin_users", "stats_users", "cluster");
+    static final List<String> CLUSTER_KEYS = List.of("metadata_url", "refresh_interval");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport", "reuse_port", "proxy_protocol", "proxy_protocol_networks");
@@ -36,7 +37,8 @@ final class ConfigTreeReader {
 
     /** What the top of the file holds, before the rules between values are checked. */
     record Parts(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
-                 List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console, LogConfig log) {
+                 List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console, LogConfig log,
+                 ClusterConfig cluster) {
     }
 
     private ConfigTreeReader() {
@@ -52,7 +54,20 @@ final class ConfigTreeReader {
                 tenants(root),
                 admin(root.mapping("admin")),
                 new ConsoleConfig(users(root, "admin_users"), users(root, "stats_users")),
-                log(root.mapping("log")));
+                log(root.mapping("log")),
+                cluster(root.mapping("cluster")));
+    }
+
+    private static ClusterConfig cluster(MappingReader m) {
+        m.rejectUnknownKeys(CLUSTER_KEYS);
+        return new ClusterConfig(m.optionalString("metadata_url").filter(url -> !url.isBlank()),
+                m.duration("refresh_interval", ClusterConfig.DEFAULT_REFRESH_INTERVAL));
+    }
+
+    /** The tenants of a document holding only {@code tenants:} (the metadata database's, one at a time). */
+    static List<TenantConfig> tenantsOnly(MappingReader root) {
+        root.rejectUnknownKeys(List.of("tenants"));
+        return tenants(root);
     }
 
     private static AdminConfig admin(MappingReader m) {

@@ -39,6 +39,28 @@ final class ConfigValidator {
         tenants(tenants, defaultTenant, tls, problems);
     }
 
+    /** The cluster section, and the one rule it changes: without a metadata database a tenant is needed. */
+    static void validate(ClusterConfig cluster, List<TenantConfig> tenants, Problems problems) {
+        if (tenants.isEmpty() && !cluster.hasMetadata()) {
+            problems.add("tenants", "at least one tenant is required (or cluster.metadata_url, where tenants are kept)");
+        }
+        cluster.metadataUrl().ifPresent(url -> {
+            try {
+                MetadataUrl.parse(url);
+            } catch (IllegalArgumentException e) {
+                problems.add("cluster.metadata_url", e.getMessage());
+            }
+        });
+        if (cluster.refreshInterval().isNegative() || cluster.refreshInterval().isZero()) {
+            problems.add("cluster.refresh_interval", "must be positive, got " + Durations.format(cluster.refreshInterval()));
+        }
+    }
+
+    /** One tenant on its own, as the metadata database holds it: the rules of the tenants section. */
+    static void validateTenant(TenantConfig tenant, TlsConfig tls, Problems problems) {
+        tenants(List.of(tenant), Optional.empty(), tls, problems);
+    }
+
     private static void listen(ListenConfig listen, Problems problems) {
         notEmpty("listen.host", listen.host(), problems);
         port("listen.transaction_port", listen.transactionPort(), 0, problems);
@@ -142,9 +164,6 @@ final class ConfigValidator {
 
     private static void tenants(List<TenantConfig> tenants, Optional<String> defaultTenant, TlsConfig tls,
                                 Problems problems) {
-        if (tenants.isEmpty()) {
-            problems.add("tenants", "at least one tenant is required");
-        }
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < tenants.size(); i++) {
             TenantConfig tenant = tenants.get(i);

@@ -281,6 +281,9 @@ final class MappingReader {
     }
 
     private Optional<String> substitute(String key, String value) {
+        if (env == null) {
+            return Optional.of(value); // a document that may not read the environment (the metadata database's)
+        }
         try {
             return Optional.of(EnvSubstitution.apply(value, env));
         } catch (IllegalArgumentException e) {

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param admin         the admin HTTP listener
  * @param console       who may log in to the admin console (admin_users, stats_users)
  * @param log           what pgmux logs and how
+ * @param cluster       the metadata database tenants may also come from
  */
 public record PgmuxConfig(
         ListenConfig listen,
@@ -26,7 +27,8 @@ public record PgmuxConfig(
         List<TenantConfig> tenants,
         AdminConfig admin,
         ConsoleConfig console,
-        LogConfig log) {
+        LogConfig log,
+        ClusterConfig cluster) {
 
     public PgmuxConfig {
         Objects.requireNonNull(listen, "listen");
@@ -37,11 +39,19 @@ public record PgmuxConfig(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(console, "console");
         Objects.requireNonNull(log, "log");
+        Objects.requireNonNull(cluster, "cluster");
         Problems problems = new Problems();
         ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, admin, problems);
+        ConfigValidator.validate(cluster, tenants, problems);
         ConsoleValidator.validate(console, tenants, problems);
         LogConfig.validate(log, problems);
         problems.throwIfAny("invalid configuration");
+    }
+
+    /** A configuration whose tenants all come from the file (or the code). */
+    public PgmuxConfig(ListenConfig listen, TlsConfig tls, LimitsConfig limits, Optional<String> defaultTenant,
+                       List<TenantConfig> tenants, AdminConfig admin, ConsoleConfig console, LogConfig log) {
+        this(listen, tls, limits, defaultTenant, tenants, admin, console, log, ClusterConfig.none());
     }
 
     /** A configuration with the default log settings. */
@@ -86,38 +96,42 @@ public record PgmuxConfig(
     }
 
     public PgmuxConfig withListen(ListenConfig listen) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withTls(TlsConfig tls) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withLimits(LimitsConfig limits) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withDefaultTenant(String tenantId) {
-        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, Optional.of(tenantId), tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withoutDefaultTenant() {
-        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, Optional.empty(), tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withTenants(List<TenantConfig> tenants) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withAdmin(AdminConfig admin) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withConsole(ConsoleConfig console) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 
     public PgmuxConfig withLog(LogConfig log) {
-        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log);
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
+    }
+
+    public PgmuxConfig withCluster(ClusterConfig cluster) {
+        return new PgmuxConfig(listen, tls, limits, defaultTenant, tenants, admin, console, log, cluster);
     }
 }

@@ -67,6 +67,10 @@ final class Problems {
         return Integer.compare(a.size(), b.size());
     }
 
+    boolean isEmpty() {
+        return problems.isEmpty();
+    }
+
     List<String> lines() {
         return problems.stream().map(Problem::line).toList();
     }

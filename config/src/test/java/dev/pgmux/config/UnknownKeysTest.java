@@ -14,7 +14,7 @@ class UnknownKeysTest {
     @Test
     void atTheTop() {
         assertThat(problems(topWith("listn: {host: 0.0.0.0}"))).containsExactly(
-                "listn: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users)");
+                "listn: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users, cluster)");
     }
 
     @Test
@@ -68,13 +68,13 @@ class UnknownKeysTest {
     @Test
     void keysThatAreNotStrings() {
         assertThat(problems(topWith("1: one"))).containsExactly(
-                "1: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users)");
+                "1: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users, cluster)");
     }
 
     @Test
     void valuesUnderUnknownKeysAreNotSubstituted() {
         // Only the unknown key is reported, not the variable it mentions.
         assertThat(problems(topWith("extra: ${NOT_SET}"))).containsExactly(
-                "extra: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users)");
+                "extra: unknown key (known keys: listen, admin, tls, limits, log, default_tenant, tenants, admin_users, stats_users, cluster)");
     }
 }

@@ -19,6 +19,7 @@ import dev.pgmux.proxy.pool.PoolRegistry;
 import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.reload.HangupSignal;
 import dev.pgmux.proxy.reload.ReloadResult;
+import dev.pgmux.proxy.cluster.MetadataStore;
 import dev.pgmux.proxy.reload.Reloader;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.tenant.TenantRegistry;
@@ -64,6 +65,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private Channel sessionListener;
     private Channel transactionListener;
     private Channel adminListener;
+    /** The tenants of the metadata database (cluster.metadata_url); null without one. */
+    private MetadataStore metadata;
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
         this.config = config;
@@ -104,12 +107,40 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     public static PgmuxServer start(PgmuxConfig config, int workerThreads) {
         PgmuxServer server = new PgmuxServer(config, workerThreads);
         try {
+            server.followMetadata();
             server.bind();
             return server;
         } catch (RuntimeException e) {
             server.close();
             throw e;
         }
+    }
+
+    /**
+     * With cluster.metadata_url: reads its tenants before the listeners open, waiting up to
+     * {@link #METADATA_START_WAIT} for the database; without it pgmux starts on the file's tenants, and /ready
+     * answers 503 until the metadata's have been read.
+     */
+    private void followMetadata() {
+        if (!config.cluster().hasMetadata()) {
+            return;
+        }
+        metadata = new MetadataStore(config.cluster(), () -> runtime.config().tls(), reloader::metadataTenants);
+        metadata.start();
+        try {
+            if (!metadata.awaitLoaded(METADATA_START_WAIT)) {
+                log.warn("starting without the metadata database's tenants (not read within {} s); /ready answers 503 "
+                        + "until they are", METADATA_START_WAIT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final java.time.Duration METADATA_START_WAIT = java.time.Duration.ofSeconds(10);
+
+    private boolean ready() {
+        return ready && (metadata == null || metadata.loaded());
     }
 
     private void bind() {
@@ -122,7 +153,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                     .group(workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childHandler(new AdminHttpServer(() -> ready, this::poolsText, this::reloadAsync, metrics,
+                    .childHandler(new AdminHttpServer(this::ready, this::poolsText, this::reloadAsync, metrics,
                             () -> runtime.config().admin().metricsToken()));
             if (config.listen().reusePort()) {
                 transport.reusePort(admin);
@@ -136,7 +167,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
                         + "({} transport, {} tenant(s){})", host, transactionPort(), sessionPort(), adminPort(),
-                transport.configName(), config.tenants().size(), config.listen().reusePort() ? ", reuse_port" : "");
+                transport.configName(), runtime.config().tenants().size(), config.listen().reusePort() ? ", reuse_port" : "");
         if (!PlatformDependent.hasUnsafe()) {
             // Then Netty reads and writes direct buffers through checked ByteBuffer calls: more CPU per message.
             Throwable cause = PlatformDependent.getUnsafeUnavailabilityCause();
@@ -294,6 +325,35 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     /**
+     * Closes every client and server connection still open and waits for them, up to {@code max}, before the
+     * event loops stop: a TLS connection's close writes its close_notify first, and a write still queued when an
+     * io_uring loop is destroyed is never released. Not from an event loop (it would wait for itself).
+     */
+    private void closeConnections(java.time.Duration max) {
+        List<io.netty.channel.ChannelFuture> closing = new ArrayList<>();
+        for (var client : runtime.clients().all()) {
+            closing.add(client.channel().close());
+        }
+        for (var pool : runtime.pools().all()) {
+            for (var server : pool.servers()) {
+                if (server.channel() != null) {
+                    closing.add(server.channel().close());
+                }
+            }
+        }
+        long deadline = System.nanoTime() + max.toNanos();
+        for (io.netty.channel.ChannelFuture future : closing) {
+            if (future.channel().eventLoop().inEventLoop()) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !future.awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(left) + 1)) {
+                return;
+            }
+        }
+    }
+
+    /**
      * Stops listening, closes pools and connections (clients without a word: {@link #stop} says goodbye first),
      * and stops the event loops.
      */
@@ -308,9 +368,13 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         try {
             runtime.console().close();
             hangup.ifPresent(HangupSignal.Installed::close);
+            if (metadata != null) {
+                metadata.close();
+            }
             reloader.close();
             listeners.forEach(channel -> channel.close().awaitUninterruptibly());
             runtime.pools().close();
+            closeConnections(java.time.Duration.ofSeconds(2));
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             metrics.close();
             runtime.logs().close(); // after the event loops: every connection's last line is written by now

@@ -54,6 +54,10 @@ final class ShowConfig {
         row(rows, "listen.reuse_port", listen.reusePort(), false, false);
         row(rows, "listen.proxy_protocol", listen.proxyProtocol().mode().configName(), "off", false);
         row(rows, "listen.proxy_protocol_networks", String.join(",", listen.proxyProtocol().networks()), "", false);
+        row(rows, "cluster.metadata_url", config.cluster().metadataUrl().map(dev.pgmux.config.MetadataUrl::redacted)
+                .orElse(""), "", false);
+        row(rows, "cluster.refresh_interval", Durations.format(config.cluster().refreshInterval()),
+                Durations.format(dev.pgmux.config.ClusterConfig.DEFAULT_REFRESH_INTERVAL), false);
         row(rows, "tls.mode", config.tls().mode().configName(), "disabled", false);
         row(rows, "limits.max_frame_size", limits.maxFrameSize(), LimitsConfig.DEFAULT_MAX_FRAME_SIZE, true);
         row(rows, "limits.max_startup_packet_size", limits.maxStartupPacketSize(),

@@ -47,12 +47,17 @@ public final class Reloader implements AutoCloseable {
     private final ExecutorService thread = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("pgmux-reload").factory());
     private volatile Path file;
+    /** The configuration as the file (or the code that started pgmux) gives it, before the metadata's tenants. */
+    private PgmuxConfig base;
+    /** The tenants the metadata database holds (cluster.metadata_url), as last read; none without one. */
+    private List<dev.pgmux.config.TenantConfig> metadataTenants = List.of();
     /** SHA-256 of the certificate and key files the TLS context in effect was built from; null if none. */
     private byte[] tlsFiles;
 
     public Reloader(ProxyRuntime runtime) {
         this.runtime = runtime;
         this.tlsFiles = digestOrNull(runtime.config().tls());
+        this.base = runtime.config();
     }
 
     /** The file {@link #reload()} re-reads: the one the running configuration came from. */
@@ -90,12 +95,61 @@ public final class Reloader implements AutoCloseable {
         return CompletableFuture.supplyAsync(this::reload, thread);
     }
 
-    /** Applies {@code next} (already valid: configurations are checked when built), keeping the listeners. */
+    /**
+     * Applies {@code next} (already valid: configurations are checked when built), keeping the listeners and
+     * adding the metadata database's tenants to its own.
+     */
     public ReloadResult reload(PgmuxConfig next) {
         lock.lock();
         try {
+            base = next;
+            return apply(withMetadataTenants(next, metadataTenants));
+        } catch (ConfigException e) {
+            return refused(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The metadata database's tenants changed: applies them beside the file's, as a reload does (no client
+     * dropped). A tenant whose id the file has too is left out, with a warning: the file's stays.
+     */
+    public ReloadResult metadataTenants(List<dev.pgmux.config.TenantConfig> tenants) {
+        lock.lock();
+        try {
+            metadataTenants = List.copyOf(tenants);
+            return apply(withMetadataTenants(base, metadataTenants));
+        } catch (ConfigException e) {
+            return refused(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static PgmuxConfig withMetadataTenants(PgmuxConfig config, List<dev.pgmux.config.TenantConfig> extra) {
+        if (extra.isEmpty()) {
+            return config;
+        }
+        List<dev.pgmux.config.TenantConfig> all = new ArrayList<>(config.tenants());
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        config.tenants().forEach(t -> ids.add(t.id()));
+        for (dev.pgmux.config.TenantConfig tenant : extra) {
+            if (ids.add(tenant.id())) {
+                all.add(tenant);
+            } else {
+                log.warn("tenant \"{}\" of the metadata database is left out: the configuration file has one "
+                        + "with that id", tenant.id());
+            }
+        }
+        return config.withTenants(all);
+    }
+
+    private ReloadResult apply(PgmuxConfig next) {
+        lock.lock();
+        try {
             PgmuxConfig running = runtime.config();
-            PgmuxConfig applied = next.withListen(running.listen());
+            PgmuxConfig applied = next.withListen(running.listen()).withCluster(running.cluster()); // both need a restart
             ConfigChanges changes = ConfigChanges.between(running, next);
             List<String> lines = new ArrayList<>(changes.changes());
             byte[] files = digest(applied.tls());

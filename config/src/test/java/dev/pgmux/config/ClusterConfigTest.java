@@ -1,0 +1,85 @@
+package dev.pgmux.config;
+
+import static dev.pgmux.config.Yamls.MINIMAL;
+import static dev.pgmux.config.Yamls.parse;
+import static dev.pgmux.config.Yamls.problems;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The cluster section: where the metadata database is, and the tenants read from it one row at a time. */
+class ClusterConfigTest {
+    private static final String URL = "postgresql://meta:s3cr%40t@db.internal:6432/pgmux_meta?sslmode=require";
+
+    @Test
+    void theMetadataUrlAndRefreshIntervalAreRead() {
+        PgmuxConfig config = parse("cluster: {metadata_url: '" + URL + "', refresh_interval: 5s}\n" + MINIMAL);
+        assertThat(config.cluster()).isEqualTo(new ClusterConfig(Optional.of(URL), Duration.ofSeconds(5)));
+        MetadataUrl url = MetadataUrl.parse(URL);
+        assertThat(url).isEqualTo(new MetadataUrl("db.internal", 6432, "pgmux_meta", "meta", "s3cr@t", Optional.of("require")));
+        assertThat(parse(MINIMAL).cluster()).isEqualTo(ClusterConfig.none());
+    }
+
+    @Test
+    void withAMetadataDatabaseTheFileMayHaveNoTenant() {
+        PgmuxConfig config = parse("cluster: {metadata_url: '" + URL + "'}\nlisten: {transaction_port: 7000}\n");
+        assertThat(config.tenants()).isEmpty();
+        assertThat(problems("listen: {transaction_port: 7000}\n")).containsExactly(
+                "tenants: at least one tenant is required (or cluster.metadata_url, where tenants are kept)");
+    }
+
+    @Test
+    void aBadUrlIsNamedWithoutItsPassword() {
+        for (var bad : Map.of(
+                "mysql://meta:hunter2@db/x", "must be a URL of the form postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+                "postgresql://meta:hunter2@db:99999/x", "the port must be 1..65535, got 99999",
+                "postgresql://meta:hunter2@db:5432", "the database is missing (expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE)",
+                "postgresql://meta:hunter2@db/x?password=y", "unknown parameter \"password\" (only sslmode is read)").entrySet()) {
+            List<String> found = problems("cluster: {metadata_url: '" + bad.getKey() + "'}\n" + MINIMAL);
+            assertThat(found).containsExactly("cluster.metadata_url: " + bad.getValue());
+            assertThat(String.join("\n", found)).doesNotContain("hunter2");
+        }
+        assertThat(problems("cluster: {refresh_interval: 0s}\n" + MINIMAL))
+                .containsExactly("cluster.refresh_interval: must be positive, got 0s");
+        assertThat(problems("cluster: {metadata: x}\n" + MINIMAL))
+                .containsExactly("cluster.metadata: unknown key (known keys: metadata_url, refresh_interval)");
+        assertThat(ClusterConfig.metadata("postgresql://meta:hunter2@db/x").toString()).doesNotContain("hunter2");
+    }
+
+    @Test
+    void aMetadataRowIsATenantOfTheFileWithItsProblemsNamedByIdAndNoEnvironment() {
+        String json = """
+                {"id": "beta", "upstream": {"host": "db", "port": 5432}, "pool_size": 4,
+                 "users": [{"name": "app", "password": "${HOME}"}]}
+                """;
+        TenantConfig tenant = ConfigLoader.tenant("beta", json, TlsConfig.disabled());
+        assertThat(tenant.poolSize()).isEqualTo(4);
+        assertThat(tenant.users().get(0).password()).as("not substituted").isEqualTo("${HOME}");
+
+        assertThatThrownBy(() -> ConfigLoader.tenant("beta", """
+                {"id": "beta", "upstream": {"host": "db"}, "pool_size": 0, "users": [], "colour": "red"}
+                """, TlsConfig.disabled()))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).contains(
+                        "tenants[beta].colour: unknown key (known keys: " + String.join(", ", ConfigTreeReader.TENANT_KEYS) + ")",
+                        "tenants[beta].pool_size: must be > 0, got 0"));
+        assertThatThrownBy(() -> ConfigLoader.tenant("beta", "{\"id\": \"gamma\", \"upstream\": {\"host\": \"db\"}, "
+                + "\"users\": [{\"name\": \"a\", \"password\": \"b\"}]}", TlsConfig.disabled()))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .containsExactly("tenants[beta].id: must be the row's id \"beta\", got \"gamma\""));
+        assertThatThrownBy(() -> ConfigLoader.tenant("beta", "[1, 2", TlsConfig.disabled()))
+                .isInstanceOf(ConfigException.class);
+    }
+
+    @Test
+    void aChangedMetadataUrlNeedsARestartAndIsShownWithoutItsPassword() {
+        PgmuxConfig running = parse(MINIMAL);
+        PgmuxConfig next = running.withCluster(ClusterConfig.metadata("postgresql://meta:hunter2@db/x"));
+        assertThat(ConfigChanges.between(running, next).needRestart()).containsExactly(
+                "cluster.metadata_url: (none) -> postgresql://meta:***@db:5432/x (needs a restart; the running value is kept)");
+    }
+}

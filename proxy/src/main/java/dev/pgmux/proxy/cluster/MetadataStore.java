@@ -1,0 +1,268 @@
+package dev.pgmux.proxy.cluster;
+
+import dev.pgmux.config.ClusterConfig;
+import dev.pgmux.config.ConfigException;
+import dev.pgmux.config.ConfigLoader;
+import dev.pgmux.config.MetadataUrl;
+import dev.pgmux.config.TenantConfig;
+import dev.pgmux.config.TlsConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tenants kept in the metadata database ({@code cluster.metadata_url}): creates pgmux's schema there
+ * (versioned migrations, one instance at a time under an advisory lock), reads the tenants at start, and
+ * follows their changes: a trigger notifies channel {@value #CHANNEL} on every change, and the tenants are
+ * read again on each notification and every {@code cluster.refresh_interval} besides (a notification sent while
+ * the connection was down is lost).
+ *
+ * <p>Each set of tenants that differs from the last one goes to {@code apply} (the reloader, which applies it
+ * as a reload does: no client dropped). A row that breaks the rules of a tenant is left out, and its problems
+ * are logged once per version of the row; the other rows apply. While the database cannot be reached the
+ * tenants last read stay in force, and pgmux tries again every second or two: running clients notice nothing,
+ * and a tenant added meanwhile arrives once the database is back.
+ *
+ * <p>All of it runs on one platform thread of its own with pgjdbc, never on an event loop.
+ */
+public final class MetadataStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
+
+    public static final String SCHEMA = "pgmux";
+    public static final String CHANNEL = "pgmux_tenants";
+    /** Taken while migrating, so that instances starting together do not create the same objects twice. */
+    private static final long MIGRATION_LOCK = 0x70676d7578L; // "pgmux"
+
+    /** The schema, one step per version; a step never changes once released. */
+    private static final List<String> MIGRATIONS = List.of(
+            """
+            CREATE TABLE pgmux.tenants (
+              id text PRIMARY KEY,
+              spec jsonb NOT NULL,
+              updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE FUNCTION pgmux.notify_tenants() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM pg_notify('pgmux_tenants', coalesce(NEW.id, OLD.id, ''));
+              RETURN NULL;
+            END $$;
+            CREATE TRIGGER tenants_changed AFTER INSERT OR UPDATE OR DELETE ON pgmux.tenants
+              FOR EACH ROW EXECUTE FUNCTION pgmux.notify_tenants();
+            CREATE TRIGGER tenants_truncated AFTER TRUNCATE ON pgmux.tenants
+              FOR EACH STATEMENT EXECUTE FUNCTION pgmux.notify_tenants();
+            """);
+
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+
+    private final MetadataUrl url;
+    private final Duration refreshInterval;
+    private final Supplier<TlsConfig> tls;
+    private final Consumer<List<TenantConfig>> apply;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile boolean loaded;
+    private volatile Connection connection;
+    private List<TenantConfig> applied;
+    /** The problems of rows left out, by id and version: each is logged once. */
+    private final Map<String, String> reported = new HashMap<>();
+    private boolean unreachableLogged;
+
+    public MetadataStore(ClusterConfig cluster, Supplier<TlsConfig> tls, Consumer<List<TenantConfig>> apply) {
+        this.url = MetadataUrl.parse(cluster.metadataUrl().orElseThrow());
+        this.refreshInterval = cluster.refreshInterval();
+        this.tls = Objects.requireNonNull(tls);
+        this.apply = Objects.requireNonNull(apply);
+        this.thread = Thread.ofPlatform().daemon().name("pgmux-metadata").unstarted(this::run);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /**
+     * Reads the tenants once, within {@code max}: pgmux's start waits for them so that its first clients find
+     * their tenants. False if the database did not answer in time (the thread goes on trying).
+     */
+    public boolean awaitLoaded(Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (this) {
+            while (!loaded && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return loaded;
+    }
+
+    /** Whether the tenants have been read at least once (the admin port's /ready waits for it). */
+    public boolean loaded() {
+        return loaded;
+    }
+
+    private void run() {
+        Duration retry = RETRY;
+        while (!closed) {
+            try (Connection c = connect()) {
+                connection = c;
+                migrate(c);
+                try (Statement st = c.createStatement()) {
+                    st.execute("LISTEN " + CHANNEL);
+                }
+                if (unreachableLogged) {
+                    log.info("metadata database {} reachable again", url);
+                    unreachableLogged = false;
+                }
+                retry = RETRY;
+                follow(c);
+            } catch (SQLException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                if (!unreachableLogged) {
+                    log.warn("metadata database {}: {}; the tenants last read stay in force, trying again",
+                            url, e.getMessage());
+                    unreachableLogged = true;
+                }
+                sleep(retry);
+                retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
+            } finally {
+                connection = null;
+            }
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", url.user());
+        props.setProperty("password", url.password());
+        props.setProperty("ApplicationName", "pgmux metadata");
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "30");
+        props.setProperty("tcpKeepAlive", "true");
+        url.sslmode().ifPresent(mode -> props.setProperty("sslmode", mode));
+        String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
+        return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + url.port() + "/"
+                + java.net.URLEncoder.encode(url.database(), java.nio.charset.StandardCharsets.UTF_8), props);
+    }
+
+    /** Reads the tenants now, then again on each notification and every refresh interval, until closed. */
+    private void follow(Connection c) throws SQLException {
+        PGConnection pg = c.unwrap(PGConnection.class);
+        refresh(c);
+        long next = System.nanoTime() + refreshInterval.toNanos();
+        while (!closed) {
+            PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
+            if ((notifications != null && notifications.length > 0) || System.nanoTime() - next >= 0) {
+                refresh(c);
+                next = System.nanoTime() + refreshInterval.toNanos();
+            }
+        }
+    }
+
+    private void migrate(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
+            st.execute("CREATE TABLE IF NOT EXISTS " + SCHEMA + ".schema_migrations (version integer PRIMARY KEY, "
+                    + "applied_at timestamptz NOT NULL DEFAULT now())");
+            int version;
+            try (ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM " + SCHEMA + ".schema_migrations")) {
+                rs.next();
+                version = rs.getInt(1);
+            }
+            if (version > MIGRATIONS.size()) {
+                log.warn("the metadata database's schema is at version {}, newer than this pgmux knows ({}): "
+                        + "reading it as version {}", version, MIGRATIONS.size(), MIGRATIONS.size());
+            }
+            for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
+                st.execute(MIGRATIONS.get(v - 1));
+                st.execute("INSERT INTO " + SCHEMA + ".schema_migrations (version) VALUES (" + v + ")");
+                log.info("metadata database {}: schema migrated to version {}", url, v);
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    private void refresh(Connection c) throws SQLException {
+        List<TenantConfig> tenants = new ArrayList<>();
+        Map<String, String> seen = new HashMap<>();
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id, spec::text, updated_at::text FROM " + SCHEMA
+                     + ".tenants ORDER BY id")) {
+            while (rs.next()) {
+                String id = rs.getString(1);
+                String version = rs.getString(3);
+                try {
+                    tenants.add(ConfigLoader.tenant(id, rs.getString(2), tls.get()));
+                } catch (ConfigException e) {
+                    seen.put(id, version);
+                    if (!version.equals(reported.get(id))) {
+                        log.warn("{}; the tenant is left out until its row is fixed:\n  {}", e.summary(),
+                                String.join("\n  ", e.problems()));
+                    }
+                }
+            }
+        }
+        reported.clear();
+        reported.putAll(seen);
+        if (!tenants.equals(applied)) {
+            apply.accept(tenants);
+            applied = tenants;
+        }
+        if (!loaded) {
+            synchronized (this) {
+                loaded = true;
+                notifyAll();
+            }
+        }
+    }
+
+    private void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (this) {
+            notifyAll();
+        }
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
