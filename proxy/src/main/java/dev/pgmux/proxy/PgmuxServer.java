@@ -126,6 +126,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
             return;
         }
         metadata = new MetadataStore(config.cluster(), () -> runtime.config().tls(), reloader::metadataTenants);
+        metrics.bindMetadata(metadata);
         metadata.start();
         try {
             if (!metadata.awaitLoaded(METADATA_START_WAIT)) {

@@ -79,7 +79,9 @@ public final class MetadataStore implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean loaded;
     private volatile Connection connection;
-    private List<TenantConfig> applied;
+    private volatile List<TenantConfig> applied;
+    /** When the tenants were last read (System.currentTimeMillis), 0 before the first read. */
+    private volatile long lastReadMillis;
     /** The problems of rows left out, by id and version: each is logged once. */
     private final Map<String, String> reported = new HashMap<>();
     private boolean unreachableLogged;
@@ -112,6 +114,22 @@ public final class MetadataStore implements AutoCloseable {
             }
         }
         return loaded;
+    }
+
+    /** Whether pgmux holds a connection to the metadata database now. */
+    public boolean connected() {
+        return connection != null;
+    }
+
+    /** The metadata database's tenants last handed on (rows left out for their problems not counted). */
+    public int tenants() {
+        List<TenantConfig> current = applied;
+        return current == null ? 0 : current.size();
+    }
+
+    /** When the tenants were last read, in milliseconds since the epoch; 0 before the first read. */
+    public long lastReadMillis() {
+        return lastReadMillis;
     }
 
     /** Whether the tenants have been read at least once (the admin port's /ready waits for it). */
@@ -235,6 +253,7 @@ public final class MetadataStore implements AutoCloseable {
             apply.accept(tenants);
             applied = tenants;
         }
+        lastReadMillis = System.currentTimeMillis();
         if (!loaded) {
             synchronized (this) {
                 loaded = true;

@@ -83,6 +83,17 @@ public final class Metrics implements AutoCloseable {
                 .description("Direct memory held by Netty's buffer allocator").baseUnit("bytes").register(registry);
     }
 
+    /** The metadata database's meters (cluster.metadata_url): whether it is reachable, and what was read. */
+    public void bindMetadata(dev.pgmux.proxy.cluster.MetadataStore metadata) {
+        Gauge.builder("pgmux.metadata.connected", metadata, m -> m.connected() ? 1 : 0)
+                .description("1 while pgmux holds a connection to the metadata database, else 0").register(registry);
+        Gauge.builder("pgmux.metadata.tenants", metadata, dev.pgmux.proxy.cluster.MetadataStore::tenants)
+                .description("Tenants read from the metadata database and applied").register(registry);
+        Gauge.builder("pgmux.metadata.last.read.timestamp", metadata, m -> m.lastReadMillis() / 1000.0)
+                .description("When the metadata database's tenants were last read (seconds since the epoch; 0: never)")
+                .baseUnit("seconds").register(registry);
+    }
+
     /** Netty's event-loop meters: tasks queued on each loop (a loop that falls behind shows here first). */
     public void bindEventLoops(EventLoopGroup loops) {
         int index = 0;

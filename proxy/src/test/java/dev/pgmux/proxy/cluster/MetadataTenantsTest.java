@@ -17,6 +17,7 @@ import dev.pgmux.config.TenantConfig;
 import dev.pgmux.proxy.testing.LogCapture;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
+import dev.pgmux.proxy.testing.Scrape;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.Wait;
 import java.sql.Connection;
@@ -258,9 +259,11 @@ class MetadataTenantsTest {
             try (Connection client = login(pgmux, Port.TRANSACTION, "beta");
                  Connection writer = metadata();
                  Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement()) {
+                assertThat(Scrape.of(pgmux).body()).contains("pgmux_metadata_connected 1.0", "pgmux_metadata_tenants 1.0");
                 st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
                 st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database
                         + "' AND application_name = 'pgmux metadata'");
+                Wait.until("pgmux_metadata_connected 0", () -> Scrape.of(pgmux).body().contains("pgmux_metadata_connected 0.0"));
                 Wait.until("pgmux's metadata connection gone", () -> Long.parseLong(text(admin,
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database
                                 + "' AND application_name = 'pgmux metadata'")) == 0);
@@ -278,6 +281,7 @@ class MetadataTenantsTest {
                 st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
                 Wait.until("gamma serves once the database is back", Duration.ofSeconds(15),
                         () -> logsIn(pgmux, Port.SESSION, "gamma"));
+                assertThat(Scrape.of(pgmux).body()).contains("pgmux_metadata_connected 1.0", "pgmux_metadata_tenants 2.0");
                 assertThat(text(client, "SELECT 'still here'")).isEqualTo("still here");
             }
         }
