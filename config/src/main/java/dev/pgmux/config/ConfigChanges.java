@@ -36,6 +36,12 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
                 next.cluster().metadataUrl().map(MetadataUrl::redacted).orElse("(none)"));
         restart.compare("cluster.refresh_interval", Durations.format(running.cluster().refreshInterval()),
                 Durations.format(next.cluster().refreshInterval()));
+        restart.compare("cluster.instance_id", running.cluster().instanceId().orElse("(default)"),
+                next.cluster().instanceId().orElse("(default)"));
+        restart.compare("cluster.peer_address", running.cluster().peerAddress().orElse("(default)"),
+                next.cluster().peerAddress().orElse("(default)"));
+        restart.compare("cluster.instance_timeout", Durations.format(running.cluster().instanceTimeout()),
+                Durations.format(next.cluster().instanceTimeout()));
         restart.compare("admin.host", running.admin().host().orElse("(listen.host)"), next.admin().host().orElse("(listen.host)"));
         Lines lines = new Lines();
         lines.secret("admin.metrics_token", running.admin().metricsToken(), next.admin().metricsToken());

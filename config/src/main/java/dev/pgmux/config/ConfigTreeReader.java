@@ -17,7 +17,8 @@ final class ConfigTreeReader {
 
     static final List<String> TOP_KEYS = List.of("listen", "admin", "tls", "limits", "log", "default_tenant", "tenants",
             "admin_users", "stats_users", "cluster");
-    static final List<String> CLUSTER_KEYS = List.of("metadata_url", "refresh_interval");
+    static final List<String> CLUSTER_KEYS = List.of("metadata_url", "refresh_interval", "instance_id", "peer_address",
+            "instance_timeout");
     static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport", "reuse_port", "proxy_protocol", "proxy_protocol_networks");
@@ -61,7 +62,10 @@ final class ConfigTreeReader {
     private static ClusterConfig cluster(MappingReader m) {
         m.rejectUnknownKeys(CLUSTER_KEYS);
         return new ClusterConfig(m.optionalString("metadata_url").filter(url -> !url.isBlank()),
-                m.duration("refresh_interval", ClusterConfig.DEFAULT_REFRESH_INTERVAL));
+                m.duration("refresh_interval", ClusterConfig.DEFAULT_REFRESH_INTERVAL),
+                m.optionalString("instance_id").filter(id -> !id.isBlank()),
+                m.optionalString("peer_address").filter(address -> !address.isBlank()),
+                m.duration("instance_timeout", ClusterConfig.DEFAULT_INSTANCE_TIMEOUT));
     }
 
     /** The tenants of a document holding only {@code tenants:} (the metadata database's, one at a time). */

@@ -54,6 +54,22 @@ final class ConfigValidator {
         if (cluster.refreshInterval().isNegative() || cluster.refreshInterval().isZero()) {
             problems.add("cluster.refresh_interval", "must be positive, got " + Durations.format(cluster.refreshInterval()));
         }
+        if (cluster.instanceTimeout().compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            problems.add("cluster.instance_timeout", "must be at least 1s, got " + Durations.format(cluster.instanceTimeout()));
+        }
+        cluster.peerAddress().ifPresent(address -> {
+            int colon = address.lastIndexOf(':');
+            boolean valid = colon > 0 && address.substring(colon + 1).matches("\\d{1,5}")
+                    && Integer.parseInt(address.substring(colon + 1)) > 0 && Integer.parseInt(address.substring(colon + 1)) <= 65535;
+            if (!valid) {
+                problems.add("cluster.peer_address", "must be HOST:PORT, got \"" + address + "\"");
+            }
+        });
+        cluster.instanceId().ifPresent(id -> {
+            if (id.length() > 200) {
+                problems.add("cluster.instance_id", "must be at most 200 characters, got " + id.length());
+            }
+        });
     }
 
     /** One tenant on its own, as the metadata database holds it: the rules of the tenants section. */

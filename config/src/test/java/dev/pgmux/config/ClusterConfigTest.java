@@ -46,8 +46,15 @@ class ClusterConfigTest {
         }
         assertThat(problems("cluster: {refresh_interval: 0s}\n" + MINIMAL))
                 .containsExactly("cluster.refresh_interval: must be positive, got 0s");
+        assertThat(problems("cluster: {instance_timeout: 500ms}\n" + MINIMAL))
+                .containsExactly("cluster.instance_timeout: must be at least 1s, got 500ms");
+        assertThat(problems("cluster: {peer_address: 'pgmux-1'}\n" + MINIMAL))
+                .containsExactly("cluster.peer_address: must be HOST:PORT, got \"pgmux-1\"");
+        assertThat(parse("cluster: {metadata_url: '" + URL + "', instance_id: pgmux-1, peer_address: '10.0.0.5:6543', "
+                + "instance_timeout: 5s}\n" + MINIMAL).cluster()).isEqualTo(new ClusterConfig(Optional.of(URL),
+                ClusterConfig.DEFAULT_REFRESH_INTERVAL, Optional.of("pgmux-1"), Optional.of("10.0.0.5:6543"), Duration.ofSeconds(5)));
         assertThat(problems("cluster: {metadata: x}\n" + MINIMAL))
-                .containsExactly("cluster.metadata: unknown key (known keys: metadata_url, refresh_interval)");
+                .containsExactly("cluster.metadata: unknown key (known keys: metadata_url, refresh_interval, instance_id, peer_address, instance_timeout)");
         assertThat(ClusterConfig.metadata("postgresql://meta:hunter2@db/x").toString()).doesNotContain("hunter2");
     }
 

@@ -20,6 +20,7 @@ import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.reload.HangupSignal;
 import dev.pgmux.proxy.reload.ReloadResult;
 import dev.pgmux.proxy.cluster.MetadataStore;
+import dev.pgmux.proxy.cluster.PeerCancels;
 import dev.pgmux.proxy.reload.Reloader;
 import dev.pgmux.proxy.server.ServerConnector;
 import dev.pgmux.proxy.tenant.TenantRegistry;
@@ -66,7 +67,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private Channel transactionListener;
     private Channel adminListener;
     /** The tenants of the metadata database (cluster.metadata_url); null without one. */
-    private MetadataStore metadata;
+    private volatile MetadataStore metadata;
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
         this.config = config;
@@ -88,7 +89,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
         this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
-                clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats));
+                clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats),
+                new PeerCancels(transport, () -> metadata == null ? List.of() : metadata.peers()));
         this.reloader = new Reloader(runtime);
         this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);
         console.actions(this);
@@ -127,6 +129,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         }
         metadata = new MetadataStore(config.cluster(), () -> runtime.config().tls(), reloader::metadataTenants);
         metrics.bindMetadata(metadata);
+        metrics.bindPeerCancels(runtime.peerCancels());
         metadata.start();
         try {
             if (!metadata.awaitLoaded(METADATA_START_WAIT)) {
@@ -139,6 +142,25 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     private static final java.time.Duration METADATA_START_WAIT = java.time.Duration.ofSeconds(10);
+
+    /** listen.host as the other instances can reach it: this host's address when it is a wildcard. */
+    private static String peerHost(String listenHost) {
+        String host = listenHost;
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.isEmpty()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostAddress();
+            } catch (java.net.UnknownHostException e) {
+                host = "127.0.0.1";
+            }
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    /** The other live instances of the metadata database (HOST:PORT of their transaction ports); none without one. */
+    public List<String> clusterPeers() {
+        MetadataStore store = metadata;
+        return store == null ? List.of() : store.peers();
+    }
 
     private boolean ready() {
         return ready && (metadata == null || metadata.loaded());
@@ -165,6 +187,9 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                     + " for the admin HTTP port: " + e.getMessage(), e);
         }
         listeners.add(adminListener);
+        if (metadata != null) {
+            metadata.peerAddress(config.cluster().peerAddress().orElseGet(() -> peerHost(host) + ":" + transactionPort()));
+        }
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "
                         + "({} transport, {} tenant(s){})", host, transactionPort(), sessionPort(), adminPort(),

@@ -17,6 +17,7 @@ import dev.pgmux.protocol.message.backend.BackendMessage;
 import dev.pgmux.protocol.message.backend.ErrorResponse;
 import dev.pgmux.protocol.message.backend.NegotiateProtocolVersion;
 import dev.pgmux.protocol.message.frontend.CancelRequest;
+import dev.pgmux.protocol.message.frontend.PeerCancelRequest;
 import dev.pgmux.protocol.message.frontend.FrontendCodec;
 import dev.pgmux.protocol.message.frontend.FrontendMessage;
 import dev.pgmux.protocol.message.frontend.GssEncRequest;
@@ -177,7 +178,20 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
                 if (target != null) {
                     target.cancel();
+                } else {
+                    // Perhaps another instance's client: behind a load balancer a cancel may land anywhere.
+                    runtime.peerCancels().forward(ctx.channel().eventLoop(), cancel.processId(), cancel.secretKey());
                 }
+                cancelTimeout();
+                state = State.DONE;
+                ctx.close();
+            }
+            case PeerCancelRequest cancel -> {
+                runtime.peerCancels().received();
+                ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
+                if (target != null) {
+                    target.cancel();
+                } // else not this instance's either: passed on to nobody
                 cancelTimeout();
                 state = State.DONE;
                 ctx.close();

@@ -8,6 +8,7 @@ import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.TlsConfig;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -38,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * tenants last read stay in force, and pgmux tries again every second or two: running clients notice nothing,
  * and a tenant added meanwhile arrives once the database is back.
  *
+ * <p>Each instance also registers itself in pgmux.instances (its id and the address where the others reach its
+ * transaction port) and renews a heartbeat there; the instances whose heartbeat is younger than
+ * cluster.instance_timeout are its peers, to which it passes the cancel requests it cannot place itself
+ * ({@link PeerCancels}). A closing instance takes its row out; a row whose heartbeat stopped is forgotten
+ * after ten timeouts.
+ *
  * <p>All of it runs on one platform thread of its own with pgjdbc, never on an event loop.
  */
 public final class MetadataStore implements AutoCloseable {
@@ -65,6 +72,14 @@ public final class MetadataStore implements AutoCloseable {
               FOR EACH ROW EXECUTE FUNCTION pgmux.notify_tenants();
             CREATE TRIGGER tenants_truncated AFTER TRUNCATE ON pgmux.tenants
               FOR EACH STATEMENT EXECUTE FUNCTION pgmux.notify_tenants();
+            """,
+            """
+            CREATE TABLE pgmux.instances (
+              instance_id text PRIMARY KEY,
+              peer_address text NOT NULL,
+              started_at timestamptz NOT NULL DEFAULT now(),
+              heartbeat_at timestamptz NOT NULL DEFAULT now()
+            );
             """);
 
     private static final Duration POLL = Duration.ofMillis(200);
@@ -73,6 +88,13 @@ public final class MetadataStore implements AutoCloseable {
 
     private final MetadataUrl url;
     private final Duration refreshInterval;
+    private final String instanceId;
+    private final Duration instanceTimeout;
+    private final Duration heartbeatInterval;
+    /** Where the other instances reach this one; null until the transaction port is bound. */
+    private volatile String peerAddress;
+    /** The other live instances' peer addresses, as last read; kept while the database is away. */
+    private volatile List<String> peers = List.of();
     private final Supplier<TlsConfig> tls;
     private final Consumer<List<TenantConfig>> apply;
     private final Thread thread;
@@ -89,6 +111,10 @@ public final class MetadataStore implements AutoCloseable {
     public MetadataStore(ClusterConfig cluster, Supplier<TlsConfig> tls, Consumer<List<TenantConfig>> apply) {
         this.url = MetadataUrl.parse(cluster.metadataUrl().orElseThrow());
         this.refreshInterval = cluster.refreshInterval();
+        this.instanceId = cluster.instanceId().orElseGet(MetadataStore::defaultInstanceId);
+        this.instanceTimeout = cluster.instanceTimeout();
+        Duration fifth = instanceTimeout.dividedBy(5);
+        this.heartbeatInterval = fifth.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : fifth;
         this.tls = Objects.requireNonNull(tls);
         this.apply = Objects.requireNonNull(apply);
         this.thread = Thread.ofPlatform().daemon().name("pgmux-metadata").unstarted(this::run);
@@ -96,6 +122,32 @@ public final class MetadataStore implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    private static String defaultInstanceId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + "-" + ProcessHandle.current().pid() + "-"
+                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x10000));
+    }
+
+    /** This instance's name in pgmux.instances. */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** Where the other instances reach this one (its transaction port): registered from the next heartbeat on. */
+    public void peerAddress(String address) {
+        this.peerAddress = address;
+    }
+
+    /** The other live instances' peer addresses (HOST:PORT), as last read. */
+    public List<String> peers() {
+        return peers;
     }
 
     /**
@@ -183,18 +235,66 @@ public final class MetadataStore implements AutoCloseable {
                 + java.net.URLEncoder.encode(url.database(), java.nio.charset.StandardCharsets.UTF_8), props);
     }
 
-    /** Reads the tenants now, then again on each notification and every refresh interval, until closed. */
+    /**
+     * Reads the tenants now, then again on each notification and every refresh interval, and beats this
+     * instance's heart, until closed; then takes this instance out of pgmux.instances.
+     */
     private void follow(Connection c) throws SQLException {
         PGConnection pg = c.unwrap(PGConnection.class);
         refresh(c);
+        heartbeat(c);
         long next = System.nanoTime() + refreshInterval.toNanos();
+        long nextBeat = System.nanoTime() + heartbeatInterval.toNanos();
         while (!closed) {
             PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
             if ((notifications != null && notifications.length > 0) || System.nanoTime() - next >= 0) {
                 refresh(c);
                 next = System.nanoTime() + refreshInterval.toNanos();
             }
+            if (System.nanoTime() - nextBeat >= 0) {
+                heartbeat(c);
+                nextBeat = System.nanoTime() + heartbeatInterval.toNanos();
+            }
         }
+        try (PreparedStatement st = c.prepareStatement("DELETE FROM " + SCHEMA + ".instances WHERE instance_id = ?")) {
+            st.setString(1, instanceId);
+            st.executeUpdate();
+        }
+    }
+
+    /**
+     * Registers this instance (once its peer address is known) with a fresh heartbeat, forgets instances long
+     * gone, and reads the others that are alive: those whose heartbeat is younger than cluster.instance_timeout.
+     */
+    private void heartbeat(Connection c) throws SQLException {
+        String address = peerAddress;
+        if (address != null) {
+            try (PreparedStatement st = c.prepareStatement("INSERT INTO " + SCHEMA + ".instances (instance_id, peer_address) "
+                    + "VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET peer_address = excluded.peer_address, "
+                    + "heartbeat_at = now()")) {
+                st.setString(1, instanceId);
+                st.setString(2, address);
+                st.executeUpdate();
+            }
+        }
+        double timeoutSeconds = instanceTimeout.toMillis() / 1000.0;
+        try (PreparedStatement st = c.prepareStatement("DELETE FROM " + SCHEMA + ".instances "
+                + "WHERE heartbeat_at < now() - make_interval(secs => ?)")) {
+            st.setDouble(1, timeoutSeconds * 10);
+            st.executeUpdate();
+        }
+        List<String> alive = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT peer_address FROM " + SCHEMA + ".instances "
+                + "WHERE instance_id <> ? AND heartbeat_at > now() - make_interval(secs => ?) ORDER BY instance_id")) {
+            st.setString(1, instanceId);
+            st.setDouble(2, timeoutSeconds);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    alive.add(rs.getString(1));
+                }
+            }
+        }
+        peers = List.copyOf(alive);
     }
 
     private void migrate(Connection c) throws SQLException {
@@ -277,7 +377,9 @@ public final class MetadataStore implements AutoCloseable {
         synchronized (this) {
             notifyAll();
         }
-        thread.interrupt();
+        if (connection == null) {
+            thread.interrupt(); // waiting to try again: nothing to clean up
+        } // else the loop notices within a poll and takes this instance out of pgmux.instances first
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -94,6 +94,17 @@ public final class Metrics implements AutoCloseable {
                 .baseUnit("seconds").register(registry);
     }
 
+    /** Cancel requests between instances. */
+    public void bindPeerCancels(dev.pgmux.proxy.cluster.PeerCancels cancels) {
+        io.micrometer.core.instrument.FunctionCounter.builder("pgmux.peer.cancels.forwarded", cancels,
+                        dev.pgmux.proxy.cluster.PeerCancels::forwarded)
+                .description("Cancel requests for keys this instance does not hold, passed to the other instances")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("pgmux.peer.cancels.received", cancels,
+                        dev.pgmux.proxy.cluster.PeerCancels::receivedCount)
+                .description("Cancel requests other instances passed to this one").register(registry);
+    }
+
     /** Netty's event-loop meters: tasks queued on each loop (a loop that falls behind shows here first). */
     public void bindEventLoops(EventLoopGroup loops) {
         int index = 0;

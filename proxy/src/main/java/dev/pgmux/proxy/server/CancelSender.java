@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.server;
 
 import dev.pgmux.protocol.message.frontend.CancelRequest;
+import dev.pgmux.protocol.message.frontend.FrontendMessage;
 import dev.pgmux.protocol.message.frontend.FrontendCodec;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,14 +17,17 @@ import java.util.concurrent.TimeUnit;
  * does: the close tells that the backend has been signalled. A server that keeps it open is left after
  * {@code timeout}.
  */
-final class CancelSender extends ChannelInboundHandlerAdapter {
-    private final int processId;
-    private final int secretKey;
+public final class CancelSender extends ChannelInboundHandlerAdapter {
+    private final FrontendMessage request;
     private final Duration timeout;
 
     CancelSender(int processId, int secretKey, Duration timeout) {
-        this.processId = processId;
-        this.secretKey = secretKey;
+        this(new CancelRequest(processId, secretKey), timeout);
+    }
+
+    /** Sends {@code request} (a CancelRequest, or a PeerCancelRequest to another pgmux instance) the same way. */
+    public CancelSender(FrontendMessage request, Duration timeout) {
+        this.request = request;
         this.timeout = timeout;
     }
 
@@ -48,7 +52,7 @@ final class CancelSender extends ChannelInboundHandlerAdapter {
     }
 
     private void send(ChannelHandlerContext ctx) {
-        ctx.writeAndFlush(FrontendCodec.encode(new CancelRequest(processId, secretKey), ctx.alloc()))
+        ctx.writeAndFlush(FrontendCodec.encode(request, ctx.alloc()))
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 

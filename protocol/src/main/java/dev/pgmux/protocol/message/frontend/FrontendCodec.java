@@ -39,6 +39,10 @@ public final class FrontendCodec {
                 CancelRequest cancel = new CancelRequest(in.readInt(), in.readInt());
                 return cancel;
             }
+            case PeerCancelRequest.CODE -> {
+                Frames.requireReadable(in, 8, "PeerCancelRequest");
+                return new PeerCancelRequest(in.readInt(), in.readInt());
+            }
             default -> {
                 if (code >>> 16 != 3) {
                     throw new ProtocolException(dev.pgmux.protocol.SqlState.FEATURE_NOT_SUPPORTED,
@@ -299,6 +303,7 @@ public final class FrontendCodec {
             case SslRequest m -> out.writeInt(8).writeInt(SslRequest.CODE);
             case GssEncRequest m -> out.writeInt(8).writeInt(GssEncRequest.CODE);
             case CancelRequest m -> out.writeInt(16).writeInt(CancelRequest.CODE).writeInt(m.processId()).writeInt(m.secretKey());
+            case PeerCancelRequest m -> out.writeInt(16).writeInt(PeerCancelRequest.CODE).writeInt(m.processId()).writeInt(m.secretKey());
             case PasswordMessage m -> {
                 int at = Frames.beginMessage(out, PASSWORD_TAG);
                 Frames.writeCString(out, m.password());

@@ -5,7 +5,7 @@ package dev.pgmux.protocol.message.frontend;
  * Names follow the "Message Formats" section of the PostgreSQL protocol chapter.
  */
 public sealed interface FrontendMessage
-        permits StartupMessage, SslRequest, GssEncRequest, CancelRequest,
+        permits StartupMessage, SslRequest, GssEncRequest, CancelRequest, PeerCancelRequest,
                 PasswordMessage, SaslInitialResponse, SaslResponse,
                 Query, Parse, Bind, Describe, Execute, Close, Sync, Flush, Terminate {
 }

@@ -38,5 +38,18 @@ class CancelRequestTest {
     @Test
     void doesNotPrintTheSecretKey() {
         assertThat(MESSAGE.toString()).contains("4242").doesNotContain(String.valueOf(0xDEADBEEF));
+        assertThat(new PeerCancelRequest(4242, 0xDEADBEEF).toString()).contains("4242")
+                .doesNotContain(String.valueOf(0xDEADBEEF));
+    }
+
+    @Test
+    void anInstancesCancelForItsPeersHasACodeOfItsOwn() {
+        // int32 16 | int32 80877101 (1234 << 16 | 5677) | int32 process id 4242 | int32 secret key
+        byte[] bytes = wire().int32(16).int32(80877101).int32(4242).int32(0xDEADBEEF).build();
+        PeerCancelRequest message = new PeerCancelRequest(4242, 0xDEADBEEF);
+        assertThat(drain(FrontendCodec.encode(message, ByteBufAllocator.DEFAULT))).isEqualTo(bytes);
+        assertThat(decoded(bytes, FrontendCodec::decodeStartup)).isEqualTo(message);
+        assertThatThrownBy(() -> decoded(wire().int32(12).int32(80877101).int32(4242).build(), FrontendCodec::decodeStartup))
+                .isInstanceOf(ProtocolException.class).hasMessage("invalid PeerCancelRequest message: truncated");
     }
 }

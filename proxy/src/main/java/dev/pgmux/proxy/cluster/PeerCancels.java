@@ -1,0 +1,113 @@
+package dev.pgmux.proxy.cluster;
+
+import dev.pgmux.protocol.message.frontend.PeerCancelRequest;
+import dev.pgmux.proxy.net.Transport;
+import dev.pgmux.proxy.server.CancelSender;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cancel requests across instances: a CancelRequest whose key this instance does not hold is passed to every
+ * live peer (the instances of pgmux.instances, {@link MetadataStore#peers}) as a {@link PeerCancelRequest}; the
+ * one holding the key cancels, the others find nothing, and none passes it on again. A key is checked only by
+ * its holder, secret and all, so a forged or stale key cancels nothing anywhere.
+ *
+ * <p>A cancel costs a connection per peer, so at most {@value #MAX_PER_SECOND} are passed on per second:
+ * a flood of unknown keys cannot multiply itself over the cluster. Without a metadata database there are no
+ * peers, and nothing is passed on.
+ */
+public final class PeerCancels {
+    private static final Logger log = LoggerFactory.getLogger(PeerCancels.class);
+
+    static final int MAX_PER_SECOND = 100;
+    private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+    /** How long a peer may keep the connection open after the request, as a server may after a cancel. */
+    private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(5);
+
+    private final Transport transport;
+    private final Supplier<List<String>> peers;
+    private final AtomicLong window = new AtomicLong();
+    private final AtomicLong forwarded = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+
+    public PeerCancels(Transport transport, Supplier<List<String>> peers) {
+        this.transport = transport;
+        this.peers = peers;
+    }
+
+    /** Passes a cancel this instance could not place to every peer, unless the second's share is used up. */
+    public void forward(EventLoop loop, int processId, int secretKey) {
+        List<String> targets = peers.get();
+        if (targets.isEmpty()) {
+            return;
+        }
+        if (!admit(System.nanoTime())) {
+            if (dropped.getAndIncrement() % 1_000 == 0) {
+                log.warn("more than {} cancel requests a second for keys this instance does not hold: the excess is not "
+                        + "passed to the other instances", MAX_PER_SECOND);
+            }
+            return;
+        }
+        forwarded.incrementAndGet();
+        for (String target : targets) {
+            int colon = target.lastIndexOf(':');
+            String host = target.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port = Integer.parseInt(target.substring(colon + 1));
+            new Bootstrap().group(loop).channel(transport.channel())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                    .handler(new CancelSender(new PeerCancelRequest(processId, secretKey), LINGER))
+                    .connect(host, port)
+                    .addListener(f -> {
+                        if (!f.isSuccess()) {
+                            log.debug("passing a cancel request to {}: {}", target, f.cause().toString());
+                        }
+                    });
+        }
+    }
+
+    /** A PeerCancelRequest arrived from another instance (counted; the login handler places it). */
+    public void received() {
+        received.incrementAndGet();
+    }
+
+    /** Cancel requests passed on to the peers (each to all of them). */
+    public long forwarded() {
+        return forwarded.get();
+    }
+
+    /** Cancel requests other instances passed to this one. */
+    public long receivedCount() {
+        return received.get();
+    }
+
+    /** Admits up to MAX_PER_SECOND a second: the current second in the high bits, its count in the low 16. */
+    private boolean admit(long nowNanos) {
+        long second = nowNanos / 1_000_000_000L;
+        for (;;) {
+            long current = window.get();
+            long currentSecond = current >>> 16;
+            long count = current & 0xFFFF;
+            long next;
+            if (currentSecond != (second & 0xFFFF_FFFF_FFFFL)) {
+                next = ((second & 0xFFFF_FFFF_FFFFL) << 16) | 1;
+            } else if (count >= MAX_PER_SECOND) {
+                return false;
+            } else {
+                next = current + 1;
+            }
+            if (window.compareAndSet(current, next)) {
+                return true;
+            }
+        }
+    }
+}

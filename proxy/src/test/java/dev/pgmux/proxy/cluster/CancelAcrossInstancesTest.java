@@ -1,0 +1,161 @@
+package dev.pgmux.proxy.cluster;
+
+import static dev.pgmux.proxy.testing.Pgjdbc.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgmux.config.ClusterConfig;
+import dev.pgmux.config.PgmuxConfig;
+import dev.pgmux.proxy.testing.Pgjdbc;
+import dev.pgmux.proxy.testing.PgmuxHarness;
+import dev.pgmux.proxy.testing.Port;
+import dev.pgmux.proxy.testing.TestPostgres;
+import dev.pgmux.proxy.testing.Wait;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.postgresql.PGConnection;
+import org.postgresql.util.PSQLException;
+
+/**
+ * Two instances registered in one metadata database: a CancelRequest sent to the instance that does not hold
+ * the key reaches the query on the one that does, on both ports; a forged key cancels nothing anywhere; an
+ * instance that leaves, or whose heartbeat stops, is no longer a peer.
+ */
+@Timeout(120)
+class CancelAcrossInstancesTest {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static final String SLEEP = "SELECT pg_sleep(60)";
+
+    private String database;
+
+    @BeforeEach
+    void createDatabase() throws SQLException {
+        database = "pgmux_peers_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
+        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + database);
+        }
+    }
+
+    @AfterEach
+    void dropDatabase() throws SQLException {
+        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE " + database + " WITH (FORCE)");
+        }
+    }
+
+    private PgmuxHarness start(String id, Duration instanceTimeout) {
+        TestPostgres pg = TestPostgres.get();
+        String url = "postgresql://" + TestPostgres.SUPERUSER.name() + ":" + TestPostgres.SUPERUSER.password() + "@"
+                + pg.host() + ":" + pg.port() + "/" + database;
+        return PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
+                .withCluster(ClusterConfig.metadata(url).withInstanceId(id).withInstanceTimeout(instanceTimeout)));
+    }
+
+    private static String address(PgmuxHarness pgmux) {
+        return "127.0.0.1:" + pgmux.transactionPort();
+    }
+
+    private static void awaitPeers(PgmuxHarness a, PgmuxHarness b) {
+        Wait.until("each instance a peer of the other", Duration.ofSeconds(10),
+                () -> a.server().clusterPeers().contains(address(b)) && b.server().clusterPeers().contains(address(a)));
+    }
+
+    private static CompletableFuture<Throwable> sleepOn(Connection c) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Statement st = c.createStatement()) {
+                st.execute(SLEEP);
+                return null;
+            } catch (SQLException e) {
+                return e;
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Port.class)
+    void aCancelSentToTheOtherInstanceReachesTheQuery(Port port) throws Exception {
+        try (PgmuxHarness a = start("a", Duration.ofSeconds(10)); PgmuxHarness b = start("b", Duration.ofSeconds(10))) {
+            awaitPeers(a, b);
+            try (Connection c = port.connect(a, TestPostgres.SCRAM)) {
+                int processId = c.unwrap(PGConnection.class).getBackendPID();
+                int secret = Pgjdbc.cancelSecret(c);
+                CompletableFuture<Throwable> sleeping = sleepOn(c);
+                Wait.until("the sleep runs", () -> Pgjdbc.running(SLEEP) == 1);
+
+                Pgjdbc.sendCancel(port.of(b), processId, secret);
+                Throwable failure = sleeping.get(20, TimeUnit.SECONDS);
+                assertThat(failure).isInstanceOf(PSQLException.class);
+                assertThat(((PSQLException) failure).getSQLState()).isEqualTo("57014");
+                assertThat(b.server().runtime().peerCancels().forwarded()).isEqualTo(1);
+                assertThat(a.server().runtime().peerCancels().receivedCount()).isEqualTo(1);
+                assertThat(text(c, "SELECT 'after'")).isEqualTo("after");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Port.class)
+    void aForgedKeyCancelsNothingAnywhere(Port port) throws Exception {
+        try (PgmuxHarness a = start("a", Duration.ofSeconds(10)); PgmuxHarness b = start("b", Duration.ofSeconds(10))) {
+            awaitPeers(a, b);
+            try (Connection c = port.connect(a, TestPostgres.SCRAM); Statement st = c.createStatement()) {
+                int processId = c.unwrap(PGConnection.class).getBackendPID();
+                int secret = Pgjdbc.cancelSecret(c);
+                CompletableFuture<Throwable> sleeping = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        st.execute(SLEEP);
+                        return null;
+                    } catch (SQLException e) {
+                        return e;
+                    }
+                });
+                Wait.until("the sleep runs", () -> Pgjdbc.running(SLEEP) == 1);
+
+                Pgjdbc.sendCancel(port.of(b), processId, secret ^ 1);
+                Wait.until("a got the forged key from b", () -> a.server().runtime().peerCancels().receivedCount() == 1);
+                Pgjdbc.sendCancel(port.of(a), processId, secret + 1);
+                assertThat(Pgjdbc.running(SLEEP)).as("still sleeping").isEqualTo(1);
+                assertThat(sleeping).isNotDone();
+
+                st.cancel();
+                assertThat(sleeping.get(20, TimeUnit.SECONDS)).isInstanceOf(PSQLException.class);
+                assertThat(a.server().runtime().peerCancels().receivedCount()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void anInstanceThatLeavesOrStopsBeatingIsNoLongerAPeer() throws Exception {
+        try (PgmuxHarness a = start("a", Duration.ofSeconds(1))) {
+            try (PgmuxHarness b = start("b", Duration.ofSeconds(1))) {
+                awaitPeers(a, b);
+            }
+            Wait.until("b gone from a's peers", Duration.ofSeconds(5), () -> a.server().clusterPeers().isEmpty());
+
+            try (Connection meta = TestPostgres.get().connect(database, TestPostgres.SUPERUSER.name(),
+                    TestPostgres.SUPERUSER.password()); Statement st = meta.createStatement()) {
+                st.execute("INSERT INTO pgmux.instances (instance_id, peer_address) VALUES ('silent', '127.0.0.1:1')");
+                Wait.until("the silent instance a peer", Duration.ofSeconds(5),
+                        () -> a.server().clusterPeers().contains("127.0.0.1:1"));
+                Wait.until("the silent instance gone once its heartbeat is older than the timeout", Duration.ofSeconds(5),
+                        () -> a.server().clusterPeers().isEmpty());
+                // A cancel for a key nobody holds goes to no one now, and a peer that is down costs nothing but a
+                // refused connection: the instance goes on serving.
+                Pgjdbc.sendCancel(a.transactionPort(), 12345, 678);
+                try (Connection c = Port.TRANSACTION.connect(a, TestPostgres.SCRAM)) {
+                    assertThat(text(c, "SELECT 1")).isEqualTo("1");
+                }
+            }
+        }
+    }
+}
