@@ -83,10 +83,8 @@ public final class ConfigLoader {
                 ConfigValidator.validateTenant(tenants.get(0), tls, problems);
             }
         }
-        try {
-            problems.throwIfAny(summary);
-        } catch (ConfigException e) {
-            throw new ConfigException(summary, e.problems().stream()
+        if (!problems.isEmpty()) { // named by the row's id, as the file's tenants are by their index
+            throw new ConfigException(summary, problems.lines().stream()
                     .map(problem -> problem.replace("tenants[0]", "tenants[" + id + "]")).toList());
         }
         return tenants.get(0);

@@ -59,9 +59,8 @@ final class ConfigValidator {
         }
         cluster.peerAddress().ifPresent(address -> {
             int colon = address.lastIndexOf(':');
-            boolean valid = colon > 0 && address.substring(colon + 1).matches("\\d{1,5}")
-                    && Integer.parseInt(address.substring(colon + 1)) > 0 && Integer.parseInt(address.substring(colon + 1)) <= 65535;
-            if (!valid) {
+            String port = colon > 0 ? address.substring(colon + 1) : "";
+            if (!port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
                 problems.add("cluster.peer_address", "must be HOST:PORT, got \"" + address + "\"");
             }
         });

@@ -1,12 +1,10 @@
 package dev.pgmux.config;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
  * {@code cluster.metadata_url}, {@code postgresql://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=MODE]}, taken
- * apart by hand so that no error message quotes the password.
+ * apart by hand so that no error message quotes the password (percent-decoded as {@link UpstreamUrl} does).
  */
 public record MetadataUrl(String host, int port, String database, String user, String password, Optional<String> sslmode) {
     private static final String FORM = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE";
@@ -28,8 +26,8 @@ public record MetadataUrl(String host, int port, String database, String user, S
         String credentials = rest.substring(0, at);
         String location = rest.substring(at + 1);
         int colon = credentials.indexOf(':');
-        String user = decode(colon < 0 ? credentials : credentials.substring(0, colon));
-        String password = colon < 0 ? "" : decode(credentials.substring(colon + 1));
+        String user = UpstreamUrl.percentDecoded(colon < 0 ? credentials : credentials.substring(0, colon), "user name");
+        String password = colon < 0 ? "" : UpstreamUrl.percentDecoded(credentials.substring(colon + 1), "password");
         if (user.isEmpty()) {
             throw new IllegalArgumentException("the user is missing (expected " + FORM + ")");
         }
@@ -50,7 +48,7 @@ public record MetadataUrl(String host, int port, String database, String user, S
         if (slash < 0 || slash == location.length() - 1) {
             throw new IllegalArgumentException("the database is missing (expected " + FORM + ")");
         }
-        String database = decode(location.substring(slash + 1));
+        String database = UpstreamUrl.percentDecoded(location.substring(slash + 1), "database");
         String hostPort = location.substring(0, slash);
         String host = hostPort;
         int port = 5432;
@@ -83,10 +81,6 @@ public record MetadataUrl(String host, int port, String database, String user, S
         } catch (IllegalArgumentException e) {
             return "(unusable URL)";
         }
-    }
-
-    private static String decode(String text) {
-        return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     @Override

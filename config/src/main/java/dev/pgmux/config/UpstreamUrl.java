@@ -135,8 +135,21 @@ public final class UpstreamUrl {
         return Integer.parseInt(text);
     }
 
-    /** Percent-decoding as in a URL (a '+' stays a '+'); the error names the part, never its text. */
     private static String decode(String text, String part) {
+        try {
+            return percentDecoded(text, part);
+        } catch (IllegalArgumentException e) {
+            throw problem(e.getMessage());
+        }
+    }
+
+    /**
+     * Percent-decoding as in a URL (a '+' stays a '+'); the error names the part, never its text (it may be a
+     * password). Also {@link MetadataUrl}'s.
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    static String percentDecoded(String text, String part) {
         if (text.indexOf('%') < 0) {
             return text;
         }
@@ -147,7 +160,8 @@ public final class UpstreamUrl {
                 int high = i + 1 < text.length() ? Character.digit(text.charAt(i + 1), 16) : -1;
                 int low = i + 2 < text.length() ? Character.digit(text.charAt(i + 2), 16) : -1;
                 if (high < 0 || low < 0) {
-                    throw problem(part + ": bad percent-encoding (% must be followed by two hex digits; write %25 for %)");
+                    throw new IllegalArgumentException(
+                            part + ": bad percent-encoding (% must be followed by two hex digits; write %25 for %)");
                 }
                 bytes.write(high * 16 + low);
                 i += 3;
@@ -165,7 +179,7 @@ public final class UpstreamUrl {
                     .decode(ByteBuffer.wrap(bytes.toByteArray()))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw problem(part + ": percent-encoding does not decode to UTF-8");
+            throw new IllegalArgumentException(part + ": percent-encoding does not decode to UTF-8");
         }
     }
 

@@ -174,31 +174,30 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         switch (message) {
             case SslRequest request -> sslRequest(ctx);
             case GssEncRequest request -> ctx.writeAndFlush(oneByte(ctx, 'N'));
-            case CancelRequest cancel -> {
-                ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
-                if (target != null) {
-                    target.cancel();
-                } else {
-                    // Perhaps another instance's client: behind a load balancer a cancel may land anywhere.
-                    runtime.peerCancels().forward(ctx.channel().eventLoop(), cancel.processId(), cancel.secretKey());
-                }
-                cancelTimeout();
-                state = State.DONE;
-                ctx.close();
-            }
+            case CancelRequest cancel -> cancel(ctx, cancel.processId(), cancel.secretKey(), true);
             case PeerCancelRequest cancel -> {
                 runtime.peerCancels().received();
-                ClientConnection target = runtime.cancels().find(cancel.processId(), cancel.secretKey());
-                if (target != null) {
-                    target.cancel();
-                } // else not this instance's either: passed on to nobody
-                cancelTimeout();
-                state = State.DONE;
-                ctx.close();
+                cancel(ctx, cancel.processId(), cancel.secretKey(), false); // passed on to nobody
             }
             case StartupMessage startup -> startup(ctx, startup);
             default -> throw new ProtocolException("unexpected startup packet");
         }
+    }
+
+    /**
+     * A cancel request's connection: the client holding the key has its statement cancelled; with no such client
+     * here, a client's own request goes to the other instances (behind a load balancer it may land on any).
+     */
+    private void cancel(ChannelHandlerContext ctx, int processId, int secretKey, boolean toPeers) {
+        ClientConnection target = runtime.cancels().find(processId, secretKey);
+        if (target != null) {
+            target.cancel();
+        } else if (toPeers) {
+            runtime.peerCancels().forward(ctx.channel().eventLoop(), processId, secretKey);
+        }
+        cancelTimeout();
+        state = State.DONE;
+        ctx.close();
     }
 
     private void sslRequest(ChannelHandlerContext ctx) {

@@ -32,7 +32,8 @@ public final class PeerCancels {
 
     private final Transport transport;
     private final Supplier<List<String>> peers;
-    private final AtomicLong window = new AtomicLong();
+    private long windowSecond = Long.MIN_VALUE;
+    private int admittedInWindow;
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -90,24 +91,13 @@ public final class PeerCancels {
         return received.get();
     }
 
-    /** Admits up to MAX_PER_SECOND a second: the current second in the high bits, its count in the low 16. */
-    private boolean admit(long nowNanos) {
+    /** Admits up to {@value #MAX_PER_SECOND} a second (cancels are rare: a lock costs nothing here). */
+    private synchronized boolean admit(long nowNanos) {
         long second = nowNanos / 1_000_000_000L;
-        for (;;) {
-            long current = window.get();
-            long currentSecond = current >>> 16;
-            long count = current & 0xFFFF;
-            long next;
-            if (currentSecond != (second & 0xFFFF_FFFF_FFFFL)) {
-                next = ((second & 0xFFFF_FFFF_FFFFL) << 16) | 1;
-            } else if (count >= MAX_PER_SECOND) {
-                return false;
-            } else {
-                next = current + 1;
-            }
-            if (window.compareAndSet(current, next)) {
-                return true;
-            }
+        if (second != windowSecond) {
+            windowSecond = second;
+            admittedInWindow = 0;
         }
+        return admittedInWindow++ < MAX_PER_SECOND;
     }
 }

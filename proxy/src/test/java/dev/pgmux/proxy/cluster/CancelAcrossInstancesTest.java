@@ -16,7 +16,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,32 +32,23 @@ import org.postgresql.util.PSQLException;
  */
 @Timeout(120)
 class CancelAcrossInstancesTest {
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     private static final String SLEEP = "SELECT pg_sleep(60)";
 
-    private String database;
+    private MetadataDatabase database;
 
     @BeforeEach
     void createDatabase() throws SQLException {
-        database = "pgmux_peers_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + database);
-        }
+        database = MetadataDatabase.create();
     }
 
     @AfterEach
     void dropDatabase() throws SQLException {
-        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE " + database + " WITH (FORCE)");
-        }
+        database.close();
     }
 
     private PgmuxHarness start(String id, Duration instanceTimeout) {
-        TestPostgres pg = TestPostgres.get();
-        String url = "postgresql://" + TestPostgres.SUPERUSER.name() + ":" + TestPostgres.SUPERUSER.password() + "@"
-                + pg.host() + ":" + pg.port() + "/" + database;
         return PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
-                .withCluster(ClusterConfig.metadata(url).withInstanceId(id).withInstanceTimeout(instanceTimeout)));
+                .withCluster(ClusterConfig.metadata(database.url()).withInstanceId(id).withInstanceTimeout(instanceTimeout)));
     }
 
     private static String address(PgmuxHarness pgmux) {
@@ -142,16 +132,15 @@ class CancelAcrossInstancesTest {
             }
             Wait.until("b gone from a's peers", Duration.ofSeconds(5), () -> a.server().clusterPeers().isEmpty());
 
-            try (Connection meta = TestPostgres.get().connect(database, TestPostgres.SUPERUSER.name(),
-                    TestPostgres.SUPERUSER.password()); Statement st = meta.createStatement()) {
+            try (Connection meta = database.connect(); Statement st = meta.createStatement()) {
                 st.execute("INSERT INTO pgmux.instances (instance_id, peer_address) VALUES ('silent', '127.0.0.1:1')");
                 Wait.until("the silent instance a peer", Duration.ofSeconds(5),
                         () -> a.server().clusterPeers().contains("127.0.0.1:1"));
+                // A cancel for a key nobody holds goes to the silent peer, which nothing listens for: a refused
+                // connection, and the instance goes on serving.
+                Pgjdbc.sendCancel(a.transactionPort(), 12345, 678);
                 Wait.until("the silent instance gone once its heartbeat is older than the timeout", Duration.ofSeconds(5),
                         () -> a.server().clusterPeers().isEmpty());
-                // A cancel for a key nobody holds goes to no one now, and a peer that is down costs nothing but a
-                // refused connection: the instance goes on serving.
-                Pgjdbc.sendCancel(a.transactionPort(), 12345, 678);
                 try (Connection c = Port.TRANSACTION.connect(a, TestPostgres.SCRAM)) {
                     assertThat(text(c, "SELECT 1")).isEqualTo("1");
                 }

@@ -29,7 +29,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,31 +45,22 @@ import org.postgresql.util.PSQLException;
  */
 @Timeout(120)
 class MetadataTenantsTest {
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     private static final Duration WITHIN_A_SECOND = Duration.ofSeconds(1);
 
-    private String database;
+    private MetadataDatabase database;
 
     @BeforeEach
     void createDatabase() throws SQLException {
-        database = "pgmux_meta_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + database);
-        }
+        database = MetadataDatabase.create();
     }
 
     @AfterEach
     void dropDatabase() throws SQLException {
-        try (Connection c = TestPostgres.get().superuser(); Statement st = c.createStatement()) {
-            st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
-            st.execute("DROP DATABASE " + database + " WITH (FORCE)");
-        }
+        database.close();
     }
 
     private String metadataUrl() {
-        TestPostgres pg = TestPostgres.get();
-        return "postgresql://" + TestPostgres.SUPERUSER.name() + ":" + TestPostgres.SUPERUSER.password() + "@"
-                + pg.host() + ":" + pg.port() + "/" + database;
+        return database.url();
     }
 
     private PgmuxHarness start(List<TenantConfig> fileTenants) {
@@ -84,7 +74,7 @@ class MetadataTenantsTest {
     }
 
     private Connection metadata() throws SQLException {
-        return TestPostgres.get().connect(database, TestPostgres.SUPERUSER.name(), TestPostgres.SUPERUSER.password());
+        return database.connect();
     }
 
     /** A tenant of the test cluster as a metadata row's spec: the scram role, to database postgres. */
@@ -235,19 +225,19 @@ class MetadataTenantsTest {
         try (PgmuxHarness first = start(List.of())) {
             put("beta", spec("beta", 2));
         }
-        try (Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement();
-             LogCapture log = LogCapture.of(MetadataStore.class.getName(), Level.INFO)) {
-            st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+        try (LogCapture log = LogCapture.of(MetadataStore.class.getName(), Level.INFO)) {
+            database.allowConnections(false);
             try (PgmuxHarness pgmux = start(List.of(PgmuxHarness.defaultTenant()))) {
                 assertThat(pgmux.adminGet("/ready")).isEqualTo(503);
                 assertThat(logsIn(pgmux, Port.TRANSACTION, PgmuxHarness.TENANT)).as("the file's tenant serves").isTrue();
                 assertThat(logsIn(pgmux, Port.TRANSACTION, "beta")).isFalse();
 
-                st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+                database.allowConnections(true);
                 Wait.until("ready once the tenants are read", Duration.ofSeconds(15), () -> pgmux.adminGet("/ready") == 200);
                 assertThat(logsIn(pgmux, Port.SESSION, "beta")).isTrue();
             }
-            assertThat(log.text()).contains("reachable again").doesNotContain(TestPostgres.SUPERUSER.password());
+            assertThat(log.text()).contains("reachable again")
+                    .doesNotContain(TestPostgres.get().superuserRole().password());
         }
     }
 
@@ -260,12 +250,12 @@ class MetadataTenantsTest {
                  Connection writer = metadata();
                  Connection admin = TestPostgres.get().superuser(); Statement st = admin.createStatement()) {
                 assertThat(Scrape.of(pgmux).body()).contains("pgmux_metadata_connected 1.0", "pgmux_metadata_tenants 1.0");
-                st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
-                st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database
+                database.allowConnections(false);
+                st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database.name()
                         + "' AND application_name = 'pgmux metadata'");
                 Wait.until("pgmux_metadata_connected 0", () -> Scrape.of(pgmux).body().contains("pgmux_metadata_connected 0.0"));
                 Wait.until("pgmux's metadata connection gone", () -> Long.parseLong(text(admin,
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database.name()
                                 + "' AND application_name = 'pgmux metadata'")) == 0);
 
                 try (Statement w = writer.createStatement()) {
@@ -278,7 +268,7 @@ class MetadataTenantsTest {
                 assertThat(logsIn(pgmux, Port.SESSION, "gamma")).as("a new tenant waits for the database").isFalse();
                 assertThat(pgmux.adminGet("/ready")).isEqualTo(200);
 
-                st.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+                database.allowConnections(true);
                 Wait.until("gamma serves once the database is back", Duration.ofSeconds(15),
                         () -> logsIn(pgmux, Port.SESSION, "gamma"));
                 assertThat(Scrape.of(pgmux).body()).contains("pgmux_metadata_connected 1.0", "pgmux_metadata_tenants 2.0");
