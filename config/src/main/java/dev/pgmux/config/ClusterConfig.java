@@ -22,7 +22,7 @@ import java.util.Optional;
 public record ClusterConfig(Optional<String> metadataUrl, Duration refreshInterval, Optional<String> instanceId,
                             Optional<String> peerAddress, Duration instanceTimeout) {
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
-    public static final Duration DEFAULT_INSTANCE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_INSTANCE_TIMEOUT = Duration.ofSeconds(30);
 
     public ClusterConfig {
         Objects.requireNonNull(metadataUrl, "metadataUrl");

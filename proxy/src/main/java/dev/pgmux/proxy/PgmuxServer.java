@@ -20,6 +20,8 @@ import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.reload.HangupSignal;
 import dev.pgmux.proxy.reload.ReloadResult;
 import dev.pgmux.proxy.cluster.MetadataStore;
+import dev.pgmux.proxy.cluster.SlotLeases;
+import dev.pgmux.config.MetadataUrl;
 import dev.pgmux.proxy.cluster.PeerCancels;
 import dev.pgmux.proxy.reload.Reloader;
 import dev.pgmux.proxy.server.ServerConnector;
@@ -66,6 +68,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private Channel sessionListener;
     private Channel transactionListener;
     private Channel adminListener;
+    /** This instance's name among the others in the metadata database (cluster.instance_id, or made up). */
+    private final String instanceId;
     /** The tenants of the metadata database (cluster.metadata_url); null without one. */
     private volatile MetadataStore metadata;
 
@@ -86,11 +90,14 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         metrics.bindEventLoops(workers);
         TenantRegistry tenants = new TenantRegistry(config, random);
         PoolRegistry pools = new PoolRegistry(tenants, connector, workers, metrics);
+        this.instanceId = config.cluster().instanceId().orElseGet(MetadataStore::defaultInstanceId);
+        SlotLeases leases = config.cluster().hasMetadata() ? new SlotLeases(MetadataUrl.parse(config.cluster().metadataUrl().orElseThrow()),
+                instanceId, config.cluster().instanceTimeout(), pools, tenants) : null;
         Console console = new Console(config.console(), random, pools, workers.next(), Console.STATS_PERIOD);
         this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
                 clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats),
-                new PeerCancels(transport, () -> metadata == null ? List.of() : metadata.peers()));
+                new PeerCancels(transport, () -> metadata == null ? List.of() : metadata.peers()), leases);
         this.reloader = new Reloader(runtime);
         this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);
         console.actions(this);
@@ -127,7 +134,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         if (!config.cluster().hasMetadata()) {
             return;
         }
-        metadata = new MetadataStore(config.cluster(), () -> runtime.config().tls(), reloader::metadataTenants);
+        metadata = new MetadataStore(config.cluster().withInstanceId(instanceId), () -> runtime.config().tls(),
+                reloader::metadataTenants);
         metrics.bindMetadata(metadata);
         metrics.bindPeerCancels(runtime.peerCancels());
         metadata.start();
@@ -135,6 +143,15 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
             if (!metadata.awaitLoaded(METADATA_START_WAIT)) {
                 log.warn("starting without the metadata database's tenants (not read within {} s); /ready answers 503 "
                         + "until they are", METADATA_START_WAIT.toSeconds());
+            }
+            // Leases after the tenants: the schema is migrated by then, and the tenants read have their shares
+            // before the first client comes.
+            SlotLeases leases = runtime.leases();
+            metrics.bindLeases(leases);
+            leases.start();
+            if (metadata.loaded() && !leases.awaitValid(METADATA_START_WAIT)) {
+                log.warn("starting without leases on the tenants' pool_size and max_clients (none granted within {} s); "
+                        + "/ready answers 503 until there are", METADATA_START_WAIT.toSeconds());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -163,7 +180,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     private boolean ready() {
-        return ready && (metadata == null || metadata.loaded());
+        return ready && (metadata == null || (metadata.loaded() && runtime.leases().valid()));
     }
 
     private void bind() {
@@ -401,6 +418,9 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
             listeners.forEach(channel -> channel.close().awaitUninterruptibly());
             runtime.pools().close();
             closeConnections(java.time.Duration.ofSeconds(2));
+            if (runtime.leases() != null) {
+                runtime.leases().close(); // after the servers: its slots are free for the others only now
+            }
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             metrics.close();
             runtime.logs().close(); // after the event loops: every connection's last line is written by now

@@ -26,12 +26,15 @@ import java.security.SecureRandom;
  * @param console      the admin console: its users, RELOAD and SHUTDOWN, its statistics
  * @param logs         the operator logs: connection lines, statistics lines, repeats held back, output format
  * @param peerCancels  cancel requests for keys another instance holds (none without a metadata database)
+ * @param leases       this instance's shares of the tenants' pool_size and max_clients; null without a metadata
+ *                     database
  */
 public record ProxyRuntime(CurrentConfig current, TenantRegistry tenants, PoolRegistry pools,
                            CancelRegistry<ClientConnection> cancels, ServerConnector connector,
                            SecureRandom random, byte[] mockScramKey, StatementCache statements,
                            ClientRegistry clients, Metrics metrics, Console console, Logs logs,
-                           dev.pgmux.proxy.cluster.PeerCancels peerCancels) {
+                           dev.pgmux.proxy.cluster.PeerCancels peerCancels,
+                           dev.pgmux.proxy.cluster.SlotLeases leases) {
 
     /** The configuration in effect now: read it when it is needed, not once at start. */
     public PgmuxConfig config() {

@@ -57,6 +57,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   [SSLRequest -> 'S' + TLS handshake | 'N'] [GSSENCRequest -> 'N']
  *   StartupMessage -> (NegotiateProtocolVersion) -> tenant resolved, max_clients checked
+ *   [at this instance's share of a cluster's max_clients -> waits for the next lease sync, once]
  *   [user not listed, tenant with auth_query -> looked up upstream (cached), the login waiting meanwhile]
  *   -> AuthenticationSASL -> SASLInitialResponse -> AuthenticationSASLContinue
  *   -> SASLResponse -> AuthenticationSASLFinal + AuthenticationOk -> hand over to the pooling mode
@@ -70,7 +71,7 @@ import java.util.concurrent.TimeUnit;
 public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(LoginHandler.class);
 
-    private enum State { STARTUP, LOOKUP, SASL_INITIAL, SASL_CONTINUE, MD5_PASSWORD, DONE }
+    private enum State { STARTUP, LEASE, LOOKUP, SASL_INITIAL, SASL_CONTINUE, MD5_PASSWORD, DONE }
 
     /** Startup parameters that are pgmux's business, not session settings to copy to a server. */
     private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
@@ -150,7 +151,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                         md5Password(ctx, FrontendCodec.decodePassword(frame).password());
                     }
                 }
-                case LOOKUP -> {
+                case LEASE, LOOKUP -> {
                     if (isTerminate(frame)) {
                         ctx.close();
                     } else {
@@ -281,22 +282,66 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "Tenant or user not found");
             }
             case TenantRegistry.Resolution.Found found -> {
-                Tenant tenant = found.tenant();
                 // The tenant's own rules, before its users are looked at: they say nothing about which users exist.
-                requireTlsIf(ctx, tenant.config().access().requireTls().orElse(listenerRequiresTls));
-                refuseIfNotAllowed(tenant);
-                if (!tenant.tryAddClient()) {
-                    throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
-                }
-                client.tenant(tenant);
-                client.database(database(startup, tenant));
-                Tenant.User known = tenant.configuredUser(found.userName());
-                if (known == null && tenant.looksUpUsers()) {
-                    lookUp(ctx, tenant, found.userName());
-                } else {
-                    challenge(ctx, known);
-                }
+                requireTlsIf(ctx, found.tenant().config().access().requireTls().orElse(listenerRequiresTls));
+                refuseIfNotAllowed(found.tenant());
+                admit(ctx, found, startup, 0);
             }
+        }
+    }
+
+    /** How long a login waits for its tenant's share of max_clients to grow before it is refused. */
+    private static final java.time.Duration LEASE_WAIT = java.time.Duration.ofSeconds(1);
+
+    /**
+     * Counts the client against its tenant's max_clients and goes on to authentication. With several instances,
+     * a tenant at this instance's share of max_clients may get a larger share from the next lease syncs (when
+     * the others have room): the login waits for them, up to {@link #LEASE_WAIT}, then is refused if there is
+     * still no room.
+     *
+     * @param waitingSince when this login began to wait for a lease (System.nanoTime), 0 if it has not
+     */
+    private void admit(ChannelHandlerContext ctx, TenantRegistry.Resolution.Found found, StartupMessage startup,
+                       long waitingSince) {
+        Tenant tenant = found.tenant();
+        if (!tenant.tryAddClient()) {
+            var leases = runtime.leases();
+            long now = System.nanoTime();
+            boolean mayWait = waitingSince == 0 || now - waitingSince < LEASE_WAIT.toNanos();
+            if (mayWait && leases != null && leases.valid() && tenant.clientLimitByLease()) {
+                state = State.LEASE;
+                long since = waitingSince == 0 ? now : waitingSince;
+                EventLoop loop = ctx.channel().eventLoop();
+                tenant.loginWaiting(true); // the next sync asks for a slot more
+                leases.afterNextSync(() -> loop.execute(() -> {
+                    tenant.loginWaiting(false);
+                    if (state != State.LEASE || !ctx.channel().isActive()) {
+                        return; // timed out, or the client left
+                    }
+                    state = State.STARTUP;
+                    try {
+                        admit(ctx, found, startup, since);
+                    } catch (ProtocolException e) {
+                        fail(e.sqlState(), e.getMessage());
+                    } catch (RuntimeException e) {
+                        exceptionCaught(ctx, e);
+                    }
+                }), LEASE_WAIT.minusNanos(now - since));
+                return;
+            }
+            if (leases != null && !leases.valid()) {
+                throw new ProtocolException(SqlState.CANNOT_CONNECT_NOW, "this pgmux instance holds no share of the "
+                        + "tenant's max_clients: it cannot reach its metadata database to lease one");
+            }
+            throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "Max client connections reached");
+        }
+        client.tenant(tenant);
+        client.database(database(startup, tenant));
+        Tenant.User known = tenant.configuredUser(found.userName());
+        if (known == null && tenant.looksUpUsers()) {
+            lookUp(ctx, tenant, found.userName());
+        } else {
+            challenge(ctx, known);
         }
     }
 

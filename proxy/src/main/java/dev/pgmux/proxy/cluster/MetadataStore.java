@@ -7,7 +7,6 @@ import dev.pgmux.config.MetadataUrl;
 import dev.pgmux.config.TenantConfig;
 import dev.pgmux.config.TlsConfig;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.postgresql.PGConnection;
@@ -80,6 +78,19 @@ public final class MetadataStore implements AutoCloseable {
               started_at timestamptz NOT NULL DEFAULT now(),
               heartbeat_at timestamptz NOT NULL DEFAULT now()
             );
+            """,
+            """
+            CREATE TABLE pgmux.slot_leases (
+              kind text NOT NULL CHECK (kind IN ('servers', 'clients')),
+              tenant text NOT NULL,
+              database text NOT NULL DEFAULT '',
+              username text NOT NULL DEFAULT '',
+              instance_id text NOT NULL,
+              slots integer NOT NULL CHECK (slots >= 0),
+              wanted integer NOT NULL CHECK (wanted >= 0),
+              expires_at timestamptz NOT NULL,
+              PRIMARY KEY (kind, tenant, database, username, instance_id)
+            );
             """);
 
     private static final Duration POLL = Duration.ofMillis(200);
@@ -124,7 +135,8 @@ public final class MetadataStore implements AutoCloseable {
         thread.start();
     }
 
-    private static String defaultInstanceId() {
+    /** Host name, process id and a random suffix: unique enough without cluster.instance_id. */
+    public static String defaultInstanceId() {
         String host;
         try {
             host = java.net.InetAddress.getLocalHost().getHostName();
@@ -222,17 +234,7 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     private Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", url.user());
-        props.setProperty("password", url.password());
-        props.setProperty("ApplicationName", "pgmux metadata");
-        props.setProperty("connectTimeout", "5");
-        props.setProperty("socketTimeout", "30");
-        props.setProperty("tcpKeepAlive", "true");
-        url.sslmode().ifPresent(mode -> props.setProperty("sslmode", mode));
-        String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
-        return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + url.port() + "/"
-                + java.net.URLEncoder.encode(url.database(), java.nio.charset.StandardCharsets.UTF_8), props);
+        return MetadataConnections.open(url, "pgmux metadata", 30);
     }
 
     /**

@@ -94,6 +94,16 @@ public final class Metrics implements AutoCloseable {
                 .baseUnit("seconds").register(registry);
     }
 
+    /** This instance's leases on the tenants' pool_size and max_clients (several instances). */
+    public void bindLeases(dev.pgmux.proxy.cluster.SlotLeases leases) {
+        Gauge.builder("pgmux.leases.valid", leases, l -> l.valid() ? 1 : 0)
+                .description("1 while this instance holds live leases on its shares of the tenants' pool_size and "
+                        + "max_clients, else 0 (it then holds no server and admits no client)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("pgmux.leases.syncs", leases,
+                        dev.pgmux.proxy.cluster.SlotLeases::syncs)
+                .description("Lease renewals and rebalancings committed to the metadata database").register(registry);
+    }
+
     /** Cancel requests between instances. */
     public void bindPeerCancels(dev.pgmux.proxy.cluster.PeerCancels cancels) {
         io.micrometer.core.instrument.FunctionCounter.builder("pgmux.peer.cancels.forwarded", cancels,

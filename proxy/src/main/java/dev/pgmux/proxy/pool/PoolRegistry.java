@@ -36,6 +36,8 @@ public final class PoolRegistry implements AutoCloseable {
     private final Metrics metrics;
     private final PoolAdmin admin = new PoolAdmin(this);
     private final UpstreamTlsContexts tlsContexts = new UpstreamTlsContexts();
+    /** With pool_size shared by several instances: told when a pool wants servers beyond its lease; null without. */
+    private volatile Runnable leaseListener;
 
     public PoolRegistry(TenantRegistry tenants, ServerConnector connector, EventLoopGroup loops, Metrics metrics) {
         this.tenants = tenants;
@@ -68,12 +70,25 @@ public final class PoolRegistry implements AutoCloseable {
                 if (admin.isPaused(k)) {
                     pool.pause();
                 }
+                Runnable listener = leaseListener;
+                if (listener != null) { // no server until the lease grants one
+                    pool.lowerClusterLimit(0);
+                    pool.onShortOfSlots(listener);
+                }
             }
             pool.clientJoined();
             return pool;
         });
         admin.settle(joined); // a PAUSE or RESUME that ran while it was being created may have missed it
         return joined;
+    }
+
+    /**
+     * From now on, pool_size is shared with other instances through leases: new pools open no server until
+     * their lease grants slots, and tell {@code listener} when waiters want more than it grants.
+     */
+    public void leased(Runnable listener) {
+        this.leaseListener = listener;
     }
 
     /** A client of {@code pool} has gone; the pool is removed now if it is unused and its login failed. */

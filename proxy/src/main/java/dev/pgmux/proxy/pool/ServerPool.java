@@ -77,6 +77,13 @@ public final class ServerPool {
     private boolean lastConnectFailed;
     /** PAUSE or KILL: checkouts wait, no server is opened, released servers close (see {@link PoolAdmin}). */
     private volatile boolean paused;
+    /**
+     * Servers this instance may hold for the pool by its lease in the metadata database ({@code SlotLeases}):
+     * with several instances, pool_size is the whole cluster's. Unlimited (by this) without one.
+     */
+    private int clusterLimit = Integer.MAX_VALUE;
+    /** Told when a waiter finds the pool at its cluster limit, so that the lease grows sooner. */
+    private volatile Runnable onShortOfSlots = () -> {};
     /** RECONNECT: these servers close as soon as nobody uses them. */
     private final Set<ServerConnection> closeNeeded = new java.util.HashSet<>();
 
@@ -247,6 +254,8 @@ public final class ServerPool {
             waiter.served(ready);
         } else if (connect != null) {
             startConnect(loop, connect);
+        } else {
+            tellIfShortOfSlots();
         }
         return waiter;
     }
@@ -449,7 +458,7 @@ public final class ServerPool {
         if (server.target() != current && !server.target().sameServerAs(current)) {
             return CloseReason.UPSTREAM_CHANGED;
         }
-        return open() - counts[State.CLOSING.ordinal()] > settings.maxSize() ? CloseReason.POOL_SHRUNK : null;
+        return open() - counts[State.CLOSING.ordinal()] > maxOpen() ? CloseReason.POOL_SHRUNK : null;
     }
 
     /**
@@ -501,10 +510,35 @@ public final class ServerPool {
 
     /** Under the lock: a new server in CONNECTING if another connect should start for the waiters, else null. */
     private ServerConnection reserveConnect() {
-        if (!closed && !paused && open() < settings.maxSize() && counts[State.CONNECTING.ordinal()] < waiters.size()) {
-            return newServer();
+        if (!closed && !paused && counts[State.CONNECTING.ordinal()] < waiters.size()) {
+            if (open() < maxOpen()) {
+                return newServer();
+            }
+            if (clusterLimit < settings.maxSize()) {
+                shortOfSlots = true;
+            }
         }
         return null;
+    }
+
+    /** Under the lock: servers the pool may hold now, by its size and by its share of the cluster's. */
+    private int maxOpen() {
+        return Math.min(settings.maxSize(), clusterLimit);
+    }
+
+    /** Set under the lock when a waiter found the pool at its cluster limit; told outside it. */
+    private boolean shortOfSlots;
+
+    /** Outside the lock: tells the lease holder once that a waiter wants a server beyond the cluster limit. */
+    private void tellIfShortOfSlots() {
+        boolean tell;
+        synchronized (this) {
+            tell = shortOfSlots;
+            shortOfSlots = false;
+        }
+        if (tell) {
+            onShortOfSlots.run();
+        }
     }
 
     /** Under the lock: a server in CONNECTING, counted from now on. */
@@ -634,7 +668,7 @@ public final class ServerPool {
             }
             // A user known by its SCRAM verifier only: no server until a client's login gave pgmux the ClientKey.
             int missing = closed || paused || !target.canLogIn() ? 0 : Math.min(s.minIdle() - idle.size() - counts[State.CONNECTING.ordinal()],
-                    s.maxSize() - open());
+                    maxOpen() - open());
             for (int i = 0; i < missing; i++) {
                 toOpen.add(newServer());
             }
@@ -662,7 +696,7 @@ public final class ServerPool {
             }
             target = newTarget;
             settings = newSettings;
-            int excess = open() - counts[State.CLOSING.ordinal()] - newSettings.maxSize();
+            int excess = open() - counts[State.CLOSING.ordinal()] - maxOpen();
             for (ServerConnection server : new ArrayList<>(idle).reversed()) {
                 CloseReason reason = !server.target().sameServerAs(newTarget) ? CloseReason.UPSTREAM_CHANGED
                         : excess > 0 ? CloseReason.POOL_SHRUNK : null;
@@ -849,6 +883,95 @@ public final class ServerPool {
         if (loginTemplates.size() < MAX_LOGIN_TEMPLATES) {
             loginTemplates.put(startupSettings, template);
         }
+    }
+
+    // The pool's share of a pool_size that several instances share; see SlotLeases.
+
+    /** What the lease holder needs to know of the pool, read at one moment. */
+    public record LeaseDemand(int capacity, int wanted, int held) {}
+
+    /**
+     * How many servers the pool would use now (capped by pool_size): those it holds, plus one for each waiter a
+     * connect under way will not serve, and at least min_idle; and how many it holds (connecting and closing
+     * ones too: each may have a backend in Postgres).
+     */
+    public synchronized LeaseDemand leaseDemand() {
+        Settings s = settings;
+        int using = open() - counts[State.CLOSING.ordinal()]
+                + Math.max(0, waiters.size() - counts[State.CONNECTING.ordinal()]);
+        return new LeaseDemand(s.maxSize(), Math.min(s.maxSize(), Math.max(s.minIdle(), using)), open());
+    }
+
+    /** The servers the pool may hold by its lease now. */
+    public synchronized int clusterLimit() {
+        return clusterLimit;
+    }
+
+    /** Registers who hears that waiters want more servers than the lease allows. */
+    public void onShortOfSlots(Runnable listener) {
+        this.onShortOfSlots = listener;
+    }
+
+    /**
+     * Lowers the lease's limit (before the lower figure is written to the metadata database): idle servers
+     * beyond it close now, busy ones as they come back, and no server opens beyond it. Returns the servers still
+     * held, which the lease goes on counting until they have closed.
+     */
+    public int lowerClusterLimit(int limit) {
+        List<ServerConnection> toClose = new ArrayList<>();
+        int held;
+        synchronized (this) {
+            clusterLimit = Math.min(clusterLimit, limit);
+            int excess = open() - counts[State.CLOSING.ordinal()] - maxOpen();
+            for (ServerConnection server : new ArrayList<>(idle).reversed()) {
+                if (excess <= 0) {
+                    break;
+                }
+                server.closeReason(CloseReason.POOL_SHRUNK);
+                move(server, State.CLOSING);
+                toClose.add(server);
+                excess--;
+            }
+            held = open();
+        }
+        toClose.forEach(ServerConnection::close);
+        return held;
+    }
+
+    /**
+     * Raises the lease's limit (after the metadata database recorded it): waiting clients get their connects
+     * now.
+     */
+    public void raiseClusterLimit(int limit) {
+        List<ServerConnection> toOpen = new ArrayList<>();
+        List<EventLoop> openOn = new ArrayList<>();
+        synchronized (this) {
+            if (limit <= clusterLimit) {
+                return;
+            }
+            clusterLimit = limit;
+            Iterator<Waiter> waiting = waiters.iterator();
+            for (ServerConnection server = reserveConnect(); server != null; server = reserveConnect()) {
+                toOpen.add(server);
+                openOn.add(waiting.hasNext() ? waiting.next().loop : loops.next());
+            }
+            shortOfSlots = false;
+        }
+        for (int i = 0; i < toOpen.size(); i++) {
+            startConnect(openOn.get(i), toOpen.get(i));
+        }
+    }
+
+    /**
+     * The lease ran out (the metadata database unreachable for longer than cluster.instance_timeout): others
+     * may now hold these slots, so every server closes, busy ones too (their clients hear it as of any server
+     * that goes away), and none opens until a lease is granted again.
+     */
+    public void leaseLost() {
+        synchronized (this) {
+            clusterLimit = 0;
+        }
+        closeAll(false, true);
     }
 
     // Admin console operations (PAUSE, RESUME, RECONNECT, KILL, WAIT_CLOSE); see PoolAdmin.

@@ -173,21 +173,63 @@ public final class Tenant {
         return state.users();
     }
 
-    /** Counts a new client unless the tenant is at max_clients. */
+    /** Counts a new client unless the tenant is at max_clients, or at its share of it in a cluster. */
     public boolean tryAddClient() {
-        for (;;) {
+        synchronized (clients) { // against a lease lowering the limit while the count is read
             int current = clients.get();
-            if (current >= state.config().maxClients()) {
+            if (current >= Math.min(state.config().maxClients(), clusterClientLimit)) {
                 return false;
             }
-            if (clients.compareAndSet(current, current + 1)) {
-                return true;
-            }
+            clients.incrementAndGet();
+            return true;
         }
     }
 
     public void removeClient() {
         clients.decrementAndGet();
+    }
+
+    /**
+     * Clients this instance may admit by its lease in the metadata database (SlotLeases): with several
+     * instances, max_clients is the whole cluster's. Unlimited (by this) without one.
+     */
+    private volatile int clusterClientLimit = Integer.MAX_VALUE;
+
+    /** Logins waiting for the lease to grow: each wants a slot more than the clients connected. */
+    private final AtomicInteger loginsWaiting = new AtomicInteger();
+
+    public void loginWaiting(boolean waiting) {
+        if (waiting) {
+            loginsWaiting.incrementAndGet();
+        } else {
+            loginsWaiting.decrementAndGet();
+        }
+    }
+
+    /** The client slots this instance would use now: one per client, and one per login waiting for a slot. */
+    public int clientSlotsWanted() {
+        return clients.get() + loginsWaiting.get();
+    }
+
+    /** Whether a lease could admit more clients than it does now (a login may wait for it to grow). */
+    public boolean clientLimitByLease() {
+        return clusterClientLimit < state.config().maxClients();
+    }
+
+    /**
+     * Sets the lease's client limit; a lower one is set before the metadata database records it, a higher one
+     * after. Returns the clients counted now: a lower limit takes no client away, and the lease counts those it
+     * has until they leave.
+     */
+    public int clusterClientLimit(int limit) {
+        synchronized (clients) {
+            clusterClientLimit = limit;
+            return clients.get();
+        }
+    }
+
+    public int clusterClientLimit() {
+        return clusterClientLimit;
     }
 
     public int clients() {

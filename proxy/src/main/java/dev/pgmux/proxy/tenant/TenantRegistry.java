@@ -33,10 +33,17 @@ public final class TenantRegistry {
 
     private final SecureRandom random;
     private volatile Routing routing;
+    /** Whether max_clients is shared with other instances through leases: a new tenant then admits nobody until its first lease. */
+    private volatile boolean leased;
 
     public TenantRegistry(PgmuxConfig config, SecureRandom random) {
         this.random = random;
         this.routing = routing(config, Map.of());
+    }
+
+    /** From now on, new tenants start with no client slots until their lease grants some (see SlotLeases). */
+    public void leased() {
+        this.leased = true;
     }
 
     /** Applies a reloaded configuration; the caller serialises reloads. */
@@ -55,7 +62,11 @@ public final class TenantRegistry {
                 users.putIfAbsent(authUser.name(), authUser);
             }
             if (existing == null) {
-                tenants.put(tenantConfig.id(), new Tenant(tenantConfig, users, authUser));
+                Tenant tenant = new Tenant(tenantConfig, users, authUser);
+                if (leased) {
+                    tenant.clusterClientLimit(0);
+                }
+                tenants.put(tenantConfig.id(), tenant);
             } else {
                 existing.update(tenantConfig, users, authUser);
                 tenants.put(tenantConfig.id(), existing);

@@ -35,9 +35,14 @@ final class MetadataDatabase implements AutoCloseable {
     /** cluster.metadata_url for it, user and password percent-encoded. */
     String url() {
         TestPostgres pg = TestPostgres.get();
-        TestRole superuser = pg.superuserRole();
-        return "postgresql://" + encode(superuser.name()) + ":" + encode(superuser.password()) + "@" + pg.host() + ":"
-                + pg.port() + "/" + name;
+        return url(pg.host(), pg.port());
+    }
+
+    /** cluster.metadata_url through another address (a relay the test can cut). */
+    String url(String host, int port) {
+        TestRole superuser = TestPostgres.get().superuserRole();
+        return "postgresql://" + encode(superuser.name()) + ":" + encode(superuser.password()) + "@" + host + ":"
+                + port + "/" + name;
     }
 
     Connection connect() throws SQLException {

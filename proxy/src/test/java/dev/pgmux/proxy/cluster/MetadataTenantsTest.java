@@ -211,7 +211,7 @@ class MetadataTenantsTest {
             Wait.until("both instances serve beta", WITHIN_A_SECOND,
                     () -> logsIn(first, Port.TRANSACTION, "beta") && logsIn(second, Port.SESSION, "beta"));
             try (Connection c = metadata(); Statement st = c.createStatement()) {
-                assertThat(text(c, "SELECT max(version) FROM pgmux.schema_migrations")).isEqualTo("2");
+                assertThat(text(c, "SELECT max(version) FROM pgmux.schema_migrations")).isEqualTo("3");
             }
             // An instance that starts now reads the tenants before its listeners open: its first login finds beta.
             try (PgmuxHarness third = start(List.of())) {
@@ -229,12 +229,17 @@ class MetadataTenantsTest {
             database.allowConnections(false);
             try (PgmuxHarness pgmux = start(List.of(PgmuxHarness.defaultTenant()))) {
                 assertThat(pgmux.adminGet("/ready")).isEqualTo(503);
-                assertThat(logsIn(pgmux, Port.TRANSACTION, PgmuxHarness.TENANT)).as("the file's tenant serves").isTrue();
+                // Without a lease it cannot know what the other instances hold of the tenant's max_clients.
+                SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                        () -> login(pgmux, Port.TRANSACTION, PgmuxHarness.TENANT).close());
+                assertThat(refused.getSQLState()).isEqualTo("57P03");
+                assertThat(refused.getMessage()).contains("cannot reach its metadata database");
                 assertThat(logsIn(pgmux, Port.TRANSACTION, "beta")).isFalse();
 
                 database.allowConnections(true);
                 Wait.until("ready once the tenants are read", Duration.ofSeconds(15), () -> pgmux.adminGet("/ready") == 200);
                 assertThat(logsIn(pgmux, Port.SESSION, "beta")).isTrue();
+                assertThat(logsIn(pgmux, Port.TRANSACTION, PgmuxHarness.TENANT)).as("the file's tenant serves").isTrue();
             }
             assertThat(log.text()).contains("reachable again")
                     .doesNotContain(TestPostgres.get().superuserRole().password());

@@ -26,6 +26,7 @@ import dev.pgmux.proxy.pool.ServerPool;
 import dev.pgmux.proxy.testing.Pgjdbc;
 import dev.pgmux.proxy.testing.PgmuxHarness;
 import dev.pgmux.proxy.testing.Port;
+import dev.pgmux.proxy.testing.TcpRelay;
 import dev.pgmux.proxy.testing.TestPostgres;
 import dev.pgmux.proxy.testing.TestRole;
 import dev.pgmux.proxy.testing.Wait;

@@ -1,4 +1,4 @@
-package dev.pgmux.proxy.reload;
+package dev.pgmux.proxy.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,25 +11,25 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Another address of the same Postgres: a plain TCP relay on a free loopback port, counting its connections. */
-final class TcpRelay implements AutoCloseable {
+public final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     private final String host;
     private final int port;
     private final AtomicInteger accepted = new AtomicInteger();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
-    TcpRelay(String host, int port) throws IOException {
+    public TcpRelay(String host, int port) throws IOException {
         this.host = host;
         this.port = port;
         Thread.ofVirtual().name("relay-accept").start(this::accept);
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
     /** Connections relayed so far. */
-    int accepted() {
+    public int accepted() {
         return accepted.get();
     }
 
