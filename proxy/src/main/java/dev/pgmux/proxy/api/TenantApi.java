@@ -165,8 +165,13 @@ public final class TenantApi implements AutoCloseable {
             return done(Response.error(405, method + " is not allowed on " + template + ": use "
                     + String.join(", ", allowed)).with("Allow", String.join(", ", allowed)));
         }
-        id = java.net.URLDecoder.decode(id.replace("+", "%2B"), StandardCharsets.UTF_8);
-        Optional<String> idProblem = ConfigLoader.tenantIdProblem(id);
+        Optional<String> idProblem;
+        try {
+            id = java.net.URLDecoder.decode(id.replace("+", "%2B"), StandardCharsets.UTF_8);
+            idProblem = ConfigLoader.tenantIdProblem(id);
+        } catch (IllegalArgumentException e) {
+            idProblem = Optional.of("must use only letters, digits, _ and - ([A-Za-z0-9_-]+), got a malformed %-escape");
+        }
         if (idProblem.isPresent()) {
             return done(problems(List.of("id: " + idProblem.get())));
         }
