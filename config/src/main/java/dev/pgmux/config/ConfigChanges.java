@@ -45,6 +45,7 @@ public record ConfigChanges(List<String> changes, List<String> needRestart) {
         restart.compare("admin.host", running.admin().host().orElse("(listen.host)"), next.admin().host().orElse("(listen.host)"));
         Lines lines = new Lines();
         lines.secret("admin.metrics_token", running.admin().metricsToken(), next.admin().metricsToken());
+        lines.secret("admin.api_jwt_secret", running.admin().apiJwtSecret(), next.admin().apiJwtSecret());
         tls(running.tls(), next.tls(), lines);
         limits(running.limits(), next.limits(), lines);
         log(running.log(), next.log(), lines);

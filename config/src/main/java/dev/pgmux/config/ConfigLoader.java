@@ -54,6 +54,7 @@ public final class ConfigLoader {
         ConfigValidator.validate(parts.listen(), parts.tls(), parts.limits(), parts.defaultTenant(), parts.tenants(),
                 parts.admin(), problems);
         ConfigValidator.validate(parts.cluster(), parts.tenants(), problems);
+        ConfigValidator.validateApi(parts.admin(), parts.cluster(), problems);
         ConsoleValidator.validate(parts.console(), parts.tenants(), problems);
         LogConfig.validate(parts.log(), problems);
         problems.sortBySection(ConfigTreeReader.TOP_KEYS);
@@ -88,6 +89,14 @@ public final class ConfigLoader {
                     .map(problem -> problem.replace("tenants[0]", "tenants[" + id + "]")).toList());
         }
         return tenants.get(0);
+    }
+
+    /**
+     * What is wrong with a tenant id, by the rules of the tenants section (letters, digits, _ and -), or empty
+     * when it is a valid one: the tenant API checks the id of its path with it.
+     */
+    public static java.util.Optional<String> tenantIdProblem(String id) {
+        return ConfigValidator.tenantIdProblem(id);
     }
 
     /** Plain maps, lists and scalars: no custom tags, no duplicate keys, no YAML 1.1 surprises. */

@@ -19,7 +19,7 @@ final class ConfigTreeReader {
             "admin_users", "stats_users", "cluster");
     static final List<String> CLUSTER_KEYS = List.of("metadata_url", "refresh_interval", "instance_id", "peer_address",
             "instance_timeout");
-    static final List<String> ADMIN_KEYS = List.of("host", "metrics_token");
+    static final List<String> ADMIN_KEYS = List.of("host", "metrics_token", "api_jwt_secret");
     static final List<String> LISTEN_KEYS = List.of("host", "transaction_port", "session_port", "admin_port", "io_threads",
             "transport", "reuse_port", "proxy_protocol", "proxy_protocol_networks");
     static final List<String> TLS_KEYS = List.of("mode", "cert_file", "key_file", "self_signed");
@@ -78,7 +78,8 @@ final class ConfigTreeReader {
         m.rejectUnknownKeys(ADMIN_KEYS);
         return new AdminConfig(
                 m.optionalString("host").filter(host -> !host.isBlank()),
-                m.optionalString("metrics_token").filter(token -> !token.isEmpty()));
+                m.optionalString("metrics_token").filter(token -> !token.isEmpty()),
+                m.optionalString("api_jwt_secret").filter(secret -> !secret.isEmpty()));
     }
 
     private static ListenConfig listen(MappingReader m) {

@@ -71,6 +71,35 @@ final class ConfigValidator {
         });
     }
 
+    /**
+     * admin.api_jwt_secret: the API writes tenants to the metadata database, so it needs one; and an HS256 key
+     * is at least as long as its hash. Never shows the secret.
+     */
+    static void validateApi(AdminConfig admin, ClusterConfig cluster, Problems problems) {
+        admin.apiJwtSecret().ifPresent(secret -> {
+            if (!cluster.hasMetadata()) {
+                problems.add("admin.api_jwt_secret", "needs cluster.metadata_url (the API writes tenants to the "
+                        + "metadata database)");
+            }
+            int bytes = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes < AdminConfig.MIN_API_JWT_SECRET_BYTES) {
+                problems.add("admin.api_jwt_secret", "must be at least " + AdminConfig.MIN_API_JWT_SECRET_BYTES
+                        + " bytes (an HS256 key), got " + bytes);
+            }
+        });
+    }
+
+    /** What is wrong with a tenant id, or empty. */
+    static Optional<String> tenantIdProblem(String id) {
+        if (id.isEmpty()) {
+            return Optional.of("must not be empty");
+        }
+        if (!TENANT_ID.matcher(id).matches()) {
+            return Optional.of("must use only letters, digits, _ and - ([A-Za-z0-9_-]+), got \"" + id + "\"");
+        }
+        return Optional.empty();
+    }
+
     /** One tenant on its own, as the metadata database holds it: the rules of the tenants section. */
     static void validateTenant(TenantConfig tenant, TlsConfig tls, Problems problems) {
         tenants(List.of(tenant), Optional.empty(), tls, problems);
@@ -183,10 +212,9 @@ final class ConfigValidator {
         for (int i = 0; i < tenants.size(); i++) {
             TenantConfig tenant = tenants.get(i);
             String path = "tenants[" + i + "]";
-            if (tenant.id().isEmpty()) {
-                problems.add(path + ".id", "must not be empty");
-            } else if (!TENANT_ID.matcher(tenant.id()).matches()) {
-                problems.add(path + ".id", "must use only letters, digits, _ and - ([A-Za-z0-9_-]+), got \"" + tenant.id() + "\"");
+            Optional<String> idProblem = tenantIdProblem(tenant.id());
+            if (idProblem.isPresent()) {
+                problems.add(path + ".id", idProblem.get());
             } else if (!ids.add(tenant.id())) {
                 problems.add(path + ".id", "duplicate tenant id \"" + tenant.id() + "\"");
             }

@@ -43,6 +43,7 @@ public record PgmuxConfig(
         Problems problems = new Problems();
         ConfigValidator.validate(listen, tls, limits, defaultTenant, tenants, admin, problems);
         ConfigValidator.validate(cluster, tenants, problems);
+        ConfigValidator.validateApi(admin, cluster, problems);
         ConsoleValidator.validate(console, tenants, problems);
         LogConfig.validate(log, problems);
         problems.throwIfAny("invalid configuration");

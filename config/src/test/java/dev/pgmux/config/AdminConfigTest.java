@@ -36,7 +36,7 @@ class AdminConfigTest {
     @Test
     void refusesUnknownKeysAndTokensThatCannotGoInAHeader() {
         assertThat(problems("admin: {port: 1}\n" + MINIMAL))
-                .containsExactly("admin.port: unknown key (known keys: host, metrics_token)");
+                .containsExactly("admin.port: unknown key (known keys: host, metrics_token, api_jwt_secret)");
         assertThat(problems("admin: {metrics_token: 'two words'}\n" + MINIMAL))
                 .containsExactly("admin.metrics_token: must be printable ASCII without blanks (it is sent in an HTTP header)");
     }

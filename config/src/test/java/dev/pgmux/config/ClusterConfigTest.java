@@ -89,4 +89,50 @@ class ClusterConfigTest {
         assertThat(ConfigChanges.between(running, next).needRestart()).containsExactly(
                 "cluster.metadata_url: (none) -> postgresql://meta:***@db:5432/x (needs a restart; the running value is kept)");
     }
+
+    private static final String SECRET = "0123456789abcdef0123456789abcdef-api";
+
+    @Test
+    void theApiSecretIsReadFromTheEnvironmentAndNeverShown() {
+        PgmuxConfig config = ConfigLoader.parse("cluster: {metadata_url: '" + URL + "'}\n"
+                + "admin: {api_jwt_secret: '${API_JWT_SECRET}'}\n" + MINIMAL, Map.of("API_JWT_SECRET", SECRET));
+        assertThat(config.admin().apiJwtSecret()).contains(SECRET);
+        assertThat(config.toString()).doesNotContain(SECRET).contains("apiJwtSecret=(set)");
+        assertThat(parse(MINIMAL).admin().apiJwtSecret()).isEmpty();
+        assertThat(ConfigLoader.parse("cluster: {metadata_url: '" + URL + "'}\nadmin: {api_jwt_secret: '${API_JWT_SECRET:-}'}\n"
+                + MINIMAL, Map.of()).admin().apiJwtSecret()).as("empty: the API is off").isEmpty();
+    }
+
+    @Test
+    void theApiSecretNeedsTheMetadataDatabaseAndAnHs256KeysLength() {
+        assertThat(problems("admin: {api_jwt_secret: '" + SECRET + "'}\n" + MINIMAL)).containsExactly(
+                "admin.api_jwt_secret: needs cluster.metadata_url (the API writes tenants to the metadata database)");
+        List<String> tooShort = problems("cluster: {metadata_url: '" + URL + "'}\nadmin: {api_jwt_secret: 'short-secret'}\n"
+                + MINIMAL);
+        assertThat(tooShort).containsExactly("admin.api_jwt_secret: must be at least 32 bytes (an HS256 key), got 12");
+        assertThat(String.join("\n", tooShort)).doesNotContain("short-secret");
+        assertThatThrownBy(() -> parse(MINIMAL).withAdmin(AdminConfig.defaults().withApiJwtSecret(SECRET)))
+                .as("the same rules for a configuration built in code")
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        "admin.api_jwt_secret: needs cluster.metadata_url (the API writes tenants to the metadata database)"));
+    }
+
+    @Test
+    void aReloadMayChangeTheApiSecretAndSaysSoWithoutShowingIt() {
+        PgmuxConfig running = parse(MINIMAL).withCluster(ClusterConfig.metadata(URL));
+        PgmuxConfig next = running.withAdmin(AdminConfig.defaults().withApiJwtSecret(SECRET));
+        ConfigChanges changes = ConfigChanges.between(running, next);
+        assertThat(changes.changes()).containsExactly("admin.api_jwt_secret: set");
+        assertThat(changes.needRestart()).isEmpty();
+        assertThat(ConfigChanges.between(next, running.withAdmin(AdminConfig.defaults().withApiJwtSecret(SECRET + "-2")))
+                .changes()).containsExactly("admin.api_jwt_secret: changed");
+    }
+
+    @Test
+    void aTenantIdIsCheckedByTheTenantsRules() {
+        assertThat(ConfigLoader.tenantIdProblem("shop_1-a")).isEmpty();
+        assertThat(ConfigLoader.tenantIdProblem("shop.eu")).contains(
+                "must use only letters, digits, _ and - ([A-Za-z0-9_-]+), got \"shop.eu\"");
+        assertThat(ConfigLoader.tenantIdProblem("")).contains("must not be empty");
+    }
 }

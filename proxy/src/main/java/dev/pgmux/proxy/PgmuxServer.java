@@ -3,6 +3,7 @@ package dev.pgmux.proxy;
 import dev.pgmux.config.PoolMode;
 import dev.pgmux.config.PgmuxConfig;
 import dev.pgmux.proxy.admin.AdminHttpServer;
+import dev.pgmux.proxy.api.TenantApi;
 import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.client.ClientChannelInitializer;
 import dev.pgmux.proxy.client.ClientRegistry;
@@ -72,6 +73,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     private final String instanceId;
     /** The tenants of the metadata database (cluster.metadata_url); null without one. */
     private volatile MetadataStore metadata;
+    /** The tenant API on the admin port; null without a metadata database. */
+    private volatile TenantApi api;
 
     private PgmuxServer(PgmuxConfig config, int workerThreads) {
         this.config = config;
@@ -136,6 +139,10 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         }
         metadata = new MetadataStore(config.cluster().withInstanceId(instanceId), () -> runtime.config().tls(),
                 reloader::metadataTenants);
+        metadata.onTerminate(this::terminateTenant);
+        api = new TenantApi(() -> runtime.config().admin().apiJwtSecret(),
+                MetadataUrl.parse(config.cluster().metadataUrl().orElseThrow()),
+                () -> runtime.config().tls(), () -> System.currentTimeMillis() / 1000);
         metrics.bindMetadata(metadata);
         metrics.bindPeerCancels(runtime.peerCancels());
         metadata.start();
@@ -159,6 +166,23 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     private static final java.time.Duration METADATA_START_WAIT = java.time.Duration.ofSeconds(10);
+
+    /**
+     * The tenant API's terminate, as it reaches every instance: each client of the tenant is told FATAL and
+     * closed, and every server of its pools closes, busy or not. The tenant stays: new logins open new servers.
+     */
+    public void terminateTenant(String id) {
+        int clients = 0;
+        for (var client : runtime.clients().all()) {
+            if (client.tenant() != null && client.tenant().id().equals(id)) {
+                client.fatal(dev.pgmux.protocol.SqlState.ADMIN_SHUTDOWN,
+                        "terminating connection: the tenant's connections were terminated by an administrator");
+                clients++;
+            }
+        }
+        runtime.pools().admin().terminate(id);
+        log.info("tenant \"{}\" terminated: {} client(s) closed, and its servers", id, clients);
+    }
 
     /** listen.host as the other instances can reach it: this host's address when it is a wildcard. */
     private static String peerHost(String listenHost) {
@@ -194,7 +218,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childHandler(new AdminHttpServer(this::ready, this::poolsText, this::reloadAsync, metrics,
-                            () -> runtime.config().admin().metricsToken()));
+                            () -> runtime.config().admin().metricsToken(), api));
             if (config.listen().reusePort()) {
                 transport.reusePort(admin);
             }
@@ -413,6 +437,9 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
             hangup.ifPresent(HangupSignal.Installed::close);
             if (metadata != null) {
                 metadata.close();
+            }
+            if (api != null) {
+                api.close();
             }
             reloader.close();
             listeners.forEach(channel -> channel.close().awaitUninterruptibly());

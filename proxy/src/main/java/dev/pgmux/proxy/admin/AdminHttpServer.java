@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
+import dev.pgmux.proxy.api.TenantApi;
 import dev.pgmux.proxy.metrics.Metrics;
 import dev.pgmux.proxy.reload.ReloadResult;
 
@@ -32,7 +33,8 @@ import java.util.function.Supplier;
  * The admin HTTP port: {@code /health} (the process is up), {@code /ready} (listening; 503 from the start of a shutdown), {@code /metrics}
  * (Prometheus text or OpenMetrics, as the {@code Accept} header asks; behind a bearer token when one is
  * configured), {@code /pools}, and {@code POST /reload} (re-read the configuration file: 200 and what
- * changed, or 422 and every problem).
+ * changed, or 422 and every problem), and the tenant API under {@code /api} ({@link TenantApi}; 404 while it is
+ * off).
  */
 public final class AdminHttpServer extends ChannelInitializer<Channel> {
     private final BooleanSupplier ready;
@@ -41,27 +43,41 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
     private final Metrics metrics;
     /** The token in effect now (a reload may change it); empty: none asked for. */
     private final Supplier<Optional<String>> metricsToken;
+    /** The tenant API; null without a metadata database (then /api answers that it is off). */
+    private final TenantApi api;
 
     /** @param reload starts a reload off the event loop (it reads files and derives secrets) */
     public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText,
                            Supplier<CompletionStage<ReloadResult>> reload, Metrics metrics,
                            Supplier<Optional<String>> metricsToken) {
+        this(ready, poolsText, reload, metrics, metricsToken, null);
+    }
+
+    public AdminHttpServer(BooleanSupplier ready, Supplier<String> poolsText,
+                           Supplier<CompletionStage<ReloadResult>> reload, Metrics metrics,
+                           Supplier<Optional<String>> metricsToken, TenantApi api) {
         this.ready = ready;
         this.poolsText = poolsText;
         this.reload = reload;
         this.metrics = metrics;
         this.metricsToken = metricsToken;
+        this.api = api;
     }
 
     @Override
     protected void initChannel(Channel channel) {
-        channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), new Handler());
+        // Bodies are the API's tenants; a larger one is answered 413 by the aggregator.
+        channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(TenantApi.MAX_BODY_BYTES), new Handler());
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             String path = request.uri().split("\\?", 2)[0];
+            if (TenantApi.isApiPath(path)) {
+                api(ctx, request, path);
+                return;
+            }
             if (path.equals("/reload")) {
                 reload(ctx, request);
                 return;
@@ -91,6 +107,20 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
                 case ReloadResult.Applied applied -> text(HttpResponseStatus.OK, applied.text() + "\n");
                 case ReloadResult.Refused refused -> text(HttpResponseStatus.UNPROCESSABLE_ENTITY, refused.text() + "\n");
             }));
+        }
+
+        /** The tenant API: answered when its database work, on the API's threads, is done. */
+        private void api(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (api == null) {
+                respond(ctx, keepAlive, json(TenantApi.Response.off()));
+                return;
+            }
+            byte[] body = new byte[request.content().readableBytes()];
+            request.content().getBytes(request.content().readerIndex(), body);
+            api.handle(request.method().name(), path, request.headers().get(HttpHeaderNames.AUTHORIZATION), body)
+                    .whenComplete((response, error) -> respond(ctx, keepAlive, response != null ? json(response)
+                            : text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "the request failed\n")));
         }
 
         private void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
@@ -127,6 +157,19 @@ public final class AdminHttpServer extends ChannelInitializer<Channel> {
         }
         return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8),
                 token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static FullHttpResponse json(TenantApi.Response answer) {
+        ByteBuf content = answer.body() == null ? Unpooled.EMPTY_BUFFER
+                : Unpooled.copiedBuffer(answer.body(), StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(answer.status()), content);
+        if (answer.body() != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        }
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        answer.headers().forEach(response.headers()::set);
+        return response;
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {

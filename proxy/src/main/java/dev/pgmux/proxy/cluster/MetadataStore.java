@@ -50,6 +50,8 @@ public final class MetadataStore implements AutoCloseable {
 
     public static final String SCHEMA = "pgmux";
     public static final String CHANNEL = "pgmux_tenants";
+    /** The tenant API's terminate: its payload is a tenant id whose clients and servers every instance closes. */
+    public static final String TERMINATE_CHANNEL = "pgmux_terminate";
     /** Taken while migrating, so that instances starting together do not create the same objects twice. */
     private static final long MIGRATION_LOCK = 0x70676d7578L; // "pgmux"
 
@@ -109,6 +111,7 @@ public final class MetadataStore implements AutoCloseable {
     private final Supplier<TlsConfig> tls;
     private final Consumer<List<TenantConfig>> apply;
     private final Thread thread;
+    private volatile Consumer<String> terminate = id -> { };
     private volatile boolean closed;
     private volatile boolean loaded;
     private volatile Connection connection;
@@ -133,6 +136,11 @@ public final class MetadataStore implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    /** What a notification on {@value #TERMINATE_CHANNEL} does with its tenant id (on this store's thread). */
+    public void onTerminate(Consumer<String> terminate) {
+        this.terminate = Objects.requireNonNull(terminate);
     }
 
     /** Host name, process id and a random suffix: unique enough without cluster.instance_id. */
@@ -209,6 +217,7 @@ public final class MetadataStore implements AutoCloseable {
                 migrate(c);
                 try (Statement st = c.createStatement()) {
                     st.execute("LISTEN " + CHANNEL);
+                    st.execute("LISTEN " + TERMINATE_CHANNEL);
                 }
                 if (unreachableLogged) {
                     log.info("metadata database {} reachable again", url);
@@ -249,7 +258,15 @@ public final class MetadataStore implements AutoCloseable {
         long nextBeat = System.nanoTime() + heartbeatInterval.toNanos();
         while (!closed) {
             PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
-            if ((notifications != null && notifications.length > 0) || System.nanoTime() - next >= 0) {
+            boolean changed = false;
+            for (PGNotification notification : notifications == null ? new PGNotification[0] : notifications) {
+                if (notification.getName().equals(TERMINATE_CHANNEL)) {
+                    terminate(notification.getParameter());
+                } else {
+                    changed = true;
+                }
+            }
+            if (changed || System.nanoTime() - next >= 0) {
                 refresh(c);
                 next = System.nanoTime() + refreshInterval.toNanos();
             }
@@ -361,6 +378,14 @@ public final class MetadataStore implements AutoCloseable {
                 loaded = true;
                 notifyAll();
             }
+        }
+    }
+
+    private void terminate(String id) {
+        try {
+            terminate.accept(id);
+        } catch (RuntimeException e) {
+            log.error("terminating tenant \"{}\" failed", id, e);
         }
     }
 

@@ -72,6 +72,18 @@ public final class PoolAdmin {
     }
 
     /**
+     * The tenant API's terminate: every server of the tenant's pools closed at once, busy or not, and nothing
+     * paused, so that new logins open new servers (the clients are told by whoever terminates them).
+     */
+    public void terminate(String tenant) {
+        for (ServerPool pool : pools.all()) {
+            if (pool.key().tenant().equals(tenant)) {
+                pool.closeEveryServer();
+            }
+        }
+    }
+
+    /**
      * RESUME: {@link Database#ALL} lifts every pause, a database its own (a database paused on its own
      * stays paused under a global RESUME only if it was paused again since; PgBouncer does the same).
      */

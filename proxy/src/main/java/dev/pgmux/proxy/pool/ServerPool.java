@@ -994,6 +994,11 @@ public final class ServerPool {
         closeAll(true, true);
     }
 
+    /** Terminate: every server closed now, busy or not, without pausing (a login under way closes when done). */
+    public void closeEveryServer() {
+        closeAll(false, true);
+    }
+
     /** RECONNECT: every server open now closes as soon as nobody uses it (idle ones at once). */
     public void reconnect() {
         closeAll(false, false);
