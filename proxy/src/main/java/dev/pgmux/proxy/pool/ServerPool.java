@@ -891,14 +891,13 @@ public final class ServerPool {
     public record LeaseDemand(int capacity, int wanted, int held) {}
 
     /**
-     * How many servers the pool would use now (capped by pool_size): those it holds, plus one for each waiter a
-     * connect under way will not serve, and at least min_idle; and how many it holds (connecting and closing
-     * ones too: each may have a backend in Postgres).
+     * How many servers the pool would use now (capped by pool_size): those in use plus one per waiting client, and
+     * at least min_idle (idle servers beyond that are kept only while nobody else wants their slots); and how many
+     * it holds (connecting and closing ones too: each may have a backend in Postgres).
      */
     public synchronized LeaseDemand leaseDemand() {
         Settings s = settings;
-        int using = open() - counts[State.CLOSING.ordinal()]
-                + Math.max(0, waiters.size() - counts[State.CONNECTING.ordinal()]);
+        int using = counts[State.IN_USE.ordinal()] + counts[State.CANCELLING.ordinal()] + waiters.size();
         return new LeaseDemand(s.maxSize(), Math.min(s.maxSize(), Math.max(s.minIdle(), using)), open());
     }
 
