@@ -100,7 +100,19 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
                 clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats),
-                new PeerCancels(transport, () -> metadata == null ? List.of() : metadata.peers()), leases);
+                new PeerCancels(transport, new PeerCancels.Directory() {
+                    @Override
+                    public List<String> all() {
+                        MetadataStore store = metadata;
+                        return store == null ? List.of() : store.peers();
+                    }
+
+                    @Override
+                    public Optional<String> withKeyPrefix(int keyPrefix) {
+                        MetadataStore store = metadata;
+                        return store == null ? Optional.empty() : store.peerWithKeyPrefix(keyPrefix);
+                    }
+                }), leases);
         this.reloader = new Reloader(runtime);
         this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);
         console.actions(this);
@@ -140,6 +152,8 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         metadata = new MetadataStore(config.cluster().withInstanceId(instanceId), () -> runtime.config().tls(),
                 reloader::metadataTenants);
         metadata.onTerminate(this::terminateTenant);
+        runtime.cancels().keyPrefix(0); // until the metadata database gives this instance its prefix
+        metadata.onKeyPrefix(runtime.cancels()::keyPrefix);
         api = new TenantApi(() -> runtime.config().admin().apiJwtSecret(),
                 MetadataUrl.parse(config.cluster().metadataUrl().orElseThrow()),
                 () -> runtime.config().tls(), () -> System.currentTimeMillis() / 1000);
@@ -204,7 +218,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
     }
 
     private boolean ready() {
-        return ready && (metadata == null || (metadata.loaded() && runtime.leases().valid()));
+        return ready && (metadata == null || (metadata.loaded() && metadata.registered() && runtime.leases().valid()));
     }
 
     private void bind() {

@@ -29,10 +29,34 @@ public final class CancelRegistry<C> {
         this.random = random;
     }
 
-    /** Issues a new key with a random process id that no other client has. */
+    /** Bits of a process id below an instance's key prefix: Linux's process ids are below 2^22. */
+    public static final int PREFIX_SHIFT = 22;
+    /** No prefix, the whole range of process ids (a single instance). */
+    public static final int NO_CLUSTER = -1;
+
+    /**
+     * With several instances, the instance's prefix in the process ids it makes up (1 to 511, bits 22 to 30), so
+     * that another instance receiving a cancel for one of them knows whose it is; 0 while the instance has none
+     * (ids below 2^22, like a real server's, which every instance is asked about).
+     */
+    private volatile int keyPrefix = NO_CLUSTER;
+
+    /** See {@link #keyPrefix}; keys issued before keep theirs. */
+    public void keyPrefix(int prefix) {
+        this.keyPrefix = prefix;
+    }
+
+    /** The instance whose prefix a process id carries (1 to 511), or 0: none (a real server's, or no prefix yet). */
+    public static int keyPrefixOf(int processId) {
+        return processId >>> PREFIX_SHIFT;
+    }
+
+    /** Issues a new key with a made-up process id that no other client has. */
     public BackendKeyData register(C client) {
         for (;;) {
-            int processId = random.nextInt(Integer.MAX_VALUE - 1) + 1;
+            int prefix = keyPrefix;
+            int processId = prefix == NO_CLUSTER ? random.nextInt(Integer.MAX_VALUE - 1) + 1
+                    : (prefix << PREFIX_SHIFT) | (random.nextInt((1 << PREFIX_SHIFT) - 1) + 1);
             BackendKeyData key = new BackendKeyData(processId, random.nextInt());
             if (byProcessId.putIfAbsent(processId, new Entry<>(key, client)) == null) {
                 return key;

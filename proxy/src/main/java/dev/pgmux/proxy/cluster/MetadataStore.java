@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -49,7 +50,14 @@ public final class MetadataStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
 
     public static final String SCHEMA = "pgmux";
+    /** Cancel-key prefixes go from 1 to this: 9 bits above the 22 of a process id (see CancelRegistry). */
+    public static final int MAX_KEY_PREFIX = 511;
+
+    /** Another live instance: where it is reached, and the prefix of the cancel keys it issues (0: none). */
+    private record Peer(String address, int keyPrefix) {}
     public static final String CHANNEL = "pgmux_tenants";
+    /** Notified by an instance that registers (or changes its key prefix): the others read their peers again. */
+    static final String INSTANCES_CHANNEL = "pgmux_instances";
     /** The tenant API's terminate: its payload is a tenant id whose clients and servers every instance closes. */
     public static final String TERMINATE_CHANNEL = "pgmux_terminate";
     /** Taken while migrating, so that instances starting together do not create the same objects twice. */
@@ -93,6 +101,9 @@ public final class MetadataStore implements AutoCloseable {
               expires_at timestamptz NOT NULL,
               PRIMARY KEY (kind, tenant, database, username, instance_id)
             );
+            """,
+            """
+            ALTER TABLE pgmux.instances ADD COLUMN key_prefix integer UNIQUE CHECK (key_prefix BETWEEN 1 AND 511);
             """);
 
     private static final Duration POLL = Duration.ofMillis(200);
@@ -106,8 +117,14 @@ public final class MetadataStore implements AutoCloseable {
     private final Duration heartbeatInterval;
     /** Where the other instances reach this one; null until the transaction port is bound. */
     private volatile String peerAddress;
-    /** The other live instances' peer addresses, as last read; kept while the database is away. */
-    private volatile List<String> peers = List.of();
+    /** The other live instances, as last read; kept while the database is away. */
+    private volatile List<Peer> peers = List.of();
+    /** This instance's cancel-key prefix among the others' (1 to 511), 0 until it has one. */
+    private volatile int keyPrefix;
+    private volatile IntConsumer onKeyPrefix = prefix -> {};
+    /** Whether this instance's row is in pgmux.instances and the others were told (/ready waits for it). */
+    private volatile boolean registered;
+    private int announcedPrefix = -1;
     private final Supplier<TlsConfig> tls;
     private final Consumer<List<TenantConfig>> apply;
     private final Thread thread;
@@ -143,6 +160,11 @@ public final class MetadataStore implements AutoCloseable {
         this.terminate = Objects.requireNonNull(terminate);
     }
 
+    /** Who hears of this instance's cancel-key prefix (on each heartbeat: 0 while it has none). */
+    public void onKeyPrefix(IntConsumer listener) {
+        this.onKeyPrefix = Objects.requireNonNull(listener);
+    }
+
     /** Host name, process id and a random suffix: unique enough without cluster.instance_id. */
     public static String defaultInstanceId() {
         String host;
@@ -167,7 +189,17 @@ public final class MetadataStore implements AutoCloseable {
 
     /** The other live instances' peer addresses (HOST:PORT), as last read. */
     public List<String> peers() {
-        return peers;
+        return peers.stream().map(Peer::address).toList();
+    }
+
+    /** The live instance whose cancel keys carry {@code prefix}, if one does. */
+    public java.util.Optional<String> peerWithKeyPrefix(int prefix) {
+        for (Peer peer : peers) {
+            if (peer.keyPrefix() == prefix) {
+                return java.util.Optional.of(peer.address());
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /**
@@ -186,6 +218,11 @@ public final class MetadataStore implements AutoCloseable {
             }
         }
         return loaded;
+    }
+
+    /** Whether this instance is registered in pgmux.instances, and the others told of it. */
+    public boolean registered() {
+        return registered;
     }
 
     /** Whether pgmux holds a connection to the metadata database now. */
@@ -218,7 +255,9 @@ public final class MetadataStore implements AutoCloseable {
                 try (Statement st = c.createStatement()) {
                     st.execute("LISTEN " + CHANNEL);
                     st.execute("LISTEN " + TERMINATE_CHANNEL);
+                    st.execute("LISTEN " + INSTANCES_CHANNEL);
                 }
+                announcedPrefix = -1; // told again on each connection: the row may have gone meanwhile
                 if (unreachableLogged) {
                     log.info("metadata database {} reachable again", url);
                     unreachableLogged = false;
@@ -259,12 +298,19 @@ public final class MetadataStore implements AutoCloseable {
         while (!closed) {
             PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
             boolean changed = false;
+            boolean beat = !registered && peerAddress != null; // registered as soon as the port is bound
             for (PGNotification notification : notifications == null ? new PGNotification[0] : notifications) {
                 if (notification.getName().equals(TERMINATE_CHANNEL)) {
                     terminate(notification.getParameter());
+                } else if (notification.getName().equals(INSTANCES_CHANNEL)) {
+                    beat |= !notification.getParameter().equals(instanceId); // a new instance: read the peers now
                 } else {
                     changed = true;
                 }
+            }
+            if (beat) {
+                heartbeat(c);
+                nextBeat = System.nanoTime() + heartbeatInterval.toNanos();
             }
             if (changed || System.nanoTime() - next >= 0) {
                 refresh(c);
@@ -288,12 +334,39 @@ public final class MetadataStore implements AutoCloseable {
     private void heartbeat(Connection c) throws SQLException {
         String address = peerAddress;
         if (address != null) {
-            try (PreparedStatement st = c.prepareStatement("INSERT INTO " + SCHEMA + ".instances (instance_id, peer_address) "
-                    + "VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET peer_address = excluded.peer_address, "
-                    + "heartbeat_at = now()")) {
+            if (keyPrefix == 0) {
+                keyPrefix = freeKeyPrefix(c);
+            }
+            try (PreparedStatement st = c.prepareStatement("INSERT INTO " + SCHEMA + ".instances (instance_id, peer_address, "
+                    + "key_prefix) VALUES (?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET peer_address = "
+                    + "excluded.peer_address, key_prefix = excluded.key_prefix, heartbeat_at = now()")) {
                 st.setString(1, instanceId);
                 st.setString(2, address);
+                if (keyPrefix == 0) {
+                    st.setNull(3, java.sql.Types.INTEGER);
+                } else {
+                    st.setInt(3, keyPrefix);
+                }
                 st.executeUpdate();
+                onKeyPrefix.accept(keyPrefix);
+                if (!registered || keyPrefix != announcedPrefix) {
+                    // The others read their peers at once, not at their next heartbeat: a cancel for a client here
+                    // finds this instance from the moment /ready says it serves.
+                    try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify('" + INSTANCES_CHANNEL + "', ?)")) {
+                        notify.setString(1, instanceId);
+                        notify.execute();
+                    }
+                    announcedPrefix = keyPrefix;
+                    registered = true;
+                }
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // Another instance took the prefix first (or, after a long partition, took this one's over):
+                // keys are issued without one until the next heartbeat finds a free one.
+                keyPrefix = 0;
+                onKeyPrefix.accept(0);
             }
         }
         double timeoutSeconds = instanceTimeout.toMillis() / 1000.0;
@@ -302,18 +375,37 @@ public final class MetadataStore implements AutoCloseable {
             st.setDouble(1, timeoutSeconds * 10);
             st.executeUpdate();
         }
-        List<String> alive = new ArrayList<>();
-        try (PreparedStatement st = c.prepareStatement("SELECT peer_address FROM " + SCHEMA + ".instances "
-                + "WHERE instance_id <> ? AND heartbeat_at > now() - make_interval(secs => ?) ORDER BY instance_id")) {
+        List<Peer> alive = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT peer_address, coalesce(key_prefix, 0) FROM " + SCHEMA
+                + ".instances WHERE instance_id <> ? AND heartbeat_at > now() - make_interval(secs => ?) ORDER BY instance_id")) {
             st.setString(1, instanceId);
             st.setDouble(2, timeoutSeconds);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    alive.add(rs.getString(1));
+                    alive.add(new Peer(rs.getString(1), rs.getInt(2)));
                 }
             }
         }
         peers = List.copyOf(alive);
+    }
+
+    /**
+     * The smallest key prefix no instance row holds (a dead instance's rows, kept for ten timeouts, keep theirs,
+     * so that its clients' stale keys do not reach a new instance for a while); 0 when all are taken.
+     */
+    private int freeKeyPrefix(Connection c) throws SQLException {
+        java.util.BitSet used = new java.util.BitSet(MAX_KEY_PREFIX + 1);
+        try (PreparedStatement st = c.prepareStatement("SELECT key_prefix FROM " + SCHEMA + ".instances "
+                + "WHERE key_prefix IS NOT NULL AND instance_id <> ?")) {
+            st.setString(1, instanceId);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    used.set(rs.getInt(1));
+                }
+            }
+        }
+        int free = used.nextClearBit(1);
+        return free <= MAX_KEY_PREFIX ? free : 0;
     }
 
     private void migrate(Connection c) throws SQLException {

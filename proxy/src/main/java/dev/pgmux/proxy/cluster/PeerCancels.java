@@ -8,15 +8,19 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
+import java.util.Optional;
+import dev.pgmux.proxy.cancel.CancelRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Cancel requests across instances: a CancelRequest whose key this instance does not hold is passed to every
- * live peer (the instances of pgmux.instances, {@link MetadataStore#peers}) as a {@link PeerCancelRequest}; the
- * one holding the key cancels, the others find nothing, and none passes it on again. A key is checked only by
- * its holder, secret and all, so a forged or stale key cancels nothing anywhere.
+ * Cancel requests across instances: a CancelRequest whose key this instance does not hold is passed on as a
+ * {@link PeerCancelRequest}, and its receiver places it or drops it, never passing it on again. A key made up by
+ * an instance carries that instance's prefix ({@link CancelRegistry#keyPrefixOf}): the request goes to that
+ * instance alone. A key without one (in session mode a client's process id is its server's) goes to every live
+ * peer (the instances of pgmux.instances, {@link MetadataStore#peers}); the one holding the key cancels, the
+ * others find nothing. A key is checked only by its holder, secret and all, so a forged or stale key cancels
+ * nothing anywhere.
  *
  * <p>A cancel costs a connection per peer, so at most {@value #MAX_PER_SECOND} are passed on per second:
  * a flood of unknown keys cannot multiply itself over the cluster. Without a metadata database there are no
@@ -31,21 +35,35 @@ public final class PeerCancels {
     private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(5);
 
     private final Transport transport;
-    private final Supplier<List<String>> peers;
+    private final Directory peers;
     private long windowSecond = Long.MIN_VALUE;
     private int admittedInWindow;
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
 
-    public PeerCancels(Transport transport, Supplier<List<String>> peers) {
+    /** The live peers, as the metadata database lists them. */
+    public interface Directory {
+        /** Every live peer's HOST:PORT. */
+        List<String> all();
+
+        /** The live peer whose made-up keys carry {@code keyPrefix}, if one does. */
+        Optional<String> withKeyPrefix(int keyPrefix);
+    }
+
+    public PeerCancels(Transport transport, Directory peers) {
         this.transport = transport;
         this.peers = peers;
     }
 
-    /** Passes a cancel this instance could not place to every peer, unless the second's share is used up. */
+    /**
+     * Passes a cancel this instance could not place to the instance whose prefix its process id carries, else to
+     * every peer, unless the second's share is used up.
+     */
     public void forward(EventLoop loop, int processId, int secretKey) {
-        List<String> targets = peers.get();
+        int prefix = CancelRegistry.keyPrefixOf(processId);
+        Optional<String> owner = prefix == 0 ? Optional.empty() : peers.withKeyPrefix(prefix);
+        List<String> targets = owner.map(List::of).orElseGet(peers::all);
         if (targets.isEmpty()) {
             return;
         }
