@@ -130,6 +130,9 @@ for name in "${port_names[@]}"; do
   taken+="${port[$name]} "
 done
 for name in "${port_names[@]}"; do echo "$name=${port[$name]}"; done >"$cluster_dir/ports"
+if [ "$(cut -d= -f2 "$cluster_dir/ports" | sort | uniq -d)" != "" ]; then
+  fail "a port is given twice: $(tr '\n' ' ' <"$cluster_dir/ports")"
+fi
 
 # ---- Secrets ----------------------------------------------------------------------------------------------
 secret() {
