@@ -264,6 +264,19 @@ for i in "${instances[@]}"; do
     curl -fsS -m 2 "${admin_urls[$((i - 1))]}/ready"
 done
 
+# Each instance registers in pgmux.instances and reads the others' rows at its heartbeats (every 2 s): until
+# every instance has had a heartbeat since the last one registered, a cancel request landing on an instance
+# that does not know the query's instance yet would be lost.
+peers_known() {
+  local known
+  known=$(echo "SELECT count(*) = ${#instances[@]} AND min(heartbeat_at) > max(started_at)
+    FROM pgmux.instances WHERE instance_id LIKE 'pgmux-%'" \
+    | sql "${port[METADATA_POSTGRES]}" pgmux_meta pgmux "$metadata_password")
+  [ "$known" = t ]
+}
+wait_for "every instance registered and known to the others (pgmux.instances)" "$cluster_dir/pgmux-1/pgmux.log" "" \
+  peers_known
+
 # ---- HAProxy ----------------------------------------------------------------------------------------------
 sed_args=()
 for name in "${port_names[@]}"; do
