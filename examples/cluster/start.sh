@@ -227,15 +227,20 @@ listen:
   proxy_protocol_networks: [127.0.0.1/32]
 admin:
   host: 127.0.0.1
+  # The tenant API (/api/tenants/...) takes tokens signed with this secret (HS256).
+  api_jwt_secret: \${PGMUX_API_JWT_SECRET}
 limits:
   shutdown_timeout: 10s
 cluster:
   metadata_url: postgresql://pgmux:\${PGMUX_METADATA_PASSWORD}@127.0.0.1:${port[METADATA_POSTGRES]}/pgmux_meta
   instance_id: pgmux-$i
+  # How long leases on the tenants' pool_size and max_clients last without renewal: a metadata outage
+  # shorter than this changes nothing, and a killed instance's slots go to the others after it.
+  instance_timeout: 20s
 EOF
   say "starting pgmux-$i (transaction port ${port[PGMUX${i}_TRANSACTION]}, admin port ${port[PGMUX${i}_ADMIN]})"
   # shellcheck disable=SC2046,SC2086
-  PGMUX_METADATA_PASSWORD=$metadata_password java $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:--Xmx256m} \
+  PGMUX_METADATA_PASSWORD=$metadata_password PGMUX_API_JWT_SECRET=$jwt_secret java $(pgmux_jvm_options) ${PGMUX_JAVA_OPTS:--Xmx256m} \
     -jar "$jar" --config "$home/pgmux.yaml" </dev/null >"$home/pgmux.log" 2>&1 3>&- &
   echo $! >"$home/pid"
   instance_pids+=("$!")
@@ -264,19 +269,6 @@ for i in "${instances[@]}"; do
     curl -fsS -m 2 "${admin_urls[$((i - 1))]}/ready"
 done
 
-# Each instance registers in pgmux.instances and reads the others' rows at its heartbeats (every 2 s): until
-# every instance has had a heartbeat since the last one registered, a cancel request landing on an instance
-# that does not know the query's instance yet would be lost.
-peers_known() {
-  local known
-  known=$(echo "SELECT count(*) = ${#instances[@]} AND min(heartbeat_at) > max(started_at)
-    FROM pgmux.instances WHERE instance_id LIKE 'pgmux-%'" \
-    | sql "${port[METADATA_POSTGRES]}" pgmux_meta pgmux "$metadata_password")
-  [ "$known" = t ]
-}
-wait_for "every instance registered and known to the others (pgmux.instances)" "$cluster_dir/pgmux-1/pgmux.log" "" \
-  peers_known
-
 # ---- HAProxy ----------------------------------------------------------------------------------------------
 sed_args=()
 for name in "${port_names[@]}"; do
@@ -293,27 +285,34 @@ haproxy -db -f "$cluster_dir/haproxy.cfg" </dev/null >"$cluster_dir/haproxy.log"
 haproxy_pid=$!
 echo "$haproxy_pid" >"$cluster_dir/haproxy.pid"
 
+# ---- The API token ---------------------------------------------------------------------------------------
+# An HS256 token for the tenant API, valid for a day, signed with the secret the instances were given.
+b64url() {
+  openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+now=$(date +%s)
+jwt_header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+jwt_payload=$(printf '{"sub":"pgmux-cluster-example","iat":%d,"exp":%d}' "$now" $((now + 86400)) | b64url)
+jwt_signature=$(printf '%s.%s' "$jwt_header" "$jwt_payload" \
+  | openssl dgst -sha256 -mac HMAC -macopt "key:$jwt_secret" -binary | b64url)
+api_jwt="$jwt_header.$jwt_payload.$jwt_signature"
+
 # ---- The tenant -------------------------------------------------------------------------------------------
-# THE ONE PLACE THE TENANT IS CREATED. pgmux has no tenant API yet, so the row is written to the metadata
-# database directly. Once the admin API is there (PUT /api/tenants/{id}, enabled by admin.api_jwt_secret in
-# each instance's configuration, set to the contents of $cluster_dir/api-jwt-secret), this becomes:
-#   curl -fsS -X PUT -H "Authorization: Bearer $api_jwt" -H 'Content-Type: application/json' \
-#     --data "$tenant_spec" "$api_url/tenants/$tenant"
+# Created through the tenant API of the first instance (any instance would do: the API writes the metadata
+# database, and every instance follows it). The user's password is the upstream's SCRAM verifier, so pgmux
+# logs in upstream with the client's own SCRAM keys and never knows the password.
 tenant_spec=$(cat <<EOF
-{"id": "$tenant",
- "upstream": {"host": "127.0.0.1", "port": ${port[UPSTREAM_POSTGRES]}, "database": "$upstream_db"},
+{"upstream": {"host": "127.0.0.1", "port": ${port[UPSTREAM_POSTGRES]}, "database": "$upstream_db"},
  "pool_size": $pool_size,
  "users": [{"name": "$tenant_user", "password": "$tenant_verifier"}]}
 EOF
 )
 create_tenant() {
-  sql "${port[METADATA_POSTGRES]}" pgmux_meta pgmux "$metadata_password" -v id="$tenant" -v spec="$tenant_spec" <<'EOF'
-INSERT INTO pgmux.tenants (id, spec) VALUES (:'id', :'spec'::jsonb)
-ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, updated_at = now();
-EOF
+  curl -fsS -m 10 -X PUT -H "Authorization: Bearer $api_jwt" -H 'Content-Type: application/json' \
+    --data "$tenant_spec" "${admin_urls[0]}/api/tenants/$tenant" >"$cluster_dir/tenant-put.json" 2>&1
 }
 say "creating tenant $tenant (pool_size $pool_size)"
-create_tenant || fail "writing tenant $tenant to the metadata database" "$(pg_home metadata)/postgres.log"
+create_tenant || fail "PUT /api/tenants/$tenant on pgmux-1" "$cluster_dir/tenant-put.json"
 
 # Every instance up in HAProxy's view, on both backends.
 haproxy_all_up() {
@@ -332,17 +331,6 @@ for i in "${instances[@]}"; do
   wait_for "a login as $tenant_user.$tenant through HAProxy" "$cluster_dir/pgmux-$i/pgmux.log" "$haproxy_pid" \
     login_through_haproxy
 done
-
-# ---- The API token (for the tenant API to come) -----------------------------------------------------------
-b64url() {
-  openssl base64 -A | tr '+/' '-_' | tr -d '='
-}
-now=$(date +%s)
-jwt_header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-jwt_payload=$(printf '{"sub":"pgmux-cluster-example","iat":%d,"exp":%d}' "$now" $((now + 86400)) | b64url)
-jwt_signature=$(printf '%s.%s' "$jwt_header" "$jwt_payload" \
-  | openssl dgst -sha256 -mac HMAC -macopt "key:$jwt_secret" -binary | b64url)
-api_jwt="$jwt_header.$jwt_payload.$jwt_signature"
 
 # ---- The exports ------------------------------------------------------------------------------------------
 transaction_ports=()

@@ -64,7 +64,8 @@ import static dev.pgmux.loadtest.dsl.Dsl.setUp;
  * them at the end, whatever happened.
  *
  * <ol>
- *   <li>A tenant written to {@code pgmux.tenants} serves logins on each instance (by its own port) within 1 s.</li>
+ *   <li>A tenant created through the tenant API of one instance ({@code PUT $API_URL/tenants/ID} with
+ *       {@code API_JWT}) serves logins on each instance (by its own port) within 1 s.</li>
  *   <li>A cancel request sent through HAProxy reaches its query wherever it runs (57014), also when HAProxy sends
  *       it to another instance than the query's (the instances' {@code pgmux_peer_cancels_forwarded_total}).</li>
  *   <li>100 clients (the engine's closed model: a client whose connection is lost is replaced by one that logs
@@ -75,7 +76,8 @@ import static dev.pgmux.loadtest.dsl.Dsl.setUp;
  *       new logins go on, the load sees no error; a tenant written right after it is back serves logins on
  *       every instance within a bounded time.</li>
  *   <li>Then one instance is killed (SIGKILL): HAProxy marks it down, its clients log in again through HAProxy
- *       and at least 90 of the 100 clients commit again.</li>
+ *       and at least 90 of the 100 clients commit again; its leases on the pool's slots stop counting within
+ *       {@code cluster.instance_timeout} (20 s here), and the two others then hold all {@code POOL_SIZE}.</li>
  *   <li>Nothing is lost: every row a client was told was committed is in the table.</li>
  * </ol>
  *
@@ -152,7 +154,7 @@ class ClusterExampleTest {
     private void tenantAtOnce(Cluster cluster) throws Exception {
         long[] millis = writeTenantAndAwaitLogins(cluster, "fresh", TENANT_AT_ONCE.multipliedBy(5));
         long worst = Arrays.stream(millis).max().orElseThrow();
-        observed.put("new tenant: first login per instance after the INSERT (ms)", Arrays.toString(millis));
+        observed.put("new tenant: first login per instance after the API's PUT (ms)", Arrays.toString(millis));
         check(worst <= TENANT_AT_ONCE.toMillis(), "a new tenant served logins on every instance after " + worst
                 + " ms (per instance " + Arrays.toString(millis) + "), more than " + TENANT_AT_ONCE.toMillis() + " ms");
     }
@@ -253,11 +255,45 @@ class ClusterExampleTest {
             long killedAt = killOneInstance(cluster);
             long killOffset = killedAt - origin.get();
             observed.put("instance pgmux-2 killed at (s into the load)", String.format("%.1f", killOffset / 1e9));
+            Future<?> takeover = threads.submit(() -> {
+                verifyTakeover(cluster, killedAt);
+                return null;
+            });
 
             RunResult result = loadRun.get(LOAD.toSeconds() + 60, TimeUnit.SECONDS);
             sampler.stop();
             verifyLoad(cluster, result, intervals, outageStart, outageEnd, killedAt, origin.get(), acknowledged, lastCommit);
             verifyPoolLimit(cluster, sampler);
+            takeover.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The killed instance's leases on the pool's servers stop counting within the instance timeout, and the two
+     * others then hold all of the pool size between them (read in pgmux.slot_leases every 100 ms).
+     */
+    private void verifyTakeover(Cluster cluster, long killedAt) throws Exception {
+        int poolSize = Integer.parseInt(cluster.get("POOL_SIZE"));
+        Duration timeout = Duration.ofSeconds(20); // instance_timeout in start.sh's configurations
+        String[] last = {"no reading"};
+        try (Connection meta = cluster.connect(cluster.target("METADATA_URL"));
+             PreparedStatement st = meta.prepareStatement("SELECT coalesce(sum(slots) FILTER (WHERE instance_id <> "
+                     + "'pgmux-2'), 0), count(*) FILTER (WHERE instance_id = 'pgmux-2') FROM pgmux.slot_leases "
+                     + "WHERE kind = 'servers' AND tenant = ? AND expires_at > now()")) {
+            st.setString(1, cluster.get("TENANT_ID"));
+            Wait.until("the others hold all " + poolSize + " slots, pgmux-2's lease expired", timeout.plusSeconds(5), () -> {
+                try (ResultSet rs = st.executeQuery()) {
+                    rs.next();
+                    last[0] = "others hold " + rs.getInt(1) + ", pgmux-2's live leases " + rs.getInt(2);
+                    return rs.getInt(1) == poolSize && rs.getInt(2) == 0;
+                }
+            }, () -> last[0]);
+            long millis = (System.nanoTime() - killedAt) / 1_000_000;
+            observed.put("slots of the killed instance taken over after (ms)", Long.toString(millis));
+            check(millis <= timeout.toMillis() + 1_000, "the killed instance's slots were taken over after " + millis
+                    + " ms, more than instance_timeout (" + timeout.toMillis() + " ms)");
+        } catch (AssertionError e) {
+            check(false, e.getMessage());
         }
     }
 
@@ -415,28 +451,31 @@ class ClusterExampleTest {
         check(sampler.samples.get() >= 100, "the sampler read pg_stat_activity only " + sampler.samples.get() + " times");
         check(sampler.max.get() <= poolSize, "the tenant's pool_size is " + poolSize + " but " + sampler.max.get()
                 + " backends of " + cluster.get("UPSTREAM_USER") + " were seen at once (" + sampler.above(poolSize)
-                + " of " + sampler.samples.get() + " samples above " + poolSize + "): each instance holds a pool of its own");
+                + " of " + sampler.samples.get() + " samples above " + poolSize + ")");
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------
 
     /**
-     * Writes tenant {@code id} to the metadata database (upstream login as {@link #PROBE_ROLE}) and tries a login
-     * on each instance's transaction port until it works; returns each instance's time from the commit, in ms.
+     * Creates tenant {@code id} through the tenant API of the first instance (upstream login as {@link #PROBE_ROLE})
+     * and tries a login on each instance's transaction port until it works; returns each instance's time from the
+     * API's answer, in ms.
      */
     private long[] writeTenantAndAwaitLogins(Cluster cluster, String id, Duration max) throws Exception {
         String spec = String.format("{\"id\": \"%s\", \"upstream\": {\"host\": \"%s\", \"port\": %s, \"database\": \"%s\"},"
                         + " \"pool_size\": 2, \"users\": [{\"name\": \"%s\", \"password\": \"%s\"}]}",
                 id, cluster.get("UPSTREAM_HOST"), cluster.get("UPSTREAM_PORT"), cluster.get("UPSTREAM_DB"), PROBE_ROLE, PROBE_PASSWORD);
-        Target metadata = cluster.target("METADATA_URL");
         long committed;
-        // The tenant API (PUT /api/tenants/{id}) will replace this INSERT.
-        try (Connection c = cluster.connect(metadata);
-             PreparedStatement insert = c.prepareStatement("INSERT INTO pgmux.tenants (id, spec) VALUES (?, ?::jsonb)")) {
-            insert.setString(1, id);
-            insert.setString(2, spec);
-            insert.executeUpdate();
-            committed = System.nanoTime();
+        java.net.http.HttpResponse<String> put = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(cluster.get("API_URL") + "/tenants/" + id))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + cluster.get("API_JWT"))
+                .header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(spec)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        committed = System.nanoTime();
+        if (put.statusCode() != 201) {
+            throw new AssertionError("PUT /api/tenants/" + id + ": " + put.statusCode() + " " + put.body());
         }
         List<String> ports = List.of(cluster.get("INSTANCE_TRANSACTION_PORTS").trim().split("\\s+"));
         List<Future<Long>> logins = new ArrayList<>();

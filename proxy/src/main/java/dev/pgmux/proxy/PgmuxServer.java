@@ -244,6 +244,12 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         listeners.add(adminListener);
         if (metadata != null) {
             metadata.peerAddress(config.cluster().peerAddress().orElseGet(() -> peerHost(host) + ":" + transactionPort()));
+            // Registered before start returns, when the database answers: the others then know this instance
+            // (for its clients' cancel requests) from the moment it is ready.
+            if (metadata.connected() && !metadata.awaitRegistered(METADATA_START_WAIT)) {
+                log.warn("not registered in the metadata database within {} s; /ready answers 503 until it is",
+                        METADATA_START_WAIT.toSeconds());
+            }
         }
         ready = true;
         log.info("pgmux listening on {}: transaction mode on port {}, session mode on port {}, admin HTTP on port {} "

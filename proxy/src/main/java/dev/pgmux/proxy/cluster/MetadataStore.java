@@ -225,6 +225,26 @@ public final class MetadataStore implements AutoCloseable {
         return registered;
     }
 
+    /** Waits until this instance is registered, at most {@code max}: false if it was not in time. */
+    public boolean awaitRegistered(Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (this) {
+            while (!registered && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return registered;
+    }
+
     /** Whether pgmux holds a connection to the metadata database now. */
     public boolean connected() {
         return connection != null;
@@ -357,7 +377,10 @@ public final class MetadataStore implements AutoCloseable {
                         notify.execute();
                     }
                     announcedPrefix = keyPrefix;
-                    registered = true;
+                    synchronized (this) {
+                        registered = true;
+                        notifyAll();
+                    }
                 }
             } catch (SQLException e) {
                 if (!"23505".equals(e.getSQLState())) {

@@ -26,9 +26,9 @@ import org.postgresql.PGConnection;
 import org.postgresql.util.PSQLException;
 
 /**
- * Two instances registered in one metadata database: a CancelRequest sent to the instance that does not hold
- * the key reaches the query on the one that does, on both ports; a forged key cancels nothing anywhere; an
- * instance that leaves, or whose heartbeat stops, is no longer a peer.
+ * Instances registered in one metadata database: a CancelRequest sent to the instance that does not hold the
+ * key reaches the query on the one that does, on both ports (to the owner alone when the key names it); a forged
+ * key cancels nothing anywhere; an instance that leaves, or whose heartbeat stops, is no longer a peer.
  */
 @Timeout(120)
 class CancelAcrossInstancesTest {
@@ -89,6 +89,43 @@ class CancelAcrossInstancesTest {
                 assertThat(b.server().runtime().peerCancels().forwarded()).isEqualTo(1);
                 assertThat(a.server().runtime().peerCancels().receivedCount()).isEqualTo(1);
                 assertThat(text(c, "SELECT 'after'")).isEqualTo("after");
+            }
+        }
+    }
+
+    /**
+     * With three instances: a key made up in transaction mode carries its instance's prefix and goes to that
+     * instance alone; a session-mode key (the server's own process id) goes to every peer.
+     */
+    @ParameterizedTest
+    @EnumSource(Port.class)
+    void aKeyThatNamesItsInstanceGoesToItAloneAndOneThatDoesNotToEveryPeer(Port port) throws Exception {
+        try (PgmuxHarness a = start("a", Duration.ofSeconds(10)); PgmuxHarness b = start("b", Duration.ofSeconds(10));
+             PgmuxHarness c3 = start("c", Duration.ofSeconds(10))) {
+            awaitPeers(a, b);
+            awaitPeers(a, c3);
+            awaitPeers(b, c3);
+            try (Connection c = port.connect(a, TestPostgres.SCRAM)) {
+                int processId = c.unwrap(PGConnection.class).getBackendPID();
+                int secret = Pgjdbc.cancelSecret(c);
+                int prefix = dev.pgmux.proxy.cancel.CancelRegistry.keyPrefixOf(processId);
+                if (port == Port.TRANSACTION) {
+                    assertThat(prefix).as("a's prefix in the made-up process id").isBetween(1, 511);
+                } else {
+                    assertThat(prefix).as("the server's own process id").isZero();
+                }
+                CompletableFuture<Throwable> sleeping = sleepOn(c);
+                Wait.until("the sleep runs", () -> Pgjdbc.running(SLEEP) == 1);
+
+                Pgjdbc.sendCancel(port.of(b), processId, secret);
+                Throwable failure = sleeping.get(20, TimeUnit.SECONDS);
+                assertThat(((PSQLException) failure).getSQLState()).isEqualTo("57014");
+                assertThat(a.server().runtime().peerCancels().receivedCount()).isEqualTo(1);
+                if (port == Port.TRANSACTION) {
+                    assertThat(c3.server().runtime().peerCancels().receivedCount()).as("c, not the owner").isZero();
+                } else {
+                    Wait.until("c asked too", () -> c3.server().runtime().peerCancels().receivedCount() == 1);
+                }
             }
         }
     }

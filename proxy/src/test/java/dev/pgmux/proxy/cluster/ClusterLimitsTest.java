@@ -224,6 +224,7 @@ class ClusterLimitsTest {
         try (TcpRelay relay = new TcpRelay(pg.host(), pg.port())) {
             PgmuxHarness cut = start("cut", tenant, database.url("127.0.0.1", relay.port()), timeout);
             PgmuxHarness other = start("other", tenant, database.url(), timeout);
+            assertThat(cut.adminGet("/ready")).isEqualTo(200);
             try (Connection held = login(cut, Port.SESSION)) {
                 assertThat(text(held, "SELECT 1")).isEqualTo("1");
                 assertThat(Scrape.of(cut).sum("pgmux_leases_valid")).isEqualTo(1.0);

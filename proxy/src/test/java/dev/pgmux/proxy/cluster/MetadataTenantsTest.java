@@ -211,7 +211,7 @@ class MetadataTenantsTest {
             Wait.until("both instances serve beta", WITHIN_A_SECOND,
                     () -> logsIn(first, Port.TRANSACTION, "beta") && logsIn(second, Port.SESSION, "beta"));
             try (Connection c = metadata(); Statement st = c.createStatement()) {
-                assertThat(text(c, "SELECT max(version) FROM pgmux.schema_migrations")).isEqualTo("3");
+                assertThat(text(c, "SELECT max(version) FROM pgmux.schema_migrations")).isEqualTo("4");
             }
             // An instance that starts now reads the tenants before its listeners open: its first login finds beta.
             try (PgmuxHarness third = start(List.of())) {
