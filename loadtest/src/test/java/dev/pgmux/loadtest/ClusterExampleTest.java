@@ -117,7 +117,7 @@ class ClusterExampleTest {
         Throwable unexpected = null;
         try {
             prepare(cluster);
-            part("tenant written to the metadata database serves logins on every instance within 1 s",
+            part("tenant created through the API serves logins on every instance within 1 s",
                     () -> tenantAtOnce(cluster));
             part("cancel through HAProxy", () -> cancelThroughHaproxy(cluster));
             part("load through HAProxy (pool limit, metadata outage, instance killed)", () -> load(cluster));
@@ -290,8 +290,9 @@ class ClusterExampleTest {
             }, () -> last[0]);
             long millis = (System.nanoTime() - killedAt) / 1_000_000;
             observed.put("slots of the killed instance taken over after (ms)", Long.toString(millis));
-            check(millis <= timeout.toMillis() + 1_000, "the killed instance's slots were taken over after " + millis
-                    + " ms, more than instance_timeout (" + timeout.toMillis() + " ms)");
+            // Free when its leases expire (at most the timeout after its last sync), taken at the others' next sync.
+            check(millis <= timeout.toMillis() + 2_000, "the killed instance's slots were taken over after " + millis
+                    + " ms, more than instance_timeout (" + timeout.toMillis() + " ms) and two seconds");
         } catch (AssertionError e) {
             check(false, e.getMessage());
         }
