@@ -363,7 +363,11 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                     .append(" size=").append(pool.settings().maxSize()).append(" open=").append(stats.open()).append(" connecting=").append(stats.connecting())
                     .append(" idle=").append(stats.idle()).append(" active=").append(stats.active())
                     .append(" waiting=").append(stats.waiting()).append(" cancelling=").append(stats.cancelling())
-                    .append(" closing=").append(stats.closing()).append('\n');
+                    .append(" closing=").append(stats.closing());
+            if (runtime.leases() != null) { // this instance's share of the cluster's pool_size now
+                out.append(" lease=").append(pool.clusterLimit());
+            }
+            out.append('\n');
         }
         return out.toString();
     }
