@@ -191,6 +191,8 @@ class ClusterLimitsTest {
                 onA.add(login(a, Port.SESSION));
             }
             Wait.until("a holds every server", () -> a.stats(TestPostgres.SCRAM).open() == POOL_SIZE);
+            assertThat(a.adminResponse("/pools").body()).as("a's share in /pools")
+                    .contains(TestPostgres.SCRAM.name() + " ").contains(" lease=" + POOL_SIZE);
             CountDownLatch served = new CountDownLatch(1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread waiting = Thread.ofPlatform().start(() -> {

@@ -183,6 +183,11 @@ public final class PgmuxHarness implements AutoCloseable {
 
     /** The status code of an HTTP GET of {@code path} on pgmux's admin port. */
     public int adminGet(String path) throws IOException, InterruptedException {
+        return adminResponse(path).statusCode();
+    }
+
+    /** GET on the admin port: the whole answer. */
+    public HttpResponse<String> adminResponse(String path) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
@@ -191,7 +196,7 @@ public final class PgmuxHarness implements AutoCloseable {
                 .timeout(Duration.ofSeconds(5))
                 .GET()
                 .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     /**
