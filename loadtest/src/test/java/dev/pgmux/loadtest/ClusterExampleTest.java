@@ -279,7 +279,8 @@ class ClusterExampleTest {
         try (Connection meta = cluster.connect(cluster.target("METADATA_URL"));
              PreparedStatement st = meta.prepareStatement("SELECT coalesce(sum(slots) FILTER (WHERE instance_id <> "
                      + "'pgmux-2'), 0), count(*) FILTER (WHERE instance_id = 'pgmux-2') FROM pgmux.slot_leases "
-                     + "WHERE kind = 'servers' AND tenant = ? AND expires_at > now()")) {
+                     + "JOIN pgmux.lease_holders USING (instance_id) WHERE kind = 'servers' AND tenant = ? "
+                     + "AND expires_at > now()")) {
             st.setString(1, cluster.get("TENANT_ID"));
             Wait.until("the others hold all " + poolSize + " slots, pgmux-2's lease expired", timeout.plusSeconds(5), () -> {
                 try (ResultSet rs = st.executeQuery()) {

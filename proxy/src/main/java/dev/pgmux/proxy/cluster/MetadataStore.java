@@ -90,15 +90,18 @@ public final class MetadataStore implements AutoCloseable {
             );
             """,
             """
+            CREATE TABLE pgmux.lease_holders (
+              instance_id text PRIMARY KEY,
+              expires_at timestamptz NOT NULL
+            );
             CREATE TABLE pgmux.slot_leases (
               kind text NOT NULL CHECK (kind IN ('servers', 'clients')),
               tenant text NOT NULL,
               database text NOT NULL DEFAULT '',
               username text NOT NULL DEFAULT '',
-              instance_id text NOT NULL,
+              instance_id text NOT NULL REFERENCES pgmux.lease_holders ON DELETE CASCADE,
               slots integer NOT NULL CHECK (slots >= 0),
               wanted integer NOT NULL CHECK (wanted >= 0),
-              expires_at timestamptz NOT NULL,
               PRIMARY KEY (kind, tenant, database, username, instance_id)
             );
             """,

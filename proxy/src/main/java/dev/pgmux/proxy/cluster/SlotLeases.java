@@ -27,26 +27,29 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes a tenant's pool_size and max_clients limits of the whole cluster: every instance holds a lease on a
  * number of slots per pool (servers) and per tenant (clients) in pgmux.slot_leases, and uses no more than its
- * lease allows. The sum of the slots of all live leases never exceeds the limit.
+ * lease allows. The sum of the slots of all live leases never exceeds the limit. A lease lives while its
+ * instance's row in pgmux.lease_holders is renewed (one row per instance, whatever the number of leases).
  *
  * <p>About five times a second (and at once when a pool's waiters want more than its lease), each instance, in
  * one transaction under one advisory lock that all instances share:
  * <ol>
- *   <li>reads the other instances' live leases (expires_at in the future): their slots and what they want;
- *   <li>computes its fair share: the limit divided max-min fairly by what each instance wants, then what is
- *       left over divided equally (so an idle cluster keeps headroom everywhere);
+ *   <li>renews its holder row to now + cluster.instance_timeout;
+ *   <li>reads the other live instances' leases: their slots and what they want;
+ *   <li>computes its fair share: the limit divided max-min fairly by what each live instance wants, then what
+ *       is left over divided equally among all of them (so an idle cluster keeps headroom everywhere);
  *   <li>takes no more than the limit minus what the others hold: a slot passes from one instance to another
  *       only once the first has recorded it free;
  *   <li>lowers its own limit before recording a lower figure (idle servers close at once, busy ones when they
- *       come back), and raises it only after a higher figure is committed;
- *   <li>renews all its leases to now + cluster.instance_timeout.
+ *       come back), and raises it only after a higher figure is committed; only the rows that changed are
+ *       written.
  * </ol>
  *
- * <p>A lease counts for the others until it expires. So an instance that dies (SIGKILL) frees its slots after the
- * timeout, and one cut off from the metadata database keeps what it holds until its own deadline (measured from
- * the start of its last successful sync, so never later than the database's) and takes no new slots; at its
- * deadline it closes all its servers and admits no client, and /ready answers 503 until it has a lease again.
- * A metadata database that is away for less than the timeout changes nothing.
+ * <p>A lease counts for the others until its holder row expires. So an instance that dies (SIGKILL) frees its
+ * slots after the timeout, and one cut off from the metadata database keeps what it holds until its own
+ * deadline (measured from the start of its last successful sync, less a margin, so always before the
+ * database's expiry) and takes no new slots; at its deadline it closes all its servers and admits no client,
+ * and /ready answers 503 until it has a lease again. A metadata database that is away for less than the
+ * timeout changes nothing.
  */
 public final class SlotLeases implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SlotLeases.class);
@@ -99,8 +102,10 @@ public final class SlotLeases implements AutoCloseable {
     /** Until when (System.nanoTime) this instance's leases hold; meaningful while {@link #valid}. */
     private volatile long deadlineNanos;
     private volatile boolean valid;
-    /** What this instance recorded at its last sync, by key: a key no longer used locally is recorded as 0 once. */
-    private final Map<Key, Integer> recorded = new HashMap<>();
+    /** What this instance's rows hold now, by key (none: nothing held or wanted); only changes are written. */
+    private final Map<Key, Recorded> written = new HashMap<>();
+    /** Whether a sync has succeeded on the connection in use (a new one rewrites every row). */
+    private boolean connectionSynced;
     private final List<Waiting> waiting = new ArrayList<>();
     private final AtomicLong syncs = new AtomicLong();
     private long nextHousekeeping;
@@ -189,6 +194,7 @@ public final class SlotLeases implements AutoCloseable {
                     unreachableLogged = false;
                 }
                 c.setAutoCommit(false);
+                connectionSynced = false;
                 while (!closed) {
                     sync(c);
                     runWaiting(false);
@@ -231,16 +237,34 @@ public final class SlotLeases implements AutoCloseable {
             try (Statement st = c.createStatement()) {
                 st.execute("SELECT pg_advisory_xact_lock(" + LEASE_LOCK + ")");
             }
-            Map<Key, List<Held>> others = others(c);
+            if (!valid || !connectionSynced) {
+                // Renewing the holder brings this instance's rows back to life: rewrite every one of them in
+                // this same transaction, from what is held now, before anyone can read them.
+                written.clear();
+                try (PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".slot_leases "
+                        + "WHERE instance_id = ?")) {
+                    st.setString(1, instanceId);
+                    st.executeUpdate();
+                }
+            }
+            try (PreparedStatement st = c.prepareStatement("INSERT INTO " + MetadataStore.SCHEMA + ".lease_holders "
+                    + "(instance_id, expires_at) VALUES (?, now() + make_interval(secs => ?)) "
+                    + "ON CONFLICT (instance_id) DO UPDATE SET expires_at = excluded.expires_at")) {
+                st.setString(1, instanceId);
+                st.setDouble(2, timeout.toMillis() / 1000.0);
+                st.executeUpdate();
+            }
+            Others others = others(c);
             List<Runnable> raises = new ArrayList<>();
-            Map<Key, Integer> now = new HashMap<>();
+            Map<Key, Recorded> now = new HashMap<>();
             try (PreparedStatement upsert = c.prepareStatement("INSERT INTO " + MetadataStore.SCHEMA + ".slot_leases "
-                    + "(kind, tenant, database, username, instance_id, slots, wanted, expires_at) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?)) "
+                    + "(kind, tenant, database, username, instance_id, slots, wanted) VALUES (?, ?, ?, ?, ?, ?, ?) "
                     + "ON CONFLICT (kind, tenant, database, username, instance_id) DO UPDATE "
-                    + "SET slots = excluded.slots, wanted = excluded.wanted, expires_at = excluded.expires_at")) {
+                    + "SET slots = excluded.slots, wanted = excluded.wanted");
+                 PreparedStatement delete = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".slot_leases "
+                         + "WHERE kind = ? AND tenant = ? AND database = ? AND username = ? AND instance_id = ?")) {
                 for (Local local : locals) {
-                    List<Held> held = others.getOrDefault(local.key(), List.of());
+                    List<Held> held = others.of(local.key());
                     int share = share(local.capacity(), instanceId, local.wanted(), held);
                     int othersHold = held.stream().mapToInt(Held::slots).sum();
                     int limit = Math.max(0, Math.min(share, local.capacity() - othersHold));
@@ -253,30 +277,43 @@ public final class SlotLeases implements AutoCloseable {
                         record = Math.max(limit, local.lower().lower(local.limit()));
                         raises.add(() -> local.raise().raise(limit));
                     }
-                    now.put(local.key(), record);
-                    add(upsert, local.key(), record, local.wanted());
+                    now.put(local.key(), new Recorded(record, local.wanted()));
                 }
-                for (Key gone : recorded.keySet()) {
-                    if (!now.containsKey(gone)) { // no longer used here: nothing held
-                        add(upsert, gone, 0, 0);
+                for (Key gone : written.keySet()) {
+                    now.putIfAbsent(gone, Recorded.NOTHING); // no longer used here: nothing held
+                }
+                // Only what changed is written: an instance whose clients come and go within its share writes
+                // nothing but its holder row.
+                for (Map.Entry<Key, Recorded> entry : now.entrySet()) {
+                    Recorded value = entry.getValue();
+                    if (value.equals(written.getOrDefault(entry.getKey(), Recorded.NOTHING))) {
+                        continue;
+                    }
+                    if (value.equals(Recorded.NOTHING)) {
+                        bind(delete, entry.getKey());
+                        delete.addBatch();
+                    } else {
+                        bind(upsert, entry.getKey());
+                        upsert.setInt(6, value.slots());
+                        upsert.setInt(7, value.wanted());
+                        upsert.addBatch();
                     }
                 }
                 upsert.executeBatch();
-            }
-            try (PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".slot_leases "
-                    + "WHERE instance_id = ? AND slots = 0 AND wanted = 0")) {
-                st.setString(1, instanceId);
-                st.executeUpdate();
+                delete.executeBatch();
             }
             housekeeping(c);
             c.commit();
-            recorded.clear();
-            now.forEach((key, slots) -> {
-                if (slots > 0) {
-                    recorded.put(key, slots);
+            connectionSynced = true;
+            written.clear();
+            now.forEach((key, value) -> {
+                if (!value.equals(Recorded.NOTHING)) {
+                    written.put(key, value);
                 }
             });
-            deadlineNanos = started + timeout.toNanos();
+            // A little before the database's expiry (which counts from the transaction's start, later than
+            // this), so that the watchdog gives everything up before another instance may take it.
+            deadlineNanos = started + timeout.toNanos() - safetyMargin().toNanos();
             syncs.incrementAndGet();
             if (!valid) {
                 synchronized (this) {
@@ -296,16 +333,23 @@ public final class SlotLeases implements AutoCloseable {
         }
     }
 
-    private void add(PreparedStatement upsert, Key key, int slots, int wanted) throws SQLException {
-        upsert.setString(1, key.kind());
-        upsert.setString(2, key.tenant());
-        upsert.setString(3, key.database());
-        upsert.setString(4, key.user());
-        upsert.setString(5, instanceId);
-        upsert.setInt(6, slots);
-        upsert.setInt(7, wanted);
-        upsert.setDouble(8, timeout.toMillis() / 1000.0);
-        upsert.addBatch();
+    /** A tenth of the timeout, at most a second: the watchdog's period and a clock's drift fit in it. */
+    private Duration safetyMargin() {
+        Duration tenth = timeout.dividedBy(10);
+        return tenth.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : tenth;
+    }
+
+    /** A lease's figures as this instance last wrote them. */
+    private record Recorded(int slots, int wanted) {
+        static final Recorded NOTHING = new Recorded(0, 0);
+    }
+
+    private void bind(PreparedStatement st, Key key) throws SQLException {
+        st.setString(1, key.kind());
+        st.setString(2, key.tenant());
+        st.setString(3, key.database());
+        st.setString(4, key.user());
+        st.setString(5, instanceId);
     }
 
     /** The pools and tenants of this instance, as they are at the start of a sync. */
@@ -327,21 +371,46 @@ public final class SlotLeases implements AutoCloseable {
         return locals;
     }
 
-    /** The other instances' live leases, by key. */
-    private Map<Key, List<Held>> others(Connection c) throws SQLException {
-        Map<Key, List<Held>> others = new HashMap<>();
-        try (PreparedStatement st = c.prepareStatement("SELECT kind, tenant, database, username, instance_id, slots, "
-                + "wanted FROM " + MetadataStore.SCHEMA + ".slot_leases WHERE instance_id <> ? AND expires_at > now()")) {
+    /**
+     * The other instances' live leases: every live holder counts for every key, with what it wrote for the key
+     * or nothing (it wants none and holds none), so that what nobody wants is divided among all of them.
+     */
+    private record Others(List<String> holders, Map<Key, Map<String, Held>> rows) {
+        List<Held> of(Key key) {
+            Map<String, Held> written = rows.getOrDefault(key, Map.of());
+            List<Held> held = new ArrayList<>(holders.size());
+            for (String holder : holders) {
+                held.add(written.getOrDefault(holder, new Held(holder, 0, 0)));
+            }
+            return held;
+        }
+    }
+
+    private Others others(Connection c) throws SQLException {
+        List<String> holders = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT instance_id FROM " + MetadataStore.SCHEMA
+                + ".lease_holders WHERE instance_id <> ? AND expires_at > now()")) {
+            st.setString(1, instanceId);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    holders.add(rs.getString(1));
+                }
+            }
+        }
+        Map<Key, Map<String, Held>> rows = new HashMap<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT l.kind, l.tenant, l.database, l.username, l.instance_id, "
+                + "l.slots, l.wanted FROM " + MetadataStore.SCHEMA + ".slot_leases l JOIN " + MetadataStore.SCHEMA
+                + ".lease_holders h USING (instance_id) WHERE l.instance_id <> ? AND h.expires_at > now()")) {
             st.setString(1, instanceId);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     Key key = new Key(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4));
-                    others.computeIfAbsent(key, k -> new ArrayList<>())
-                            .add(new Held(rs.getString(5), rs.getInt(6), rs.getInt(7)));
+                    rows.computeIfAbsent(key, k -> new HashMap<>())
+                            .put(rs.getString(5), new Held(rs.getString(5), rs.getInt(6), rs.getInt(7)));
                 }
             }
         }
-        return others;
+        return new Others(holders, rows);
     }
 
     /** Every few seconds: leases expired for long (instances gone) are deleted. */
@@ -351,8 +420,8 @@ public final class SlotLeases implements AutoCloseable {
             return;
         }
         nextHousekeeping = now + Duration.ofSeconds(10).toNanos();
-        try (PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".slot_leases "
-                + "WHERE expires_at < now() - make_interval(secs => ?)")) {
+        try (PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".lease_holders "
+                + "WHERE expires_at < now() - make_interval(secs => ?)")) { // their leases go with them
             st.setDouble(1, timeout.toMillis() / 100.0); // ten timeouts
             st.executeUpdate();
         }
@@ -449,8 +518,8 @@ public final class SlotLeases implements AutoCloseable {
         }
         runWaiting(false);
         try (Connection c = MetadataConnections.open(url, "pgmux leases", 5);
-             PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".slot_leases "
-                     + "WHERE instance_id = ?")) {
+             PreparedStatement st = c.prepareStatement("DELETE FROM " + MetadataStore.SCHEMA + ".lease_holders "
+                     + "WHERE instance_id = ?")) { // and its leases with it
             st.setString(1, instanceId);
             st.executeUpdate();
         } catch (SQLException e) {
