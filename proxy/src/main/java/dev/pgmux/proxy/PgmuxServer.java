@@ -112,6 +112,12 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
                         MetadataStore store = metadata;
                         return store == null ? Optional.empty() : store.peerWithKeyPrefix(keyPrefix);
                     }
+
+                    @Override
+                    public List<MetadataStore.Peer> listed() {
+                        MetadataStore store = metadata;
+                        return store == null ? List.of() : store.peerList();
+                    }
                 }), leases);
         this.reloader = new Reloader(runtime);
         this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);

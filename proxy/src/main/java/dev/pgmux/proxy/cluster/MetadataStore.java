@@ -53,8 +53,18 @@ public final class MetadataStore implements AutoCloseable {
     /** Cancel-key prefixes go from 1 to this: 9 bits above the 22 of a process id (see CancelRegistry). */
     public static final int MAX_KEY_PREFIX = 511;
 
-    /** Another live instance: where it is reached, and the prefix of the cancel keys it issues (0: none). */
-    private record Peer(String address, int keyPrefix) {}
+    /** Another live instance: where it is reached (HOST:PORT), and the prefix of the cancel keys it issues (0: none). */
+    public record Peer(String address, int keyPrefix) {
+        /** The host, without the brackets of an IPv6 address. */
+        public String host() {
+            String host = address.substring(0, address.lastIndexOf(':'));
+            return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        }
+
+        public int port() {
+            return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+        }
+    }
     public static final String CHANNEL = "pgmux_tenants";
     /** Notified by an instance that registers (or changes its key prefix): the others read their peers again. */
     static final String INSTANCES_CHANNEL = "pgmux_instances";
@@ -193,6 +203,11 @@ public final class MetadataStore implements AutoCloseable {
     /** The other live instances' peer addresses (HOST:PORT), as last read. */
     public List<String> peers() {
         return peers.stream().map(Peer::address).toList();
+    }
+
+    /** The other live instances, as last read. */
+    public List<Peer> peerList() {
+        return peers;
     }
 
     /** The live instance whose cancel keys carry {@code prefix}, if one does. */

@@ -49,6 +49,14 @@ public final class PeerCancels {
 
         /** The live peer whose made-up keys carry {@code keyPrefix}, if one does. */
         Optional<String> withKeyPrefix(int keyPrefix);
+
+        /** Every live peer with its key prefix (the console's SHOW PEERS). */
+        List<MetadataStore.Peer> listed();
+    }
+
+    /** The other live instances, with their key prefixes; none without a metadata database. */
+    public List<MetadataStore.Peer> peers() {
+        return peers.listed();
     }
 
     public PeerCancels(Transport transport, Directory peers) {
@@ -76,12 +84,9 @@ public final class PeerCancels {
         }
         forwarded.incrementAndGet();
         for (String target : targets) {
-            int colon = target.lastIndexOf(':');
-            String host = target.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            int port = Integer.parseInt(target.substring(colon + 1));
+            MetadataStore.Peer peer = new MetadataStore.Peer(target, 0);
+            String host = peer.host();
+            int port = peer.port();
             new Bootstrap().group(loop).channel(transport.channel())
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                     .handler(new CancelSender(new PeerCancelRequest(processId, secretKey), LINGER))

@@ -133,6 +133,7 @@ final class CommandRunner {
             case USERS -> ShowCatalog.users(runtime);
             case TENANTS -> ShowCatalog.tenants(runtime);
             case LISTS -> ShowCatalog.lists(runtime);
+            case PEERS -> ShowCatalog.peers(runtime);
             case CONFIG -> ShowConfig.rows(runtime.config(), commands.console());
             case VERSION -> Result.Rows.of(table, List.of(List.of("pgmux " + dev.pgmux.proxy.PgmuxVersion.get())));
             case STATE -> state();
@@ -168,7 +169,7 @@ final class CommandRunner {
     private static final String HELP = """
 
             \tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION
-            \tSHOW LISTS|STATE|TENANTS|PREPARED_STATEMENTS
+            \tSHOW LISTS|PEERS|STATE|TENANTS|PREPARED_STATEMENTS
             \tSHOW STATS|STATS_TOTALS|STATS_AVERAGES
             \tRELOAD
             \tPAUSE [<db>]

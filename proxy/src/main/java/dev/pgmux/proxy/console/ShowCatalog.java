@@ -85,7 +85,20 @@ final class ShowCatalog {
         return Result.Rows.of(ShowTable.TENANTS, rows);
     }
 
-    /** PgBouncer's internal lists, as far as pgmux has them (no peers, no DNS cache, no free-object caches). */
+    /**
+     * The other live instances of the metadata database, in PgBouncer's columns: {@code peer_id} is the prefix
+     * of the cancel keys the peer makes up (0 while it has none), host and port are where cancel requests reach
+     * it, and {@code pool_size} is 0 (pgmux opens a connection per cancel request it passes on, and keeps none).
+     */
+    static Result.Rows peers(ProxyRuntime runtime) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (dev.pgmux.proxy.cluster.MetadataStore.Peer peer : runtime.peerCancels().peers()) {
+            rows.add(Arrays.asList(peer.keyPrefix(), peer.host(), peer.port(), 0));
+        }
+        return Result.Rows.of(ShowTable.PEERS, rows);
+    }
+
+    /** PgBouncer's internal lists, as far as pgmux has them (no peer pools, no DNS cache, no free-object caches). */
     static Result.Rows lists(ProxyRuntime runtime) {
         int databases = ConsoleDatabase.all(runtime.tenants()).size();
         int users = 0;
@@ -108,7 +121,7 @@ final class ShowCatalog {
             login += census.count(mode, ClientState.LOGIN);
         }
         List<List<Object>> rows = new ArrayList<>();
-        for (Object[] row : new Object[][] {{"databases", databases}, {"users", users}, {"peers", 0}, {"pools", pools},
+        for (Object[] row : new Object[][] {{"databases", databases}, {"users", users}, {"peers", runtime.peerCancels().peers().size()}, {"pools", pools},
                 {"peer_pools", 0}, {"free_clients", 0}, {"used_clients", clients}, {"login_clients", login},
                 {"free_servers", 0}, {"used_servers", servers}, {"dns_names", 0}, {"dns_zones", 0},
                 {"dns_queries", 0}, {"dns_pending", 0}}) {

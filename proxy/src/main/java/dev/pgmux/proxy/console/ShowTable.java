@@ -48,6 +48,7 @@ public enum ShowTable {
             int4("current_client_connections")),
     CONFIG(4, text("key"), text("value"), text("default"), text("changeable")),
     LISTS(2, text("list"), int4("items")),
+    PEERS(4, int4("peer_id"), text("host"), int4("port"), int4("pool_size")),
     VERSION(1, text("version")),
     STATE(2, text("key"), text("value")),
     PREPARED_STATEMENTS(0, text("name"), text("parameter_types"), int4("clients"), text("query")),

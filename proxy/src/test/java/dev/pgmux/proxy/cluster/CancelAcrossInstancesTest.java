@@ -46,9 +46,29 @@ class CancelAcrossInstancesTest {
         database.close();
     }
 
+    private static final dev.pgmux.config.UserConfig CONSOLE_ADMIN = new dev.pgmux.config.UserConfig("admin", "admin-pw");
+
     private PgmuxHarness start(String id, Duration instanceTimeout) {
         return PgmuxHarness.start(PgmuxConfig.ephemeral(PgmuxHarness.defaultTenant())
+                .withConsole(new dev.pgmux.config.ConsoleConfig(java.util.List.of(CONSOLE_ADMIN), java.util.List.of()))
                 .withCluster(ClusterConfig.metadata(database.url()).withInstanceId(id).withInstanceTimeout(instanceTimeout)));
+    }
+
+    /** SHOW PEERS through the admin console: peer_id, host, port, pool_size per row. */
+    private static java.util.List<String> showPeers(PgmuxHarness pgmux) throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", CONSOLE_ADMIN.name());
+        props.setProperty("password", CONSOLE_ADMIN.password());
+        props.setProperty("sslmode", "disable");
+        props.setProperty("preferQueryMode", "simple");
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        try (Connection console = java.sql.DriverManager.getConnection(Port.TRANSACTION.jdbcUrl(pgmux, "pgbouncer"), props);
+             Statement st = console.createStatement(); java.sql.ResultSet rs = st.executeQuery("SHOW PEERS")) {
+            while (rs.next()) {
+                rows.add(rs.getInt(1) + " " + rs.getString(2) + " " + rs.getInt(3) + " " + rs.getInt(4));
+            }
+        }
+        return rows;
     }
 
     private static String address(PgmuxHarness pgmux) {
@@ -105,6 +125,11 @@ class CancelAcrossInstancesTest {
             awaitPeers(a, b);
             awaitPeers(a, c3);
             awaitPeers(b, c3);
+            // The console lists the two others, each with the prefix of its keys, and where cancels reach it.
+            java.util.List<String> peers = showPeers(a);
+            assertThat(peers).hasSize(2).allSatisfy(row -> assertThat(row).matches("([1-9][0-9]*) 127\\.0\\.0\\.1 [0-9]+ 0"));
+            assertThat(peers).anySatisfy(row -> assertThat(row).contains(" " + b.transactionPort() + " "))
+                    .anySatisfy(row -> assertThat(row).contains(" " + c3.transactionPort() + " "));
             try (Connection c = port.connect(a, TestPostgres.SCRAM)) {
                 int processId = c.unwrap(PGConnection.class).getBackendPID();
                 int secret = Pgjdbc.cancelSecret(c);

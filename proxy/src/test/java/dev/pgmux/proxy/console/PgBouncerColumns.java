@@ -47,6 +47,7 @@ public final class PgBouncerColumns {
                     + " current_client_connections:int4"),
             Map.entry("CONFIG", "key:text value:text default:text changeable:text"),
             Map.entry("LISTS", "list:text items:int4"),
+            Map.entry("PEERS", "peer_id:int4 host:text port:int4 pool_size:int4"),
             Map.entry("VERSION", "version:text"),
             Map.entry("STATE", "key:text value:text"));
 
