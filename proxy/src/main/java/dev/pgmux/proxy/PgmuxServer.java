@@ -100,25 +100,7 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
         this.runtime = new ProxyRuntime(current, tenants, pools,
                 new CancelRegistry<>(random), connector, random, mockKey, new StatementCache(SessionChanges::mayChange),
                 clients, metrics, console, new Logs(() -> current.config().log(), pools, repeats),
-                new PeerCancels(transport, new PeerCancels.Directory() {
-                    @Override
-                    public List<String> all() {
-                        MetadataStore store = metadata;
-                        return store == null ? List.of() : store.peers();
-                    }
-
-                    @Override
-                    public Optional<String> withKeyPrefix(int keyPrefix) {
-                        MetadataStore store = metadata;
-                        return store == null ? Optional.empty() : store.peerWithKeyPrefix(keyPrefix);
-                    }
-
-                    @Override
-                    public List<MetadataStore.Peer> listed() {
-                        MetadataStore store = metadata;
-                        return store == null ? List.of() : store.peerList();
-                    }
-                }), leases);
+                new PeerCancels(transport, () -> metadata == null ? List.of() : metadata.peerList()), leases);
         this.reloader = new Reloader(runtime);
         this.shutdown = new Shutdown(runtime, this::stopAccepting, this::close);
         console.actions(this);
@@ -252,9 +234,13 @@ public final class PgmuxServer implements AutoCloseable, ConsoleActions {
             metadata.peerAddress(config.cluster().peerAddress().orElseGet(() -> peerHost(host) + ":" + transactionPort()));
             // Registered before start returns, when the database answers: the others then know this instance
             // (for its clients' cancel requests) from the moment it is ready.
-            if (metadata.connected() && !metadata.awaitRegistered(METADATA_START_WAIT)) {
-                log.warn("not registered in the metadata database within {} s; /ready answers 503 until it is",
-                        METADATA_START_WAIT.toSeconds());
+            try {
+                if (metadata.connected() && !metadata.awaitRegistered(METADATA_START_WAIT)) {
+                    log.warn("not registered in the metadata database within {} s; /ready answers 503 until it is",
+                            METADATA_START_WAIT.toSeconds());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         ready = true;

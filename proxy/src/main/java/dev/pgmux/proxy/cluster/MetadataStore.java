@@ -136,14 +136,14 @@ public final class MetadataStore implements AutoCloseable {
     private volatile int keyPrefix;
     private volatile IntConsumer onKeyPrefix = prefix -> {};
     /** Whether this instance's row is in pgmux.instances and the others were told (/ready waits for it). */
-    private volatile boolean registered;
+    private final Milestone registered = new Milestone();
     private int announcedPrefix = -1;
     private final Supplier<TlsConfig> tls;
     private final Consumer<List<TenantConfig>> apply;
     private final Thread thread;
     private volatile Consumer<String> terminate = id -> { };
     private volatile boolean closed;
-    private volatile boolean loaded;
+    private final Milestone loaded = new Milestone();
     private volatile Connection connection;
     private volatile List<TenantConfig> applied;
     /** When the tenants were last read (System.currentTimeMillis), 0 before the first read. */
@@ -210,57 +210,22 @@ public final class MetadataStore implements AutoCloseable {
         return peers;
     }
 
-    /** The live instance whose cancel keys carry {@code prefix}, if one does. */
-    public java.util.Optional<String> peerWithKeyPrefix(int prefix) {
-        for (Peer peer : peers) {
-            if (peer.keyPrefix() == prefix) {
-                return java.util.Optional.of(peer.address());
-            }
-        }
-        return java.util.Optional.empty();
-    }
-
     /**
      * Reads the tenants once, within {@code max}: pgmux's start waits for them so that its first clients find
      * their tenants. False if the database did not answer in time (the thread goes on trying).
      */
     public boolean awaitLoaded(Duration max) throws InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        synchronized (this) {
-            while (!loaded && !closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                wait(Math.max(1, left / 1_000_000));
-            }
-        }
-        return loaded;
+        return loaded.await(max);
     }
 
     /** Whether this instance is registered in pgmux.instances, and the others told of it. */
     public boolean registered() {
-        return registered;
+        return registered.reached();
     }
 
     /** Waits until this instance is registered, at most {@code max}: false if it was not in time. */
-    public boolean awaitRegistered(Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
-        synchronized (this) {
-            while (!registered && !closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-        return registered;
+    public boolean awaitRegistered(Duration max) throws InterruptedException {
+        return registered.await(max);
     }
 
     /** Whether pgmux holds a connection to the metadata database now. */
@@ -281,7 +246,7 @@ public final class MetadataStore implements AutoCloseable {
 
     /** Whether the tenants have been read at least once (the admin port's /ready waits for it). */
     public boolean loaded() {
-        return loaded;
+        return loaded.reached();
     }
 
     private void run() {
@@ -336,7 +301,7 @@ public final class MetadataStore implements AutoCloseable {
         while (!closed) {
             PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
             boolean changed = false;
-            boolean beat = !registered && peerAddress != null; // registered as soon as the port is bound
+            boolean beat = !registered.reached() && peerAddress != null; // registered as soon as the port is bound
             for (PGNotification notification : notifications == null ? new PGNotification[0] : notifications) {
                 if (notification.getName().equals(TERMINATE_CHANNEL)) {
                     terminate(notification.getParameter());
@@ -387,7 +352,7 @@ public final class MetadataStore implements AutoCloseable {
                 }
                 st.executeUpdate();
                 onKeyPrefix.accept(keyPrefix);
-                if (!registered || keyPrefix != announcedPrefix) {
+                if (!registered.reached() || keyPrefix != announcedPrefix) {
                     // The others read their peers at once, not at their next heartbeat: a cancel for a client here
                     // finds this instance from the moment /ready says it serves.
                     try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify('" + INSTANCES_CHANNEL + "', ?)")) {
@@ -395,10 +360,7 @@ public final class MetadataStore implements AutoCloseable {
                         notify.execute();
                     }
                     announcedPrefix = keyPrefix;
-                    synchronized (this) {
-                        registered = true;
-                        notifyAll();
-                    }
+                    registered.reach();
                 }
             } catch (SQLException e) {
                 if (!"23505".equals(e.getSQLState())) {
@@ -506,12 +468,7 @@ public final class MetadataStore implements AutoCloseable {
             applied = tenants;
         }
         lastReadMillis = System.currentTimeMillis();
-        if (!loaded) {
-            synchronized (this) {
-                loaded = true;
-                notifyAll();
-            }
-        }
+        loaded.reach();
     }
 
     private void terminate(String id) {
@@ -534,9 +491,8 @@ public final class MetadataStore implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        synchronized (this) {
-            notifyAll();
-        }
+        loaded.abandon();
+        registered.abandon();
         if (connection == null) {
             thread.interrupt(); // waiting to try again: nothing to clean up
         } // else the loop notices within a poll and takes this instance out of pgmux.instances first

@@ -1,6 +1,7 @@
 package dev.pgmux.proxy.cluster;
 
 import dev.pgmux.protocol.message.frontend.PeerCancelRequest;
+import dev.pgmux.proxy.cancel.CancelRegistry;
 import dev.pgmux.proxy.net.Transport;
 import dev.pgmux.proxy.server.CancelSender;
 import io.netty.bootstrap.Bootstrap;
@@ -8,8 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.Optional;
-import dev.pgmux.proxy.cancel.CancelRegistry;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,31 +35,16 @@ public final class PeerCancels {
     private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(5);
 
     private final Transport transport;
-    private final Directory peers;
     private long windowSecond = Long.MIN_VALUE;
     private int admittedInWindow;
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
 
-    /** The live peers, as the metadata database lists them. */
-    public interface Directory {
-        /** Every live peer's HOST:PORT. */
-        List<String> all();
+    /** The other live instances, with their key prefixes, as the metadata database lists them. */
+    private final Supplier<List<MetadataStore.Peer>> peers;
 
-        /** The live peer whose made-up keys carry {@code keyPrefix}, if one does. */
-        Optional<String> withKeyPrefix(int keyPrefix);
-
-        /** Every live peer with its key prefix (the console's SHOW PEERS). */
-        List<MetadataStore.Peer> listed();
-    }
-
-    /** The other live instances, with their key prefixes; none without a metadata database. */
-    public List<MetadataStore.Peer> peers() {
-        return peers.listed();
-    }
-
-    public PeerCancels(Transport transport, Directory peers) {
+    public PeerCancels(Transport transport, Supplier<List<MetadataStore.Peer>> peers) {
         this.transport = transport;
         this.peers = peers;
     }
@@ -70,8 +55,10 @@ public final class PeerCancels {
      */
     public void forward(EventLoop loop, int processId, int secretKey) {
         int prefix = CancelRegistry.keyPrefixOf(processId);
-        Optional<String> owner = prefix == 0 ? Optional.empty() : peers.withKeyPrefix(prefix);
-        List<String> targets = owner.map(List::of).orElseGet(peers::all);
+        List<MetadataStore.Peer> all = peers.get();
+        List<MetadataStore.Peer> owner = prefix == 0 ? List.of()
+                : all.stream().filter(peer -> peer.keyPrefix() == prefix).limit(1).toList();
+        List<MetadataStore.Peer> targets = owner.isEmpty() ? all : owner;
         if (targets.isEmpty()) {
             return;
         }
@@ -83,20 +70,22 @@ public final class PeerCancels {
             return;
         }
         forwarded.incrementAndGet();
-        for (String target : targets) {
-            MetadataStore.Peer peer = new MetadataStore.Peer(target, 0);
-            String host = peer.host();
-            int port = peer.port();
+        for (MetadataStore.Peer target : targets) {
             new Bootstrap().group(loop).channel(transport.channel())
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                     .handler(new CancelSender(new PeerCancelRequest(processId, secretKey), LINGER))
-                    .connect(host, port)
+                    .connect(target.host(), target.port())
                     .addListener(f -> {
                         if (!f.isSuccess()) {
-                            log.debug("passing a cancel request to {}: {}", target, f.cause().toString());
+                            log.debug("passing a cancel request to {}: {}", target.address(), f.cause().toString());
                         }
                     });
         }
+    }
+
+    /** The other live instances, with their key prefixes; none without a metadata database. */
+    public List<MetadataStore.Peer> peers() {
+        return peers.get();
     }
 
     /** A PeerCancelRequest arrived from another instance (counted; the login handler places it). */
@@ -104,7 +93,7 @@ public final class PeerCancels {
         received.incrementAndGet();
     }
 
-    /** Cancel requests passed on to the peers (each to all of them). */
+    /** Cancel requests passed on to the peers (to the key's owner, or else to each of them). */
     public long forwarded() {
         return forwarded.get();
     }

@@ -102,6 +102,7 @@ public final class SlotLeases implements AutoCloseable {
     /** Until when (System.nanoTime) this instance's leases hold; meaningful while {@link #valid}. */
     private volatile long deadlineNanos;
     private volatile boolean valid;
+    private final Milestone firstSync = new Milestone();
     /** What this instance's rows hold now, by key (none: nothing held or wanted); only changes are written. */
     private final Map<Key, Recorded> written = new HashMap<>();
     /** Whether a sync has succeeded on the connection in use (a new one rewrites every row). */
@@ -144,17 +145,7 @@ public final class SlotLeases implements AutoCloseable {
 
     /** Waits for the first sync, at most {@code max}: false if none succeeded in time. */
     public boolean awaitValid(Duration max) throws InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        synchronized (this) {
-            while (!valid && !closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                wait(Math.max(1, left / 1_000_000));
-            }
-        }
-        return valid;
+        return firstSync.await(max) && valid;
     }
 
     /** Whether this instance holds live leases now (/ready answers 503 otherwise). */
@@ -316,10 +307,8 @@ public final class SlotLeases implements AutoCloseable {
             deadlineNanos = started + timeout.toNanos() - safetyMargin().toNanos();
             syncs.incrementAndGet();
             if (!valid) {
-                synchronized (this) {
-                    valid = true;
-                    notifyAll();
-                }
+                valid = true;
+                firstSync.reach();
                 log.info("leases: instance {} holds its share of every tenant's pool_size and max_clients", instanceId);
             }
             raises.forEach(Runnable::run);
@@ -509,6 +498,7 @@ public final class SlotLeases implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        firstSync.abandon();
         wakeUp();
         watchdog.shutdownNow();
         try {

@@ -229,6 +229,7 @@ public final class ServerPool {
         Waiter waiter = new Waiter(listener, loop, System.nanoTime() + settings.checkoutTimeout().toNanos());
         ServerConnection ready = null;
         ServerConnection connect = null;
+        boolean tellShortOfSlots = false;
         boolean poolClosed;
         synchronized (this) {
             poolClosed = closed;
@@ -242,6 +243,8 @@ public final class ServerPool {
                         armTimer(waiter);
                     }
                     connect = reserveConnect();
+                    tellShortOfSlots = shortOfSlots;
+                    shortOfSlots = false;
                 } else {
                     move(ready, State.IN_USE);
                     checkouts++;
@@ -254,8 +257,8 @@ public final class ServerPool {
             waiter.served(ready);
         } else if (connect != null) {
             startConnect(loop, connect);
-        } else {
-            tellIfShortOfSlots();
+        } else if (tellShortOfSlots) {
+            onShortOfSlots.run();
         }
         return waiter;
     }
@@ -526,20 +529,8 @@ public final class ServerPool {
         return Math.min(settings.maxSize(), clusterLimit);
     }
 
-    /** Set under the lock when a waiter found the pool at its cluster limit; told outside it. */
+    /** Set under the lock when a waiter found the pool at its cluster limit; acquire tells the lease holder. */
     private boolean shortOfSlots;
-
-    /** Outside the lock: tells the lease holder once that a waiter wants a server beyond the cluster limit. */
-    private void tellIfShortOfSlots() {
-        boolean tell;
-        synchronized (this) {
-            tell = shortOfSlots;
-            shortOfSlots = false;
-        }
-        if (tell) {
-            onShortOfSlots.run();
-        }
-    }
 
     /** Under the lock: a server in CONNECTING, counted from now on. */
     private ServerConnection newServer() {

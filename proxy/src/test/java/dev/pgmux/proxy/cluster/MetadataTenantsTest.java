@@ -2,6 +2,9 @@ package dev.pgmux.proxy.cluster;
 
 import static dev.pgmux.proxy.testing.Pgjdbc.serverError;
 import static dev.pgmux.proxy.testing.Pgjdbc.text;
+import static dev.pgmux.proxy.cluster.TenantLogins.login;
+import static dev.pgmux.proxy.cluster.TenantLogins.logsIn;
+import static dev.pgmux.proxy.cluster.TenantLogins.running;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -100,27 +103,6 @@ class MetadataTenantsTest {
             st.setString(1, id);
             st.executeUpdate();
         }
-    }
-
-    private static Connection login(PgmuxHarness pgmux, Port port, String tenant) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", TestPostgres.SCRAM.name() + "." + tenant);
-        props.setProperty("password", TestPostgres.SCRAM.password());
-        props.setProperty("sslmode", "disable");
-        props.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection(port.jdbcUrl(pgmux, "postgres"), props);
-    }
-
-    private static boolean logsIn(PgmuxHarness pgmux, Port port, String tenant) {
-        try (Connection c = login(pgmux, port, tenant)) {
-            return "1".equals(text(c, "SELECT 1"));
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
-    private static Optional<TenantConfig> running(PgmuxHarness pgmux, String id) {
-        return pgmux.server().runtime().config().tenant(id);
     }
 
     @ParameterizedTest
